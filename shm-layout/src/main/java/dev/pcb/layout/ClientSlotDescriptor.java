@@ -1,0 +1,77 @@
+package dev.pcb.layout;
+
+/**
+ * Layout of one client slot in a control region: a process of the guest claims it and then owns its two rings.
+ * <p>
+ * Claim protocol: a process picks a random non-zero owner id and compare-and-sets {@code ownerId} from 0 (free),
+ * or from an owner whose heartbeat has stalled past the client lease or whose process it can see is gone. It then
+ * waits until the broker copies the id into {@code acceptedOwnerId}: the broker does that only after it has released
+ * every pin and handle of the previous owner and reset both rings, so a new owner never reads an old owner's
+ * answers. The owner advances {@code ownerHeartbeat} (any changing value: guest and host clocks are unrelated) and
+ * writes 0 to {@code ownerId} when it detaches cleanly.
+ * <pre>
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *  |                  Owner Id (0 = free; guest CAS)               |
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |                  Owner Pid (in the guest)                     |
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |                  Owner Heartbeat (guest counter)              |
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |                  Accepted Owner Id (broker writes)            |
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |                  Reserved to 128 bytes                       ...
+ *  +---------------------------------------------------------------+  128 (cache line pair apart from rings)
+ *  |                  Request ring: capacity + trailer            ...
+ *  +---------------------------------------------------------------+
+ *  |                  Response ring: capacity + trailer           ...
+ *  +---------------------------------------------------------------+
+ * </pre>
+ */
+public final class ClientSlotDescriptor
+{
+    /** Offset of the owner id. */
+    public static final int OWNER_ID_OFFSET = 0;
+    /** Offset of the owner pid. */
+    public static final int OWNER_PID_OFFSET = 8;
+    /** Offset of the owner heartbeat counter. */
+    public static final int OWNER_HEARTBEAT_OFFSET = 16;
+    /** Offset of the owner id the broker accepted. */
+    public static final int ACCEPTED_OWNER_ID_OFFSET = 24;
+
+    /** Length of the slot header; the request ring follows. */
+    public static final int HEADER_LENGTH = 128;
+
+    /** Owner id of a free slot. */
+    public static final long FREE = 0;
+
+    private ClientSlotDescriptor()
+    {
+    }
+
+    /**
+     * Offset of the request ring within a slot.
+     *
+     * @return byte offset from the slot start.
+     */
+    public static int requestRingOffset()
+    {
+        return HEADER_LENGTH;
+    }
+
+    /**
+     * Offset of the response ring within a slot.
+     *
+     * @param requestRingLength request ring capacity plus trailer.
+     * @return byte offset from the slot start.
+     */
+    public static int responseRingOffset(final int requestRingLength)
+    {
+        return HEADER_LENGTH + requestRingLength;
+    }
+}

@@ -1,0 +1,45 @@
+package dev.pcb.layout;
+
+/**
+ * Version of the pcb shared-memory layouts and ring protocol.
+ * <p>
+ * Bumped on any change to a byte offset, a record layout or a message meaning. A reader that finds another
+ * version refuses the region with a message naming both versions rather than guessing.
+ */
+public final class LayoutVersion
+{
+    /** Current major version: incompatible changes bump it. */
+    public static final int MAJOR = 1;
+
+    /** Current minor version: compatible additions bump it. */
+    public static final int MINOR = 0;
+
+    /** The encoded version as stored in headers: {@code MAJOR << 16 | MINOR}. */
+    public static final int CURRENT = (MAJOR << 16) | MINOR;
+
+    private LayoutVersion()
+    {
+    }
+
+    /**
+     * Is a stored version readable by this code?
+     *
+     * @param encoded version as stored in a header.
+     * @return true when the major versions match.
+     */
+    public static boolean isCompatible(final int encoded)
+    {
+        return (encoded >>> 16) == MAJOR;
+    }
+
+    /**
+     * Render an encoded version for messages.
+     *
+     * @param encoded version as stored in a header.
+     * @return "major.minor".
+     */
+    public static String toString(final int encoded)
+    {
+        return (encoded >>> 16) + "." + (encoded & 0xFFFF);
+    }
+}

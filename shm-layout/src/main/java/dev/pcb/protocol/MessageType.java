@@ -1,0 +1,76 @@
+package dev.pcb.protocol;
+
+/**
+ * Ring record type ids. Requests flow guest to broker on a slot's request ring, responses broker to guest on its
+ * response ring. Every response carries the correlation id of its request in its first 8 bytes.
+ */
+public final class MessageType
+{
+    /** Attach the client slot: answers {@link #ATTACHED} with the guest's shares. */
+    public static final int ATTACH = 1;
+    /** Open a file version: answers {@link #OPENED} with a handle. */
+    public static final int OPEN = 2;
+    /** Stat a path: answers {@link #STAT_RESULT}. */
+    public static final int STAT = 3;
+    /** List one page of a directory: answers {@link #LIST_RESULT}. */
+    public static final int LIST = 4;
+    /** Pin one window of an open file: answers {@link #ACQUIRED}. */
+    public static final int ACQUIRE = 5;
+    /** Unpin one window: no answer unless it is an error. */
+    public static final int RELEASE = 6;
+    /** Close a handle, dropping its pins: answers {@link #CLOSED}. */
+    public static final int CLOSE = 7;
+    /** Leave cleanly, dropping everything the client holds: answers {@link #DETACHED}. */
+    public static final int DETACH = 8;
+
+    /** Answer to ATTACH. */
+    public static final int ATTACHED = 101;
+    /** Answer to OPEN. */
+    public static final int OPENED = 102;
+    /** Answer to STAT. */
+    public static final int STAT_RESULT = 103;
+    /** Answer to LIST. */
+    public static final int LIST_RESULT = 104;
+    /** Answer to ACQUIRE. */
+    public static final int ACQUIRED = 105;
+    /** Answer to CLOSE. */
+    public static final int CLOSED = 107;
+    /** Answer to DETACH. */
+    public static final int DETACHED = 108;
+    /** Error answer to any request. */
+    public static final int ERROR = 199;
+
+    private MessageType()
+    {
+    }
+
+    /**
+     * Name of a type id, for logs.
+     *
+     * @param typeId a record type id.
+     * @return its name.
+     */
+    public static String name(final int typeId)
+    {
+        switch (typeId)
+        {
+            case ATTACH: return "ATTACH";
+            case OPEN: return "OPEN";
+            case STAT: return "STAT";
+            case LIST: return "LIST";
+            case ACQUIRE: return "ACQUIRE";
+            case RELEASE: return "RELEASE";
+            case CLOSE: return "CLOSE";
+            case DETACH: return "DETACH";
+            case ATTACHED: return "ATTACHED";
+            case OPENED: return "OPENED";
+            case STAT_RESULT: return "STAT_RESULT";
+            case LIST_RESULT: return "LIST_RESULT";
+            case ACQUIRED: return "ACQUIRED";
+            case CLOSED: return "CLOSED";
+            case DETACHED: return "DETACHED";
+            case ERROR: return "ERROR";
+            default: return "UNKNOWN(" + typeId + ")";
+        }
+    }
+}

@@ -1,0 +1,155 @@
+package dev.pcb.protocol;
+
+import org.agrona.DirectBuffer;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * OPEN, STAT and LIST: a request naming a path in a share.
+ * <pre>
+ *  0: correlation id (long) | 8: share id (int) | 12: max entries (int, LIST only)
+ *  16: cookie (long, LIST only: index of the first entry wanted)
+ *  24: path length (int) | 28: path bytes (UTF-8, relative to the share root, at most 4096 bytes)
+ * </pre>
+ */
+public final class PathRequest extends Flyweight
+{
+    /** Offset of the share id. */
+    public static final int SHARE_ID_OFFSET = 8;
+    /** Offset of the maximum entries of a LIST page. */
+    public static final int MAX_ENTRIES_OFFSET = 12;
+    /** Offset of the LIST cookie. */
+    public static final int COOKIE_OFFSET = 16;
+    /** Offset of the path length. */
+    public static final int PATH_LENGTH_OFFSET = 24;
+    /** Offset of the path bytes. */
+    public static final int PATH_OFFSET = 28;
+    /** Longest path in bytes, as Linux PATH_MAX. */
+    public static final int MAX_PATH_LENGTH = 4096;
+
+    /**
+     * Share id.
+     *
+     * @return the share the path is in.
+     */
+    public int shareId()
+    {
+        return buffer.getInt(offset + SHARE_ID_OFFSET);
+    }
+
+    /**
+     * Set the share id.
+     *
+     * @param shareId the share.
+     * @return this.
+     */
+    public PathRequest shareId(final int shareId)
+    {
+        buffer.putInt(offset + SHARE_ID_OFFSET, shareId);
+        return this;
+    }
+
+    /**
+     * Maximum entries for a LIST page.
+     *
+     * @return the limit the client asked for.
+     */
+    public int maxEntries()
+    {
+        return buffer.getInt(offset + MAX_ENTRIES_OFFSET);
+    }
+
+    /**
+     * Set the maximum entries.
+     *
+     * @param maxEntries page size.
+     * @return this.
+     */
+    public PathRequest maxEntries(final int maxEntries)
+    {
+        buffer.putInt(offset + MAX_ENTRIES_OFFSET, maxEntries);
+        return this;
+    }
+
+    /**
+     * LIST cookie.
+     *
+     * @return index of the first entry wanted.
+     */
+    public long cookie()
+    {
+        return buffer.getLong(offset + COOKIE_OFFSET);
+    }
+
+    /**
+     * Set the LIST cookie.
+     *
+     * @param cookie index of the first entry wanted.
+     * @return this.
+     */
+    public PathRequest cookie(final long cookie)
+    {
+        buffer.putLong(offset + COOKIE_OFFSET, cookie);
+        return this;
+    }
+
+    /**
+     * Path length as stored, unchecked.
+     *
+     * @return the stored length.
+     */
+    public int pathLength()
+    {
+        return buffer.getInt(offset + PATH_LENGTH_OFFSET);
+    }
+
+    /**
+     * Set the path.
+     *
+     * @param path relative path.
+     * @return record length.
+     * @throws IllegalArgumentException when the path is longer than {@link #MAX_PATH_LENGTH} bytes.
+     */
+    public int path(final String path)
+    {
+        final byte[] bytes = path.getBytes(StandardCharsets.UTF_8);
+        if (bytes.length > MAX_PATH_LENGTH)
+        {
+            throw new IllegalArgumentException("path longer than " + MAX_PATH_LENGTH + " bytes");
+        }
+        buffer.putInt(offset + PATH_LENGTH_OFFSET, bytes.length);
+        buffer.putBytes(offset + PATH_OFFSET, bytes);
+        return PATH_OFFSET + bytes.length;
+    }
+
+    /**
+     * Path, decoded.
+     *
+     * @return the path.
+     */
+    public String path()
+    {
+        final int length = pathLength();
+        final byte[] bytes = new byte[length];
+        buffer.getBytes(offset + PATH_OFFSET, bytes);
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Is a record of this length, as received, well formed? Checks before any field is trusted.
+     *
+     * @param buffer holding the record.
+     * @param offset of the record.
+     * @param length of the record as the ring reported it.
+     * @return true when the fixed part and the path fit the record and the path length is in bounds.
+     */
+    public static boolean isWellFormed(final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (length < PATH_OFFSET)
+        {
+            return false;
+        }
+        final int pathLength = buffer.getInt(offset + PATH_LENGTH_OFFSET);
+        return pathLength >= 0 && pathLength <= MAX_PATH_LENGTH && PATH_OFFSET + pathLength <= length;
+    }
+}

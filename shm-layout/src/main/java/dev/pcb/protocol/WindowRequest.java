@@ -1,0 +1,54 @@
+package dev.pcb.protocol;
+
+/**
+ * ACQUIRE, RELEASE and CLOSE: a request about a handle and, for the first two, one window of its file.
+ * <pre>
+ *  0: correlation id (long) | 8: handle id (long) | 16: file window index (long; ignored by CLOSE)
+ * </pre>
+ * File window i holds bytes [i * windowSize, (i + 1) * windowSize) of the handle's version.
+ */
+public final class WindowRequest extends Flyweight
+{
+    /** Offset of the handle id. */
+    public static final int HANDLE_ID_OFFSET = 8;
+    /** Offset of the file window index. */
+    public static final int FILE_WINDOW_OFFSET = 16;
+    /** Record length. */
+    public static final int LENGTH = 24;
+
+    /** @return the handle id. */
+    public long handleId()
+    {
+        return buffer.getLong(offset + HANDLE_ID_OFFSET);
+    }
+
+    /**
+     * Set the handle id.
+     *
+     * @param handleId the handle.
+     * @return this.
+     */
+    public WindowRequest handleId(final long handleId)
+    {
+        buffer.putLong(offset + HANDLE_ID_OFFSET, handleId);
+        return this;
+    }
+
+    /** @return the file window index. */
+    public long fileWindow()
+    {
+        return buffer.getLong(offset + FILE_WINDOW_OFFSET);
+    }
+
+    /**
+     * Set the file window index.
+     *
+     * @param fileWindow window index in the file.
+     * @return this.
+     */
+    public WindowRequest fileWindow(final long fileWindow)
+    {
+        buffer.putLong(offset + FILE_WINDOW_OFFSET, fileWindow);
+        return this;
+    }
+}
