@@ -1,0 +1,225 @@
+package dev.pcb.broker;
+
+import dev.pcb.layout.RunDirectory;
+import dev.pcb.nativeshim.Linux;
+import org.agrona.CloseHelper;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.SystemEpochClock;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static java.lang.System.Logger.Level.INFO;
+import static java.lang.System.Logger.Level.WARNING;
+
+/**
+ * A running broker: the data region of every share and the control region of every guest in the run directory,
+ * one conductor thread serving them, and filler threads reading from disk.
+ * <p>
+ * Start one with {@link #launch(BrokerConfig)} and stop it with {@link #close()}. Region files are reused, not
+ * recreated, when a broker starts again on the same run directory: QEMU keeps the files it attached mapped.
+ */
+public final class Broker implements AutoCloseable
+{
+    /** How long the conductor may park when idle: bounds the answer time of the first request after a lull. */
+    public static final long MAX_IDLE_PARK_NS = TimeUnit.MICROSECONDS.toNanos(100);
+
+    private static final System.Logger LOG = System.getLogger("pcb.broker");
+
+    private final BrokerConfig config;
+    private final long epoch;
+    private final List<Share> shares = new ArrayList<>();
+    private final List<GuestControl> guests = new ArrayList<>();
+    private final ExecutorService fillers;
+    private final AgentRunner runner;
+    private final BrokerCounters counters = new BrokerCounters();
+    private volatile boolean closed;
+
+    private Broker(final BrokerConfig config) throws IOException
+    {
+        this.config = config.validate();
+        final SecureRandom random = new SecureRandom();
+        this.epoch = Math.max(1, System.currentTimeMillis());
+        Files.createDirectories(config.runDir());
+
+        boolean ok = false;
+        try
+        {
+            final AtomicLong versionIds = new AtomicLong();
+            int shareId = 0;
+            for (final Map.Entry<String, Path> entry : config.shares().entrySet())
+            {
+                final DataRegion region = new DataRegion(
+                    RunDirectory.dataRegionFile(config.runDir(), entry.getKey()),
+                    config.regionSize(),
+                    config.windowSize(),
+                    random.nextLong() | 1,
+                    epoch,
+                    entry.getKey());
+                shares.add(new Share(++shareId, entry.getKey(), entry.getValue().toRealPath(), region,
+                    versionIds::incrementAndGet));
+            }
+            for (final Map.Entry<String, List<String>> entry : config.guests().entrySet())
+            {
+                final List<Share> given = new ArrayList<>();
+                for (final Share share : shares)
+                {
+                    if (entry.getValue().isEmpty() || entry.getValue().contains(share.name()))
+                    {
+                        given.add(share);
+                    }
+                }
+                guests.add(new GuestControl(entry.getKey(),
+                    RunDirectory.controlRegionFile(config.runDir(), entry.getKey()), given, config, epoch,
+                    Linux.getpid()));
+            }
+
+            final AtomicInteger fillerIds = new AtomicInteger();
+            this.fillers = Executors.newFixedThreadPool(config.fillThreads(), (r) ->
+            {
+                final Thread thread = new Thread(r, "pcb-filler-" + fillerIds.incrementAndGet());
+                thread.setDaemon(true);
+                return thread;
+            });
+            final BrokerConductor conductor = new BrokerConductor(config, epoch, shares,
+                guests.toArray(new GuestControl[0]), fillers, SystemEpochClock.INSTANCE, counters);
+            this.runner = new AgentRunner(
+                new BackoffIdleStrategy(100, 100, 1_000, MAX_IDLE_PARK_NS),
+                (ex) -> LOG.log(WARNING, "conductor error", ex),
+                null,
+                conductor);
+            Files.writeString(RunDirectory.pidFile(config.runDir()), Linux.getpid() + "\n", StandardCharsets.US_ASCII);
+            ok = true;
+        }
+        finally
+        {
+            if (!ok)
+            {
+                closeRegions();
+            }
+        }
+    }
+
+    /**
+     * Create the regions and start serving.
+     *
+     * @param config what to serve to whom.
+     * @return the running broker.
+     * @throws IOException when a region file cannot be created or a share opened.
+     */
+    public static Broker launch(final BrokerConfig config) throws IOException
+    {
+        final Broker broker = new Broker(config);
+        AgentRunner.startOnThread(broker.runner);
+        LOG.log(INFO, () -> "broker started: epoch " + broker.epoch + ", " + broker.shares.size() + " share(s), " +
+            broker.guests.size() + " guest(s), run dir " + config.runDir());
+        return broker;
+    }
+
+    /** @return the configuration it runs with. */
+    public BrokerConfig config()
+    {
+        return config;
+    }
+
+    /** @return the epoch of this broker instance. */
+    public long epoch()
+    {
+        return epoch;
+    }
+
+    /**
+     * Region files a guest attaches, data regions first, with their sizes: what QEMU needs.
+     *
+     * @param guestName a configured guest.
+     * @return the files in attach order.
+     */
+    public List<RegionFile> regionFiles(final String guestName)
+    {
+        for (final GuestControl guest : guests)
+        {
+            if (guest.name().equals(guestName))
+            {
+                final List<RegionFile> files = new ArrayList<>();
+                for (final Share share : guest.shares())
+                {
+                    files.add(new RegionFile(share.region().file(), share.region().regionLength(), true));
+                }
+                files.add(new RegionFile(guest.file(), guest.regionLength(), false));
+                return files;
+            }
+        }
+        throw new IllegalArgumentException("no such guest: " + guestName);
+    }
+
+    /** @return a one-line summary of the counters. */
+    public String countersSummary()
+    {
+        return counters.snapshot();
+    }
+
+    /** {@inheritDoc} */
+    public void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        CloseHelper.quietClose(runner);
+        fillers.shutdownNow();
+        try
+        {
+            fillers.awaitTermination(10, TimeUnit.SECONDS);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+        closeRegions();
+        try
+        {
+            Files.deleteIfExists(RunDirectory.pidFile(config.runDir()));
+        }
+        catch (final IOException ignore)
+        {
+            // Best effort: a stale pid file names a process that is gone.
+        }
+        LOG.log(INFO, () -> "broker stopped: " + counters.snapshot());
+    }
+
+    private void closeRegions()
+    {
+        for (final GuestControl guest : guests)
+        {
+            CloseHelper.quietClose(guest);
+        }
+        for (final Share share : shares)
+        {
+            CloseHelper.quietClose(share);
+        }
+    }
+
+    /**
+     * A region file and how a guest attaches it.
+     *
+     * @param path     file in the run directory.
+     * @param length   bytes, a power of two.
+     * @param readOnly true for data regions.
+     */
+    public record RegionFile(Path path, long length, boolean readOnly)
+    {
+    }
+}

@@ -1,0 +1,728 @@
+package dev.pcb.broker;
+
+import dev.pcb.layout.ClientSlotDescriptor;
+import dev.pcb.layout.LayoutVersion;
+import dev.pcb.layout.WindowDescriptor;
+import dev.pcb.nativeshim.ErrnoException;
+import dev.pcb.nativeshim.Linux;
+import dev.pcb.nativeshim.StatxResult;
+import dev.pcb.protocol.AcquiredResponse;
+import dev.pcb.protocol.AttachRequest;
+import dev.pcb.protocol.AttachedResponse;
+import dev.pcb.protocol.ErrorCode;
+import dev.pcb.protocol.ErrorResponse;
+import dev.pcb.protocol.FileAttributes;
+import dev.pcb.protocol.FileType;
+import dev.pcb.protocol.ListResponse;
+import dev.pcb.protocol.MessageType;
+import dev.pcb.protocol.OpenedResponse;
+import dev.pcb.protocol.PathRequest;
+import dev.pcb.protocol.SimpleMessage;
+import dev.pcb.protocol.StatResponse;
+import dev.pcb.protocol.WindowRequest;
+import org.agrona.BufferUtil;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.collections.Long2LongHashMap;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.EpochClock;
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Executor;
+
+import static java.lang.System.Logger.Level.INFO;
+import static java.lang.System.Logger.Level.WARNING;
+
+/**
+ * The broker's one serving thread: claims of client slots, every request of every guest, fill completions, leases.
+ * <p>
+ * All broker state but window contents is owned by this thread, so none of it needs a lock. Misses never block it:
+ * fills run on filler threads and come back through a queue, and the requests of other clients keep being answered
+ * meanwhile. Each slot is read at most {@link #REQUESTS_PER_SLOT} records per duty cycle so one busy guest cannot
+ * starve the others.
+ */
+final class BrokerConductor implements Agent
+{
+    static final int REQUESTS_PER_SLOT = 32;
+    static final long HOUSEKEEPING_INTERVAL_MS = 100;
+    static final int DEFAULT_LIST_PAGE = 1000;
+
+    private static final System.Logger LOG = System.getLogger("pcb.broker");
+
+    private final BrokerConfig config;
+    private final long epoch;
+    private final List<Share> shares;
+    private final GuestControl[] guests;
+    private final Executor fillers;
+    private final ManyToOneConcurrentArrayQueue<FillTask> completions;
+    private final EpochClock clock;
+    private final BrokerCounters counters;
+    private final UnsafeBuffer out = new UnsafeBuffer(BufferUtil.allocateDirectAligned(64 * 1024, 64));
+    private final AttachRequest attachRequest = new AttachRequest();
+    private final AttachedResponse attached = new AttachedResponse();
+    private final PathRequest pathRequest = new PathRequest();
+    private final WindowRequest windowRequest = new WindowRequest();
+    private final OpenedResponse opened = new OpenedResponse();
+    private final StatResponse statResponse = new StatResponse();
+    private final ListResponse listResponse = new ListResponse();
+    private final AcquiredResponse acquired = new AcquiredResponse();
+    private final SimpleMessage simple = new SimpleMessage();
+    private final ErrorResponse error = new ErrorResponse();
+    private final FileAttributes attributes = new FileAttributes();
+    private final StatxResult stat = new StatxResult();
+    private ClientSession current;
+    private long nextSessionId;
+    private long lastHousekeepingMs;
+
+    BrokerConductor(
+        final BrokerConfig config,
+        final long epoch,
+        final List<Share> shares,
+        final GuestControl[] guests,
+        final Executor fillers,
+        final EpochClock clock,
+        final BrokerCounters counters)
+    {
+        this.config = config;
+        this.epoch = epoch;
+        this.shares = shares;
+        this.guests = guests;
+        this.fillers = fillers;
+        this.clock = clock;
+        this.counters = counters;
+        this.completions = new ManyToOneConcurrentArrayQueue<>(4096);
+    }
+
+    /** {@inheritDoc} */
+    public String roleName()
+    {
+        return "pcb-broker-conductor";
+    }
+
+    /** {@inheritDoc} */
+    public void onStart()
+    {
+        final long now = clock.time();
+        lastHousekeepingMs = now;
+        for (final GuestControl guest : guests)
+        {
+            guest.heartbeat();
+        }
+    }
+
+    /** {@inheritDoc} */
+    public int doWork()
+    {
+        int work = drainCompletions();
+        final long now = clock.time();
+        for (final GuestControl guest : guests)
+        {
+            for (final ClientSession session : guest.sessions())
+            {
+                work += pollSlot(session, now);
+            }
+        }
+        if (now - lastHousekeepingMs >= HOUSEKEEPING_INTERVAL_MS)
+        {
+            lastHousekeepingMs = now;
+            work += housekeeping(now);
+        }
+        return work;
+    }
+
+    /** {@inheritDoc} */
+    public void onClose()
+    {
+        for (final GuestControl guest : guests)
+        {
+            guest.signalShutdown();
+        }
+    }
+
+    ManyToOneConcurrentArrayQueue<FillTask> completions()
+    {
+        return completions;
+    }
+
+    private int pollSlot(final ClientSession session, final long now)
+    {
+        final long ownerId = session.slot().getLongVolatile(ClientSlotDescriptor.OWNER_ID_OFFSET);
+        if (ownerId != session.ownerId())
+        {
+            if (session.isActive())
+            {
+                LOG.log(INFO, () -> session.describe() + " released: " +
+                    (0 == ownerId ? "client detached" : "slot taken over by a new process"));
+                releaseAll(session);
+                session.reset(false);
+            }
+            if (0 != ownerId)
+            {
+                session.accept(ownerId, ++nextSessionId, now);
+                counters.clientAttached();
+            }
+            return 1;
+        }
+        if (!session.isActive())
+        {
+            return 0;
+        }
+
+        current = session;
+        try
+        {
+            return session.requests().read(this::onRequest, REQUESTS_PER_SLOT);
+        }
+        catch (final RuntimeException ex)
+        {
+            detach(session, "corrupt request ring (" + ex + ")");
+            return 1;
+        }
+    }
+
+    private void onRequest(final int typeId, final MutableDirectBuffer buffer, final int index, final int length)
+    {
+        final ClientSession session = current;
+        if (!session.isActive())
+        {
+            return;
+        }
+        session.countRequest();
+        counters.request();
+        final long correlationId = length >= 8 ? buffer.getLong(index) : 0;
+        try
+        {
+            if (MessageType.ATTACH != typeId && !session.isAttached())
+            {
+                throw new RequestException(ErrorCode.NOT_ATTACHED, "ATTACH first");
+            }
+            switch (typeId)
+            {
+                case MessageType.ATTACH: onAttach(session, buffer, index, length); break;
+                case MessageType.OPEN: onOpen(session, buffer, index, length); break;
+                case MessageType.STAT: onStat(session, buffer, index, length); break;
+                case MessageType.LIST: onList(session, buffer, index, length); break;
+                case MessageType.ACQUIRE: onAcquire(session, buffer, index, length); break;
+                case MessageType.RELEASE: onRelease(session, buffer, index, length); break;
+                case MessageType.CLOSE: onClose(session, buffer, index, length); break;
+                case MessageType.DETACH: onDetach(session, correlationId); break;
+                default:
+                    throw new RequestException(ErrorCode.MALFORMED, "unknown request type " + typeId);
+            }
+        }
+        catch (final RequestException ex)
+        {
+            sendError(session, correlationId, typeId, ex.code(), ex.getMessage());
+        }
+    }
+
+    private void onAttach(final ClientSession session, final MutableDirectBuffer buffer, final int index, final int length)
+        throws RequestException
+    {
+        requireLength(length, AttachRequest.LENGTH, "ATTACH");
+        attachRequest.wrap(buffer, index);
+        final int version = attachRequest.layoutVersion();
+        if (!LayoutVersion.isCompatible(version))
+        {
+            throw new RequestException(ErrorCode.UNSUPPORTED_VERSION, "agent speaks layout " +
+                LayoutVersion.toString(version) + ", broker speaks " + LayoutVersion.toString(LayoutVersion.CURRENT));
+        }
+        session.attached(attachRequest.pid());
+        LOG.log(INFO, () -> session.describe() + " attached");
+
+        attached.wrap(out, 0);
+        attached.correlationId(attachRequest.correlationId());
+        attached.brokerEpoch(epoch).slotIndex(session.slotIndex());
+        final List<Share> given = session.guest().shares();
+        attached.shareCount(given.size());
+        int at = AttachedResponse.SHARES_OFFSET;
+        for (final Share share : given)
+        {
+            at = attached.putShare(at, share.id(), share.region().windowSize(), share.region().regionLength(),
+                share.region().regionId(), share.name());
+        }
+        send(session, MessageType.ATTACHED, at);
+    }
+
+    private void onOpen(final ClientSession session, final MutableDirectBuffer buffer, final int index, final int length)
+        throws RequestException
+    {
+        final Share share = pathRequest(session, buffer, index, length);
+        if (session.handles().size() >= config.maxHandlesPerClient())
+        {
+            throw new RequestException(ErrorCode.QUOTA_EXCEEDED,
+                "open handle quota of " + config.maxHandlesPerClient() + " reached");
+        }
+        final String path = pathRequest.path();
+        final FileVersion version = share.catalog().open(path);
+        version.addHandle();
+        final Handle handle = new Handle(session.nextHandleId(), version);
+        session.handles().put(handle.id(), handle);
+        counters.opened();
+
+        opened.wrap(out, 0);
+        opened.correlationId(pathRequest.correlationId());
+        opened.handleId(handle.id()).versionId(version.id()).windowSize(share.region().windowSize()).shareId(share.id());
+        opened.putAttributes(version.attributes());
+        send(session, MessageType.OPENED, OpenedResponse.LENGTH);
+    }
+
+    private void onStat(final ClientSession session, final MutableDirectBuffer buffer, final int index, final int length)
+        throws RequestException
+    {
+        final Share share = pathRequest(session, buffer, index, length);
+        final String path = pathRequest.path();
+        PathCheck.validate(path);
+        final String dir = PathCheck.directoryPath(path);
+        final int slash = dir.lastIndexOf('/');
+        final String parent = slash < 0 ? "." : dir.substring(0, slash);
+        final String name = slash < 0 ? dir : dir.substring(slash + 1);
+        int parentFd = -1;
+        try
+        {
+            parentFd = Linux.openBeneath(share.rootFd(), parent, Linux.O_PATH | Linux.O_DIRECTORY | Linux.O_CLOEXEC);
+            Linux.statx(parentFd, name, false, stat);
+        }
+        catch (final ErrnoException ex)
+        {
+            throw PathCheck.toRequestException(path, ex);
+        }
+        finally
+        {
+            if (parentFd >= 0)
+            {
+                Linux.close(parentFd);
+            }
+        }
+
+        statResponse.wrap(out, 0);
+        statResponse.correlationId(pathRequest.correlationId());
+        statResponse.putAttributes(Catalog.toAttributes(stat, attributes));
+        send(session, MessageType.STAT_RESULT, StatResponse.LENGTH);
+    }
+
+    private void onList(final ClientSession session, final MutableDirectBuffer buffer, final int index, final int length)
+        throws RequestException
+    {
+        final Share share = pathRequest(session, buffer, index, length);
+        final String path = pathRequest.path();
+        PathCheck.validate(path);
+        final long cookie = pathRequest.cookie();
+        final int maxEntries = pathRequest.maxEntries() <= 0 ? DEFAULT_LIST_PAGE : pathRequest.maxEntries();
+        if (cookie < 0)
+        {
+            throw new RequestException(ErrorCode.MALFORMED, "negative LIST cookie");
+        }
+        final int limit = session.responses().maxMsgLength();
+
+        final int fd;
+        try
+        {
+            fd = Linux.openBeneath(share.rootFd(), PathCheck.directoryPath(path),
+                Linux.O_RDONLY | Linux.O_DIRECTORY | Linux.O_CLOEXEC);
+        }
+        catch (final ErrnoException ex)
+        {
+            throw PathCheck.toRequestException(path, ex);
+        }
+
+        listResponse.wrap(out, 0);
+        listResponse.correlationId(pathRequest.correlationId());
+        int at = ListResponse.ENTRIES_OFFSET;
+        int count = 0;
+        long next = ListResponse.END;
+        // The directory is read through its confined descriptor; the stream holds one entry at a time, so memory
+        // does not grow with the size of the directory or with the pages already sent.
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(Path.of("/proc/self/fd/" + fd)))
+        {
+            long position = 0;
+            for (final Path entry : entries)
+            {
+                if (position++ < cookie)
+                {
+                    continue;
+                }
+                final String name = entry.getFileName().toString();
+                final byte[] nameBytes = name.getBytes(StandardCharsets.UTF_8);
+                if (count == maxEntries || at + ListResponse.entryLength(nameBytes.length) > limit)
+                {
+                    next = position - 1;
+                    break;
+                }
+                int type = FileType.OTHER;
+                long size = 0;
+                try
+                {
+                    Linux.statx(fd, name, false, stat);
+                    type = FileType.fromMode(stat.mode());
+                    size = stat.size();
+                }
+                catch (final ErrnoException ignore)
+                {
+                    // Removed between readdir and stat: list it as it was seen, with no attributes.
+                }
+                at = listResponse.putEntry(at, type, size, nameBytes);
+                count++;
+            }
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            throw new RequestException(ErrorCode.IO_ERROR, path + ": " + ex.getMessage());
+        }
+        finally
+        {
+            Linux.close(fd);
+        }
+        listResponse.nextCookie(next).count(count);
+        send(session, MessageType.LIST_RESULT, at);
+    }
+
+    private void onAcquire(final ClientSession session, final MutableDirectBuffer buffer, final int index, final int length)
+        throws RequestException
+    {
+        requireLength(length, WindowRequest.LENGTH, "ACQUIRE");
+        windowRequest.wrap(buffer, index);
+        final long correlationId = windowRequest.correlationId();
+        final Handle handle = handle(session, windowRequest.handleId());
+        final long fileWindow = windowRequest.fileWindow();
+        final FileVersion version = handle.version();
+        final Share share = version.share();
+        final int windowSize = share.region().windowSize();
+        if (fileWindow < 0 || fileWindow * windowSize >= version.size())
+        {
+            throw new RequestException(ErrorCode.BEYOND_EOF,
+                version.path() + ": window " + fileWindow + " is past the end (" + version.size() + " bytes)");
+        }
+        if (session.pinCount() >= config.maxPinsPerClient())
+        {
+            throw new RequestException(ErrorCode.QUOTA_EXCEEDED,
+                "pinned window quota of " + config.maxPinsPerClient() + " reached");
+        }
+
+        final WindowTable table = share.windows();
+        int window = version.windowOf(fileWindow);
+        if (WindowTable.NONE != window && WindowDescriptor.STATE_READY == table.state(window))
+        {
+            pin(session, handle, table, window, fileWindow);
+            counters.hit();
+            sendAcquired(session, correlationId, handle.id(), fileWindow, share, window,
+                (int)Math.min(windowSize, version.size() - fileWindow * windowSize));
+            return;
+        }
+
+        counters.miss();
+        if (WindowTable.NONE == window)
+        {
+            if (version.isStale())
+            {
+                counters.stale();
+                throw new RequestException(ErrorCode.STALE,
+                    version.path() + ": changed on the host since it was opened");
+            }
+            final long fileOffset = fileWindow * windowSize;
+            final int fillLength = (int)Math.min(windowSize, version.size() - fileOffset);
+            window = table.allocate(version, fileWindow, fileOffset, fillLength);
+            if (WindowTable.NONE == window)
+            {
+                counters.noSpace();
+                throw new RequestException(ErrorCode.NO_SPACE, "all " + table.count() + " windows of share " +
+                    share.name() + " are pinned; release some or enlarge --region-size");
+            }
+            final FillTask fill = new FillTask(share, version, window, fileWindow, fileOffset, fillLength,
+                config.dropSourceCache(), completions);
+            share.fills()[window] = fill;
+            version.fillStarted();
+            fill.waiters().add(new FillTask.Waiter(session, session.sessionId(), handle, correlationId));
+            pin(session, handle, table, window, fileWindow);
+            fillers.execute(fill);
+        }
+        else
+        {
+            share.fills()[window].waiters().add(
+                new FillTask.Waiter(session, session.sessionId(), handle, correlationId));
+            pin(session, handle, table, window, fileWindow);
+        }
+    }
+
+    private void onRelease(final ClientSession session, final MutableDirectBuffer buffer, final int index, final int length)
+        throws RequestException
+    {
+        requireLength(length, WindowRequest.LENGTH, "RELEASE");
+        windowRequest.wrap(buffer, index);
+        final Handle handle = handle(session, windowRequest.handleId());
+        final long fileWindow = windowRequest.fileWindow();
+        if (!handle.unpin(fileWindow))
+        {
+            throw new RequestException(ErrorCode.MALFORMED,
+                "RELEASE of window " + fileWindow + " that handle " + handle.id() + " does not hold");
+        }
+        final FileVersion version = handle.version();
+        version.share().windows().unpin(version.windowOf(fileWindow));
+        session.unpinned();
+        counters.release();
+    }
+
+    private void onClose(final ClientSession session, final MutableDirectBuffer buffer, final int index, final int length)
+        throws RequestException
+    {
+        requireLength(length, WindowRequest.LENGTH, "CLOSE");
+        windowRequest.wrap(buffer, index);
+        final Handle handle = handle(session, windowRequest.handleId());
+        session.handles().remove(handle.id());
+        closeHandle(session, handle);
+        simple.wrap(out, 0);
+        simple.correlationId(windowRequest.correlationId());
+        send(session, MessageType.CLOSED, SimpleMessage.LENGTH);
+    }
+
+    private void onDetach(final ClientSession session, final long correlationId)
+    {
+        releaseAll(session);
+        simple.wrap(out, 0);
+        simple.correlationId(correlationId);
+        send(session, MessageType.DETACHED, SimpleMessage.LENGTH);
+    }
+
+    private int drainCompletions()
+    {
+        return completions.drain(this::onFillComplete, 64);
+    }
+
+    private void onFillComplete(final FillTask fill)
+    {
+        final Share share = fill.share();
+        final WindowTable table = share.windows();
+        final FileVersion version = fill.version();
+        final int window = fill.window();
+        share.fills()[window] = null;
+        version.fillEnded();
+
+        if (null == fill.failure())
+        {
+            table.filled(window, fill.fileOffset(), fill.length());
+            counters.filled(fill.length(), fill.nanos());
+            for (final FillTask.Waiter waiter : fill.waiters())
+            {
+                if (isLive(waiter))
+                {
+                    sendAcquired(waiter.session(), waiter.correlationId(), waiter.handle().id(), fill.fileWindow(),
+                        share, window, fill.length());
+                }
+            }
+            share.reclaim(version);
+        }
+        else
+        {
+            if (ErrorCode.STALE == fill.failure())
+            {
+                version.markStale();
+            }
+            for (final FillTask.Waiter waiter : fill.waiters())
+            {
+                if (isLive(waiter))
+                {
+                    counters.stale();
+                    waiter.handle().unpin(fill.fileWindow());
+                    table.unpin(window);
+                    waiter.session().unpinned();
+                    sendError(waiter.session(), waiter.correlationId(), MessageType.ACQUIRE, fill.failure(),
+                        fill.failureMessage());
+                }
+            }
+            if (0 == table.pins(window))
+            {
+                table.discard(window);
+            }
+            else
+            {
+                LOG.log(WARNING, "window " + window + " of share " + share.name() + " failed its fill but is pinned");
+            }
+            LOG.log(INFO, () -> "fill of " + version.path() + " window " + fill.fileWindow() + " failed: " +
+                fill.failureMessage());
+        }
+    }
+
+    private static boolean isLive(final FillTask.Waiter waiter)
+    {
+        final ClientSession session = waiter.session();
+        return session.isActive() && session.sessionId() == waiter.sessionId() &&
+            session.handles().get(waiter.handle().id()) == waiter.handle();
+    }
+
+    private int housekeeping(final long now)
+    {
+        int work = 0;
+        for (final GuestControl guest : guests)
+        {
+            guest.heartbeat();
+            for (final ClientSession session : guest.sessions())
+            {
+                if (session.isActive() && session.heartbeatSilenceMs(now) > config.clientLeaseMs())
+                {
+                    detach(session, "heartbeat silent for more than " + config.clientLeaseMs() + " ms");
+                    work++;
+                }
+            }
+        }
+        return work;
+    }
+
+    private void detach(final ClientSession session, final String reason)
+    {
+        LOG.log(WARNING, () -> session.describe() + " detached: " + reason);
+        counters.clientDetached();
+        releaseAll(session);
+        session.reset(true);
+    }
+
+    private void releaseAll(final ClientSession session)
+    {
+        final var handles = session.handles();
+        for (final Handle handle : handles.values())
+        {
+            closeHandle(session, handle);
+        }
+        handles.clear();
+    }
+
+    private void closeHandle(final ClientSession session, final Handle handle)
+    {
+        final FileVersion version = handle.version();
+        final Share share = version.share();
+        final WindowTable table = share.windows();
+        final Long2LongHashMap.EntryIterator it = handle.pins().entrySet().iterator();
+        while (it.hasNext())
+        {
+            it.next();
+            final int window = version.windowOf(it.getLongKey());
+            for (long i = it.getLongValue(); i > 0; i--)
+            {
+                table.unpin(window);
+                session.unpinned();
+            }
+        }
+        handle.pins().clear();
+        if (1 == version.handles())
+        {
+            share.catalog().lastHandleClosing(version);
+        }
+        version.removeHandle();
+        share.reclaim(version);
+        share.catalog().forgetIfUnused(version);
+    }
+
+    private void pin(
+        final ClientSession session, final Handle handle, final WindowTable table, final int window, final long fileWindow)
+    {
+        table.pin(window);
+        handle.pin(fileWindow);
+        session.pinned();
+    }
+
+    private Share pathRequest(final ClientSession session, final MutableDirectBuffer buffer, final int index, final int length)
+        throws RequestException
+    {
+        if (!PathRequest.isWellFormed(buffer, index, length))
+        {
+            throw new RequestException(ErrorCode.MALFORMED, "malformed path request");
+        }
+        pathRequest.wrap(buffer, index);
+        final Share share = session.guest().share(pathRequest.shareId());
+        if (null == share)
+        {
+            throw new RequestException(ErrorCode.UNKNOWN_SHARE,
+                "share id " + pathRequest.shareId() + " is not given to guest " + session.guest().name());
+        }
+        return share;
+    }
+
+    private static Handle handle(final ClientSession session, final long handleId) throws RequestException
+    {
+        final Handle handle = session.handles().get(handleId);
+        if (null == handle)
+        {
+            throw new RequestException(ErrorCode.BAD_HANDLE, "handle " + handleId + " is not open");
+        }
+        return handle;
+    }
+
+    private static void requireLength(final int length, final int required, final String what)
+        throws RequestException
+    {
+        if (length < required)
+        {
+            throw new RequestException(ErrorCode.MALFORMED, what + " record of " + length + " bytes, needs " + required);
+        }
+    }
+
+    private void sendAcquired(
+        final ClientSession session,
+        final long correlationId,
+        final long handleId,
+        final long fileWindow,
+        final Share share,
+        final int window,
+        final int length)
+    {
+        acquired.wrap(out, 0);
+        acquired.correlationId(correlationId);
+        acquired.handleId(handleId)
+            .fileWindow(fileWindow)
+            .generation(share.windows().generation(window))
+            .regionWindow(window)
+            .offsetInWindow(0)
+            .length(length)
+            .shareId(share.id());
+        send(session, MessageType.ACQUIRED, AcquiredResponse.LENGTH);
+    }
+
+    private void sendError(
+        final ClientSession session, final long correlationId, final int requestType, final ErrorCode code,
+        final String message)
+    {
+        counters.error();
+        error.wrap(out, 0);
+        error.correlationId(correlationId);
+        error.code(code).requestType(requestType);
+        send(session, MessageType.ERROR, error.message(message));
+    }
+
+    private void send(final ClientSession session, final int typeId, final int length)
+    {
+        if (!session.isActive())
+        {
+            return;
+        }
+        final OneToOneRingBuffer responses = session.responses();
+        boolean written;
+        try
+        {
+            written = responses.write(typeId, out, 0, length);
+        }
+        catch (final RuntimeException ex)
+        {
+            detach(session, "corrupt response ring (" + ex + ")");
+            return;
+        }
+        if (!written)
+        {
+            detach(session, "response ring full: the client does not read its answers");
+        }
+    }
+
+    /**
+     * Read-only view for tools and tests of the conductor's state; call only from the conductor thread or after
+     * it stopped.
+     */
+    List<Share> shares()
+    {
+        return shares;
+    }
+}

@@ -1,0 +1,198 @@
+package dev.pcb.broker;
+
+import dev.pcb.layout.ClientSlotDescriptor;
+import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
+
+/**
+ * One client slot of a guest's control region, and the state of the process that owns it: handles and pins.
+ * <p>
+ * Everything in the slot is written by the guest and therefore untrusted. Pins and handles belong to the session:
+ * when the owner leaves, dies or is replaced, {@link BrokerConductor} releases all of them before it accepts a new
+ * owner.
+ */
+final class ClientSession
+{
+    private final GuestControl guest;
+    private final int slotIndex;
+    private final UnsafeBuffer slot;
+    private final UnsafeBuffer requestBuffer;
+    private final UnsafeBuffer responseBuffer;
+    private final Long2ObjectHashMap<Handle> handles = new Long2ObjectHashMap<>();
+    private ManyToOneRingBuffer requests;
+    private OneToOneRingBuffer responses;
+    private long ownerId;
+    private long sessionId;
+    private boolean attached;
+    private long nextHandleId = 1;
+    private int pinCount;
+    private long lastHeartbeat;
+    private long lastHeartbeatChangeMs;
+    private long requestCount;
+    private int pid;
+
+    ClientSession(
+        final GuestControl guest,
+        final int slotIndex,
+        final UnsafeBuffer slot,
+        final int requestRingLength,
+        final int responseRingLength)
+    {
+        this.guest = guest;
+        this.slotIndex = slotIndex;
+        this.slot = slot;
+        this.requestBuffer = new UnsafeBuffer(slot, ClientSlotDescriptor.requestRingOffset(), requestRingLength);
+        this.responseBuffer = new UnsafeBuffer(
+            slot, ClientSlotDescriptor.responseRingOffset(requestRingLength), responseRingLength);
+    }
+
+    GuestControl guest()
+    {
+        return guest;
+    }
+
+    int slotIndex()
+    {
+        return slotIndex;
+    }
+
+    UnsafeBuffer slot()
+    {
+        return slot;
+    }
+
+    ManyToOneRingBuffer requests()
+    {
+        return requests;
+    }
+
+    OneToOneRingBuffer responses()
+    {
+        return responses;
+    }
+
+    long ownerId()
+    {
+        return ownerId;
+    }
+
+    long sessionId()
+    {
+        return sessionId;
+    }
+
+    boolean isActive()
+    {
+        return 0 != ownerId;
+    }
+
+    boolean isAttached()
+    {
+        return attached;
+    }
+
+    void attached(final int pid)
+    {
+        this.attached = true;
+        this.pid = pid;
+    }
+
+    int pid()
+    {
+        return pid;
+    }
+
+    /**
+     * Zero both rings and accept a new owner; the old owner's state must be released already.
+     */
+    void accept(final long ownerId, final long sessionId, final long nowMs)
+    {
+        requestBuffer.setMemory(0, requestBuffer.capacity(), (byte)0);
+        responseBuffer.setMemory(0, responseBuffer.capacity(), (byte)0);
+        this.requests = new ManyToOneRingBuffer(requestBuffer);
+        this.responses = new OneToOneRingBuffer(responseBuffer);
+        this.ownerId = ownerId;
+        this.sessionId = sessionId;
+        this.attached = false;
+        this.pid = 0;
+        this.lastHeartbeat = slot.getLongVolatile(ClientSlotDescriptor.OWNER_HEARTBEAT_OFFSET);
+        this.lastHeartbeatChangeMs = nowMs;
+        slot.putLongRelease(ClientSlotDescriptor.ACCEPTED_OWNER_ID_OFFSET, ownerId);
+    }
+
+    /**
+     * Forget the owner after its state was released; the slot is free for the next claim.
+     */
+    void reset(final boolean freeSlot)
+    {
+        if (freeSlot && 0 != ownerId)
+        {
+            slot.compareAndSetLong(ClientSlotDescriptor.OWNER_ID_OFFSET, ownerId, ClientSlotDescriptor.FREE);
+        }
+        slot.putLongRelease(ClientSlotDescriptor.ACCEPTED_OWNER_ID_OFFSET, 0);
+        this.ownerId = 0;
+        this.attached = false;
+        this.requests = null;
+        this.responses = null;
+        this.nextHandleId = 1;
+        this.pid = 0;
+    }
+
+    /**
+     * Observe the owner's heartbeat counter.
+     *
+     * @return ms since it last changed.
+     */
+    long heartbeatSilenceMs(final long nowMs)
+    {
+        final long value = slot.getLongVolatile(ClientSlotDescriptor.OWNER_HEARTBEAT_OFFSET);
+        if (value != lastHeartbeat)
+        {
+            lastHeartbeat = value;
+            lastHeartbeatChangeMs = nowMs;
+        }
+        return nowMs - lastHeartbeatChangeMs;
+    }
+
+    Long2ObjectHashMap<Handle> handles()
+    {
+        return handles;
+    }
+
+    long nextHandleId()
+    {
+        return nextHandleId++;
+    }
+
+    int pinCount()
+    {
+        return pinCount;
+    }
+
+    void pinned()
+    {
+        pinCount++;
+    }
+
+    void unpinned()
+    {
+        pinCount--;
+    }
+
+    long requestCount()
+    {
+        return requestCount;
+    }
+
+    void countRequest()
+    {
+        requestCount++;
+    }
+
+    String describe()
+    {
+        return "guest " + guest.name() + " slot " + slotIndex + (pid != 0 ? " pid " + pid : "");
+    }
+}

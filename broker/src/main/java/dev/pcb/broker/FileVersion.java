@@ -1,0 +1,205 @@
+package dev.pcb.broker;
+
+import dev.pcb.nativeshim.Linux;
+import dev.pcb.protocol.FileAttributes;
+import org.agrona.collections.Long2LongHashMap;
+
+/**
+ * One version of one file: identity (device, inode) and content version (size, mtime) fixed at the open that
+ * created it. Handles pin a version; windows hold its bytes. The broker keeps the version's file descriptor open
+ * while any handle or fill needs it, so a host {@code rm} or {@code mv} over the path does not disturb readers.
+ * <p>
+ * Conductor thread only, except {@link #fd()} and the attributes, read by fillers while a fill is in flight (the
+ * fd stays open until every fill of the version completed).
+ */
+final class FileVersion
+{
+    private final long id;
+    private final Share share;
+    private final FileAttributes attributes = new FileAttributes();
+    private final Long2LongHashMap windows = new Long2LongHashMap(WindowTable.NONE);
+    private final String path;
+    private int fd;
+    private int handles;
+    private int fillsInFlight;
+    private boolean stale;
+    private boolean superseded;
+
+    FileVersion(final long id, final Share share, final String path, final int fd, final FileAttributes attributes)
+    {
+        this.id = id;
+        this.share = share;
+        this.path = path;
+        this.fd = fd;
+        this.attributes.copyFrom(attributes);
+    }
+
+    long id()
+    {
+        return id;
+    }
+
+    Share share()
+    {
+        return share;
+    }
+
+    String path()
+    {
+        return path;
+    }
+
+    FileAttributes attributes()
+    {
+        return attributes;
+    }
+
+    long size()
+    {
+        return attributes.size();
+    }
+
+    int fd()
+    {
+        return fd;
+    }
+
+    boolean hasFd()
+    {
+        return fd >= 0;
+    }
+
+    /**
+     * Give a cached version a descriptor again when a new open finds the same identity and version.
+     */
+    void reopen(final int newFd)
+    {
+        if (fd >= 0)
+        {
+            Linux.close(newFd);
+        }
+        else
+        {
+            fd = newFd;
+        }
+    }
+
+    int handles()
+    {
+        return handles;
+    }
+
+    void addHandle()
+    {
+        handles++;
+    }
+
+    void removeHandle()
+    {
+        handles--;
+        maybeCloseFd();
+    }
+
+    void fillStarted()
+    {
+        fillsInFlight++;
+    }
+
+    void fillEnded()
+    {
+        fillsInFlight--;
+        maybeCloseFd();
+    }
+
+    boolean isStale()
+    {
+        return stale;
+    }
+
+    void markStale()
+    {
+        stale = true;
+    }
+
+    boolean isSuperseded()
+    {
+        return superseded;
+    }
+
+    void markSuperseded()
+    {
+        superseded = true;
+    }
+
+    /**
+     * No handle holds this version and no new open can reach it: its windows are garbage, reclaimed first.
+     */
+    boolean isReclaimable()
+    {
+        return 0 == handles && (stale || superseded);
+    }
+
+    /**
+     * Nothing refers to this version any more: the catalog may forget it.
+     */
+    boolean isUnused()
+    {
+        return 0 == handles && 0 == fillsInFlight && windows.isEmpty();
+    }
+
+    int windowOf(final long fileWindow)
+    {
+        return (int)windows.get(fileWindow);
+    }
+
+    void putWindow(final long fileWindow, final int window)
+    {
+        windows.put(fileWindow, window);
+    }
+
+    void removeWindow(final long fileWindow, final int window)
+    {
+        if (windows.get(fileWindow) == window)
+        {
+            windows.remove(fileWindow);
+        }
+        share.catalog().forgetIfUnused(this);
+    }
+
+    int windowCount()
+    {
+        return windows.size();
+    }
+
+    /**
+     * Region windows of this version, for reclamation.
+     */
+    int[] regionWindows()
+    {
+        final int[] result = new int[windows.size()];
+        final Long2LongHashMap.ValueIterator it = windows.values().iterator();
+        int i = 0;
+        while (it.hasNext())
+        {
+            result[i++] = (int)it.nextValue();
+        }
+        return result;
+    }
+
+    private void maybeCloseFd()
+    {
+        if (0 == handles && 0 == fillsInFlight && fd >= 0)
+        {
+            Linux.close(fd);
+            fd = -1;
+        }
+    }
+
+    /** {@inheritDoc} */
+    public String toString()
+    {
+        return "FileVersion{id=" + id + ", share=" + share.name() + ", path=" + path + ", size=" + attributes.size() +
+            ", handles=" + handles + ", windows=" + windows.size() + ", stale=" + stale +
+            ", superseded=" + superseded + '}';
+    }
+}

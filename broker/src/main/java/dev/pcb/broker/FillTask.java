@@ -1,0 +1,171 @@
+package dev.pcb.broker;
+
+import dev.pcb.nativeshim.ErrnoException;
+import dev.pcb.nativeshim.Linux;
+import dev.pcb.nativeshim.StatxResult;
+import dev.pcb.protocol.ErrorCode;
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One window fill: runs on a filler thread, copies the file bytes straight from the source descriptor into the
+ * window (one copy, no Java heap), and checks the version before and after so a file changed on the host while it
+ * was copied is reported STALE instead of served torn.
+ * <p>
+ * Fields other than the outcome are set by the conductor before submission and read by the filler; the outcome is
+ * set by the filler and read by the conductor after the completion queue hands the task back.
+ */
+final class FillTask implements Runnable
+{
+    /**
+     * Someone waiting on this fill: answered when it completes.
+     */
+    record Waiter(ClientSession session, long sessionId, Handle handle, long correlationId)
+    {
+    }
+
+    private final Share share;
+    private final FileVersion version;
+    private final int window;
+    private final long fileWindow;
+    private final long fileOffset;
+    private final int length;
+    private final long address;
+    private final boolean dropSourceCache;
+    private final ManyToOneConcurrentArrayQueue<FillTask> completions;
+    private final List<Waiter> waiters = new ArrayList<>(2);
+    private ErrorCode failure;
+    private String failureMessage;
+    private long nanos;
+
+    FillTask(
+        final Share share,
+        final FileVersion version,
+        final int window,
+        final long fileWindow,
+        final long fileOffset,
+        final int length,
+        final boolean dropSourceCache,
+        final ManyToOneConcurrentArrayQueue<FillTask> completions)
+    {
+        this.share = share;
+        this.version = version;
+        this.window = window;
+        this.fileWindow = fileWindow;
+        this.fileOffset = fileOffset;
+        this.length = length;
+        this.address = share.region().windowAddress(window);
+        this.dropSourceCache = dropSourceCache;
+        this.completions = completions;
+    }
+
+    /** {@inheritDoc} */
+    public void run()
+    {
+        final long start = System.nanoTime();
+        final StatxResult stat = new StatxResult();
+        final int fd = version.fd();
+        try
+        {
+            Linux.fstat(fd, stat);
+            if (changed(stat))
+            {
+                fail(ErrorCode.STALE, version.path() + ": changed on the host since it was opened");
+            }
+            else
+            {
+                final long read = Linux.preadFully(fd, address, length, fileOffset);
+                if (dropSourceCache)
+                {
+                    Linux.posixFadvise(fd, fileOffset, length, Linux.POSIX_FADV_DONTNEED);
+                }
+                Linux.fstat(fd, stat);
+                if (read != length)
+                {
+                    fail(ErrorCode.STALE, version.path() + ": truncated on the host since it was opened");
+                }
+                else if (changed(stat))
+                {
+                    fail(ErrorCode.STALE, version.path() + ": changed on the host while it was read");
+                }
+            }
+        }
+        catch (final ErrnoException ex)
+        {
+            fail(ErrorCode.IO_ERROR, version.path() + ": " + ex.getMessage());
+        }
+        catch (final RuntimeException ex)
+        {
+            fail(ErrorCode.IO_ERROR, version.path() + ": " + ex);
+        }
+        nanos = System.nanoTime() - start;
+
+        while (!completions.offer(this))
+        {
+            Thread.onSpinWait();
+        }
+    }
+
+    private boolean changed(final StatxResult stat)
+    {
+        return stat.size() != version.size() || stat.mtimeNanos() != version.attributes().mtimeNanos();
+    }
+
+    private void fail(final ErrorCode code, final String message)
+    {
+        failure = code;
+        failureMessage = message;
+    }
+
+    Share share()
+    {
+        return share;
+    }
+
+    FileVersion version()
+    {
+        return version;
+    }
+
+    int window()
+    {
+        return window;
+    }
+
+    long fileWindow()
+    {
+        return fileWindow;
+    }
+
+    long fileOffset()
+    {
+        return fileOffset;
+    }
+
+    int length()
+    {
+        return length;
+    }
+
+    List<Waiter> waiters()
+    {
+        return waiters;
+    }
+
+    ErrorCode failure()
+    {
+        return failure;
+    }
+
+    String failureMessage()
+    {
+        return failureMessage;
+    }
+
+    long nanos()
+    {
+        return nanos;
+    }
+}

@@ -1,0 +1,128 @@
+package dev.pcb.broker;
+
+import dev.pcb.layout.ControlRegionDescriptor;
+import dev.pcb.nativeshim.MappedRegion;
+import org.agrona.CloseHelper;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A guest's control region: the header the broker writes (epoch, heartbeat, geometry) and its client slots.
+ * Each guest has its own region, so a guest can only ever damage its own.
+ */
+final class GuestControl implements AutoCloseable
+{
+    private final String name;
+    private final MappedRegion mapping;
+    private final UnsafeBuffer header;
+    private final ClientSession[] sessions;
+    private final List<Share> shares;
+    private long heartbeat;
+
+    GuestControl(
+        final String name,
+        final Path file,
+        final List<Share> shares,
+        final BrokerConfig config,
+        final long brokerEpoch,
+        final long brokerPid) throws IOException
+    {
+        this.name = name;
+        this.shares = shares;
+        final int slotLength = ControlRegionDescriptor.slotLength(
+            config.requestRingCapacity(), config.responseRingCapacity());
+        final long regionLength = ControlRegionDescriptor.regionLength(config.slotCount(), slotLength);
+        this.mapping = MappedRegion.create(file, regionLength);
+        final UnsafeBuffer whole = new UnsafeBuffer(mapping.address(), (int)regionLength);
+        this.header = new UnsafeBuffer(whole, 0, ControlRegionDescriptor.HEADER_LENGTH);
+
+        // A restarted broker reuses the file QEMU has mapped: clear it all, then publish the new header.
+        header.putLongVolatile(ControlRegionDescriptor.MAGIC_OFFSET, 0);
+        whole.setMemory(8, (int)regionLength - 8, (byte)0);
+        ControlRegionDescriptor.writeHeader(
+            header,
+            regionLength,
+            brokerEpoch,
+            brokerPid,
+            config.slotCount(),
+            config.requestRingCapacity(),
+            config.responseRingCapacity(),
+            name,
+            (int)config.brokerLeaseMs(),
+            (int)config.clientLeaseMs());
+
+        final int requestRingLength = header.getInt(ControlRegionDescriptor.REQUEST_RING_LENGTH_OFFSET);
+        final int responseRingLength = header.getInt(ControlRegionDescriptor.RESPONSE_RING_LENGTH_OFFSET);
+        this.sessions = new ClientSession[config.slotCount()];
+        for (int i = 0; i < sessions.length; i++)
+        {
+            final UnsafeBuffer slot = new UnsafeBuffer(
+                whole, ControlRegionDescriptor.slotOffset(slotLength, i), slotLength);
+            sessions[i] = new ClientSession(this, i, slot, requestRingLength, responseRingLength);
+        }
+        ControlRegionDescriptor.signalReady(header);
+    }
+
+    String name()
+    {
+        return name;
+    }
+
+    ClientSession[] sessions()
+    {
+        return sessions;
+    }
+
+    List<Share> shares()
+    {
+        return shares;
+    }
+
+    Path file()
+    {
+        return mapping.path();
+    }
+
+    long regionLength()
+    {
+        return mapping.length();
+    }
+
+    /**
+     * Share of an id, if this guest was given it.
+     */
+    Share share(final int shareId)
+    {
+        for (int i = 0, n = shares.size(); i < n; i++)
+        {
+            final Share share = shares.get(i);
+            if (share.id() == shareId)
+            {
+                return share;
+            }
+        }
+        return null;
+    }
+
+    void heartbeat()
+    {
+        header.putLongRelease(ControlRegionDescriptor.BROKER_HEARTBEAT_OFFSET, ++heartbeat);
+    }
+
+    /**
+     * Tell agents the broker has gone: a zero epoch, then no more heartbeats.
+     */
+    void signalShutdown()
+    {
+        header.putLongRelease(ControlRegionDescriptor.BROKER_EPOCH_OFFSET, 0);
+    }
+
+    /** {@inheritDoc} */
+    public void close()
+    {
+        CloseHelper.quietClose(mapping);
+    }
+}

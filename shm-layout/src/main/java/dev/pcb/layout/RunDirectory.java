@@ -1,0 +1,54 @@
+package dev.pcb.layout;
+
+import java.nio.file.Path;
+
+/**
+ * Names of the files a broker keeps in its run directory, so an operator can tell them apart at a glance and an
+ * agent on the host finds them without asking.
+ * <pre>
+ *  share-NAME.data   data region of share NAME (QEMU: readonly=on)
+ *  guest-NAME.ctl    control region of guest NAME (QEMU: writable)
+ *  broker.pid        pid of the running broker
+ * </pre>
+ */
+public final class RunDirectory
+{
+    private RunDirectory()
+    {
+    }
+
+    /**
+     * Data region of a share.
+     *
+     * @param runDir    run directory.
+     * @param shareName share name.
+     * @return {@code runDir/share-NAME.data}.
+     */
+    public static Path dataRegionFile(final Path runDir, final String shareName)
+    {
+        return runDir.resolve("share-" + shareName + ".data");
+    }
+
+    /**
+     * Control region of a guest.
+     *
+     * @param runDir    run directory.
+     * @param guestName guest name.
+     * @return {@code runDir/guest-NAME.ctl}.
+     */
+    public static Path controlRegionFile(final Path runDir, final String guestName)
+    {
+        return runDir.resolve("guest-" + guestName + ".ctl");
+    }
+
+    /**
+     * Pid file of the broker.
+     *
+     * @param runDir run directory.
+     * @return {@code runDir/broker.pid}.
+     */
+    public static Path pidFile(final Path runDir)
+    {
+        return runDir.resolve("broker.pid");
+    }
+}
