@@ -14,7 +14,6 @@ import java.util.List;
 
 import static dev.pcb.nativeshim.TestSupport.address;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -210,7 +209,6 @@ class MemoryTest
         {
             assertEquals("/memfd:pcb-test (deleted)", Files.readSymbolicLink(Paths.get("/proc/self/fd/" + memfd))
                 .toString());
-            assertTrue(fdinfoFlags(memfd).contains("2"), "close-on-exec");
             assertTrue((Integer.parseInt(fdinfoFlags(memfd), 8) & Linux.O_CLOEXEC) != 0, "close-on-exec");
 
             Linux.ftruncate(memfd, 8192);
@@ -236,7 +234,6 @@ class MemoryTest
     {
         final int pageSize = Linux.pageSize();
         assertTrue(pageSize >= 4096 && Integer.bitCount(pageSize) == 1, "page size " + pageSize);
-        assertNotEquals(0, Linux.O_DIRECT & Linux.O_DIRECTORY | Linux.O_DIRECT);
     }
 
     private static long lockedKib() throws IOException

@@ -3,8 +3,9 @@ package dev.pcb.layout;
 /**
  * Layout of one client slot in a control region: a process of the guest claims it and then owns its two rings.
  * <p>
- * Claim protocol: a process picks a random non-zero owner id and compare-and-sets {@code ownerId} from 0 (free),
- * or from an owner whose heartbeat has stalled past the client lease or whose process it can see is gone. It then
+ * Claim protocol: a process makes an owner id of its pid (high 32 bits) and a random number (low 32 bits) and
+ * compare-and-sets {@code ownerId} from 0 (free), or from an owner whose process it can see is gone; the pid inside
+ * the id lets it judge that from one atomic read. The broker frees slots whose heartbeat stalls past the lease. It then
  * waits until the broker copies the id into {@code acceptedOwnerId}: the broker does that only after it has released
  * every pin and handle of the previous owner and reset both rings, so a new owner never reads an old owner's
  * answers. The owner advances {@code ownerHeartbeat} (any changing value: guest and host clocks are unrelated) and
@@ -13,7 +14,7 @@ package dev.pcb.layout;
  *   0                   1                   2                   3
  *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
  *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- *  |                  Owner Id (0 = free; guest CAS)               |
+ *  |        Owner Id (0 = free; pid << 32 | random; guest CAS)      |
  *  |                                                               |
  *  +---------------------------------------------------------------+
  *  |                  Owner Pid (in the guest)                     |

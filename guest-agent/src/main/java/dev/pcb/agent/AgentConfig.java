@@ -1,0 +1,154 @@
+package dev.pcb.agent;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * How an agent finds its broker: in host-local mode the run directory and guest name, in a VM the ivshmem PCI
+ * devices in sysfs (found by the magic at offset 0, never by slot order). Fluent setters, like Aeron's contexts.
+ */
+public final class AgentConfig
+{
+    /** Where sysfs lists PCI devices inside a guest. */
+    public static final Path DEFAULT_SYSFS_PCI_DEVICES = Path.of("/sys/bus/pci/devices");
+
+    private Path runDir;
+    private String guest;
+    private Path sysfsPciDevices = DEFAULT_SYSFS_PCI_DEVICES;
+    private Path[] devices;
+    private Duration connectTimeout = Duration.ofSeconds(10);
+    private Duration requestTimeout = Duration.ofSeconds(30);
+    private long heartbeatIntervalMs = 100;
+
+    /**
+     * Host-local mode: the broker's run directory.
+     *
+     * @param runDir where the region files are.
+     * @return this.
+     */
+    public AgentConfig runDir(final Path runDir)
+    {
+        this.runDir = runDir;
+        return this;
+    }
+
+    /** @return the run directory, or null in a VM. */
+    public Path runDir()
+    {
+        return runDir;
+    }
+
+    /**
+     * Guest name: required in host-local mode; in a VM only needed when several control regions are attached.
+     *
+     * @param guest the guest's name as the broker knows it.
+     * @return this.
+     */
+    public AgentConfig guest(final String guest)
+    {
+        this.guest = guest;
+        return this;
+    }
+
+    /** @return the guest name, or null. */
+    public String guest()
+    {
+        return guest;
+    }
+
+    /**
+     * Where to scan for ivshmem PCI devices in a VM.
+     *
+     * @param sysfsPciDevices normally {@code /sys/bus/pci/devices}.
+     * @return this.
+     */
+    public AgentConfig sysfsPciDevices(final Path sysfsPciDevices)
+    {
+        this.sysfsPciDevices = sysfsPciDevices;
+        return this;
+    }
+
+    /** @return where PCI devices are scanned. */
+    public Path sysfsPciDevices()
+    {
+        return sysfsPciDevices;
+    }
+
+    /**
+     * Name the region files or BARs to use instead of scanning: {@code resource2} paths or region files.
+     *
+     * @param devices files to map; each is still identified by its magic.
+     * @return this.
+     */
+    public AgentConfig devices(final Path... devices)
+    {
+        this.devices = devices.clone();
+        return this;
+    }
+
+    /** @return named devices, or null to scan. */
+    public Path[] devices()
+    {
+        return null == devices ? null : devices.clone();
+    }
+
+    /**
+     * How long to wait for the broker to come up and a client slot to be free.
+     *
+     * @param timeout bounded wait.
+     * @return this.
+     */
+    public AgentConfig connectTimeout(final Duration timeout)
+    {
+        this.connectTimeout = timeout;
+        return this;
+    }
+
+    /** @return connect timeout. */
+    public Duration connectTimeout()
+    {
+        return connectTimeout;
+    }
+
+    /**
+     * How long one request may wait for its answer while the broker is alive.
+     *
+     * @param timeout bounded wait.
+     * @return this.
+     */
+    public AgentConfig requestTimeout(final Duration timeout)
+    {
+        this.requestTimeout = timeout;
+        return this;
+    }
+
+    /** @return request timeout. */
+    public Duration requestTimeout()
+    {
+        return requestTimeout;
+    }
+
+    /**
+     * How often the agent heartbeats and checks the broker's heartbeat.
+     *
+     * @param ms interval.
+     * @return this.
+     */
+    public AgentConfig heartbeatIntervalMs(final long ms)
+    {
+        this.heartbeatIntervalMs = ms;
+        return this;
+    }
+
+    /** @return heartbeat interval in ms. */
+    public long heartbeatIntervalMs()
+    {
+        return heartbeatIntervalMs;
+    }
+
+    /** @return true in host-local mode. */
+    public boolean isHostLocal()
+    {
+        return null != runDir;
+    }
+}

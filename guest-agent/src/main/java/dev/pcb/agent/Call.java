@@ -1,0 +1,39 @@
+package dev.pcb.agent;
+
+import dev.pcb.protocol.AcquiredResponse;
+import dev.pcb.protocol.ErrorResponse;
+import dev.pcb.protocol.PathRequest;
+import dev.pcb.protocol.WindowRequest;
+import org.agrona.BufferUtil;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * One thread's request in flight: its scratch buffers and flyweights, reused for every request the thread makes,
+ * so a request allocates nothing. The poller thread copies the answer in and sets {@link #done} last.
+ */
+final class Call
+{
+    static final int REQUEST_CAPACITY = 8 * 1024;
+    static final int RESPONSE_CAPACITY = 64 * 1024;
+
+    final UnsafeBuffer request = new UnsafeBuffer(BufferUtil.allocateDirectAligned(REQUEST_CAPACITY, 64));
+    final UnsafeBuffer response = new UnsafeBuffer(BufferUtil.allocateDirectAligned(RESPONSE_CAPACITY, 64));
+    final WindowRequest windowRequest = new WindowRequest();
+    final PathRequest pathRequest = new PathRequest();
+    final AcquiredResponse acquired = new AcquiredResponse();
+    final ErrorResponse error = new ErrorResponse();
+    final BackoffIdleStrategy idle = new BackoffIdleStrategy(1_000, 100, 1_000, 100_000);
+    long correlationId;
+    int responseType;
+    int responseLength;
+    volatile boolean done;
+
+    Call()
+    {
+        windowRequest.wrap(request, 0);
+        pathRequest.wrap(request, 0);
+        acquired.wrap(response, 0);
+        error.wrap(response, 0);
+    }
+}

@@ -1,0 +1,366 @@
+package dev.pcb.agent;
+
+import dev.pcb.layout.ClientSlotDescriptor;
+import dev.pcb.layout.ControlRegionDescriptor;
+import dev.pcb.nativeshim.Linux;
+import dev.pcb.nativeshim.MappedRegion;
+import dev.pcb.protocol.ErrorCode;
+import dev.pcb.protocol.MessageType;
+import org.agrona.CloseHelper;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
+
+import java.security.SecureRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * This process's channel to the broker: one claimed client slot of the guest's control region, shared by all
+ * threads of the process.
+ * <p>
+ * Requests go on the slot's request ring, which is many-to-one so threads write without a lock. Answers come on the
+ * response ring, which has one reader: whichever waiting thread wins {@link #pollLock} reads it and hands each answer
+ * to its {@link Call} by correlation id. A daemon thread advances the slot's heartbeat and watches the broker's.
+ */
+final class ClientChannel implements AutoCloseable
+{
+    private static final int PENDING_SLOTS = 1024;
+    private static final int PENDING_MASK = PENDING_SLOTS - 1;
+
+    private final MappedRegion control;
+    private final UnsafeBuffer header;
+    private final UnsafeBuffer slot;
+    private final int slotIndex;
+    private final long ownerId;
+    private final long epoch;
+    private final ManyToOneRingBuffer requests;
+    private final OneToOneRingBuffer responses;
+    private final AtomicLong correlationIds = new AtomicLong();
+    private final AtomicReferenceArray<Call> pending = new AtomicReferenceArray<>(PENDING_SLOTS);
+    private final AtomicBoolean pollLock = new AtomicBoolean();
+    private final ThreadLocal<Call> calls = ThreadLocal.withInitial(Call::new);
+    private final long requestTimeoutNs;
+    private final long brokerLeaseMs;
+    private final Thread heartbeat;
+    private volatile String brokerFailure;
+    private volatile boolean closed;
+
+    ClientChannel(final MappedRegion control, final AgentConfig config) throws PcbException
+    {
+        this.control = control;
+        this.requestTimeoutNs = config.requestTimeout().toNanos();
+        final long deadlineNs = System.nanoTime() + config.connectTimeout().toNanos();
+        this.header = new UnsafeBuffer(control.address(), ControlRegionDescriptor.HEADER_LENGTH);
+
+        awaitBroker(deadlineNs, control);
+        this.epoch = header.getLongVolatile(ControlRegionDescriptor.BROKER_EPOCH_OFFSET);
+        this.brokerLeaseMs = Math.max(100, header.getInt(ControlRegionDescriptor.BROKER_LEASE_MS_OFFSET));
+        final int slotCount = header.getInt(ControlRegionDescriptor.SLOT_COUNT_OFFSET);
+        final int slotLength = header.getInt(ControlRegionDescriptor.SLOT_LENGTH_OFFSET);
+        final int requestRingLength = header.getInt(ControlRegionDescriptor.REQUEST_RING_LENGTH_OFFSET);
+        final int responseRingLength = header.getInt(ControlRegionDescriptor.RESPONSE_RING_LENGTH_OFFSET);
+        if (slotCount < 1 || (long)ControlRegionDescriptor.slotOffset(slotLength, slotCount) > control.length())
+        {
+            throw new PcbException(ErrorCode.MALFORMED, control.path() + ": control region header is inconsistent");
+        }
+
+        // The pid rides in the owner id, so a process judging whether an owner is gone reads id and pid in one
+        // atomic load and can never pair a new owner with an old pid.
+        this.ownerId = ((long)Linux.getpid() << 32) | (new SecureRandom().nextInt() & 0xFFFF_FFFFL);
+
+        final UnsafeBuffer whole = new UnsafeBuffer(control.address(), (int)control.length());
+        this.slotIndex = claimSlot(whole, slotCount, slotLength, deadlineNs, config);
+        this.slot = new UnsafeBuffer(whole, ControlRegionDescriptor.slotOffset(slotLength, slotIndex), slotLength);
+        awaitAccepted(deadlineNs);
+
+        this.requests = new ManyToOneRingBuffer(
+            new UnsafeBuffer(slot, ClientSlotDescriptor.requestRingOffset(), requestRingLength));
+        this.responses = new OneToOneRingBuffer(
+            new UnsafeBuffer(slot, ClientSlotDescriptor.responseRingOffset(requestRingLength), responseRingLength));
+
+        this.heartbeat = new Thread(() -> heartbeatLoop(config.heartbeatIntervalMs()), "pcb-agent-heartbeat");
+        heartbeat.setDaemon(true);
+        heartbeat.start();
+    }
+
+    private void awaitBroker(final long deadlineNs, final MappedRegion control) throws PcbException
+    {
+        while (!ControlRegionDescriptor.isReady(header) ||
+            0 == header.getLongVolatile(ControlRegionDescriptor.BROKER_EPOCH_OFFSET))
+        {
+            if (System.nanoTime() - deadlineNs > 0)
+            {
+                throw new BrokerUnavailableException("no broker serves " + control.path() + " (waited for it to " +
+                    "come up)");
+            }
+            sleepMs(10);
+        }
+    }
+
+    private int claimSlot(
+        final UnsafeBuffer whole, final int slotCount, final int slotLength, final long deadlineNs,
+        final AgentConfig config) throws PcbException
+    {
+        final int pid = Linux.getpid();
+        while (true)
+        {
+            for (int i = 0; i < slotCount; i++)
+            {
+                final int at = ControlRegionDescriptor.slotOffset(slotLength, i);
+                if (whole.compareAndSetLong(at + ClientSlotDescriptor.OWNER_ID_OFFSET, ClientSlotDescriptor.FREE,
+                    ownerId))
+                {
+                    whole.putLongRelease(at + ClientSlotDescriptor.OWNER_PID_OFFSET, pid);
+                    return i;
+                }
+            }
+            // No free slot: take over one whose owner process is gone. The broker sees the new owner id and drops
+            // the old owner's pins before it accepts us.
+            final StringBuilder holders = new StringBuilder();
+            for (int i = 0; i < slotCount; i++)
+            {
+                final int at = ControlRegionDescriptor.slotOffset(slotLength, i);
+                final long owner = whole.getLongVolatile(at + ClientSlotDescriptor.OWNER_ID_OFFSET);
+                final long ownerPid = owner >>> 32;
+                if (ClientSlotDescriptor.FREE != owner && ownerPid != pid && !Linux.processExists((int)ownerPid) &&
+                    whole.compareAndSetLong(at + ClientSlotDescriptor.OWNER_ID_OFFSET, owner, ownerId))
+                {
+                    whole.putLongRelease(at + ClientSlotDescriptor.OWNER_PID_OFFSET, pid);
+                    return i;
+                }
+                holders.append(holders.length() == 0 ? "" : ", ").append(ownerPid);
+            }
+            if (System.nanoTime() - deadlineNs > 0)
+            {
+                throw new PcbException(ErrorCode.QUOTA_EXCEEDED, "all " + slotCount + " client slots of guest " +
+                    ControlRegionDescriptor.guestName(header) + " are held by live processes (pids " + holders +
+                    "); waited " + config.connectTimeout().toMillis() + " ms");
+            }
+            sleepMs(20);
+        }
+    }
+
+    private void awaitAccepted(final long deadlineNs) throws PcbException
+    {
+        while (slot.getLongVolatile(ClientSlotDescriptor.ACCEPTED_OWNER_ID_OFFSET) != ownerId)
+        {
+            if (System.nanoTime() - deadlineNs > 0)
+            {
+                slot.compareAndSetLong(ClientSlotDescriptor.OWNER_ID_OFFSET, ownerId, ClientSlotDescriptor.FREE);
+                throw new BrokerUnavailableException("the broker did not accept client slot " + slotIndex +
+                    " of " + control.path() + " in time");
+            }
+            Thread.onSpinWait();
+            sleepMs(1);
+        }
+    }
+
+    int slotIndex()
+    {
+        return slotIndex;
+    }
+
+    long epoch()
+    {
+        return epoch;
+    }
+
+    /**
+     * This thread's reusable call; encode the request into {@link Call#request} then {@link #call}.
+     */
+    Call prepare()
+    {
+        return calls.get();
+    }
+
+    /**
+     * Send a request and wait for its answer, which lands in {@code call.response}.
+     *
+     * @return the answer's type id; an ERROR answer is returned, not thrown.
+     */
+    int call(final Call call, final int typeId, final int length) throws PcbException
+    {
+        call.done = false;
+        long id;
+        int index;
+        do
+        {
+            id = correlationIds.incrementAndGet();
+            index = (int)(id & PENDING_MASK);
+        }
+        while (!pending.compareAndSet(index, null, call));
+        call.correlationId = id;
+        call.request.putLong(0, id);
+
+        final long deadlineNs = System.nanoTime() + requestTimeoutNs;
+        try
+        {
+            write(call, typeId, length, deadlineNs);
+            call.idle.reset();
+            while (!call.done)
+            {
+                if (pollResponses() == 0)
+                {
+                    checkAlive(deadlineNs, typeId);
+                    call.idle.idle();
+                }
+            }
+            return call.responseType;
+        }
+        finally
+        {
+            pending.compareAndSet(index, call, null);
+        }
+    }
+
+    /**
+     * Send a request no one waits an answer for (RELEASE, a deferred CLOSE); an error answer is dropped.
+     */
+    void send(final Call call, final int typeId, final int length) throws PcbException
+    {
+        call.request.putLong(0, correlationIds.incrementAndGet());
+        write(call, typeId, length, System.nanoTime() + requestTimeoutNs);
+    }
+
+    private void write(final Call call, final int typeId, final int length, final long deadlineNs)
+        throws PcbException
+    {
+        call.idle.reset();
+        while (!requests.write(typeId, call.request, 0, length))
+        {
+            checkAlive(deadlineNs, typeId);
+            pollResponses();
+            call.idle.idle();
+        }
+    }
+
+    private void checkAlive(final long deadlineNs, final int typeId) throws PcbException
+    {
+        final String failure = brokerFailure;
+        if (null != failure)
+        {
+            throw new BrokerUnavailableException(failure);
+        }
+        if (closed)
+        {
+            throw new PcbException(ErrorCode.SHUTTING_DOWN, "agent is closed");
+        }
+        if (System.nanoTime() - deadlineNs > 0)
+        {
+            throw new PcbException(ErrorCode.IO_ERROR, MessageType.name(typeId) + " not answered within " +
+                TimeUnit.NANOSECONDS.toMillis(requestTimeoutNs) + " ms");
+        }
+    }
+
+    private int pollResponses()
+    {
+        if (!pollLock.compareAndSet(false, true))
+        {
+            return 0;
+        }
+        try
+        {
+            return responses.read(this::onResponse, 64);
+        }
+        finally
+        {
+            pollLock.set(false);
+        }
+    }
+
+    private void onResponse(final int typeId, final MutableDirectBuffer buffer, final int index, final int length)
+    {
+        if (length < 8)
+        {
+            return;
+        }
+        final long id = buffer.getLong(index);
+        final Call call = pending.get((int)(id & PENDING_MASK));
+        if (null != call && call.correlationId == id && !call.done)
+        {
+            final int copy = Math.min(length, Call.RESPONSE_CAPACITY);
+            call.response.putBytes(0, buffer, index, copy);
+            call.responseType = typeId;
+            call.responseLength = copy;
+            call.done = true;
+        }
+    }
+
+    private void heartbeatLoop(final long intervalMs)
+    {
+        long lastBrokerBeat = header.getLongVolatile(ControlRegionDescriptor.BROKER_HEARTBEAT_OFFSET);
+        long lastChangeMs = System.currentTimeMillis();
+        while (!closed)
+        {
+            slot.getAndAddLong(ClientSlotDescriptor.OWNER_HEARTBEAT_OFFSET, 1);
+            final long nowMs = System.currentTimeMillis();
+            final long beat = header.getLongVolatile(ControlRegionDescriptor.BROKER_HEARTBEAT_OFFSET);
+            if (beat != lastBrokerBeat)
+            {
+                lastBrokerBeat = beat;
+                lastChangeMs = nowMs;
+            }
+            if (null == brokerFailure)
+            {
+                final long brokerEpoch = header.getLongVolatile(ControlRegionDescriptor.BROKER_EPOCH_OFFSET);
+                if (brokerEpoch != epoch)
+                {
+                    brokerFailure = 0 == brokerEpoch ? "the broker shut down" : "the broker restarted";
+                }
+                else if (nowMs - lastChangeMs > brokerLeaseMs)
+                {
+                    brokerFailure = "the broker has not heartbeated for " + (nowMs - lastChangeMs) + " ms";
+                }
+                else if (slot.getLongVolatile(ClientSlotDescriptor.ACCEPTED_OWNER_ID_OFFSET) != ownerId)
+                {
+                    brokerFailure = "the broker detached this client (lease expired or protocol error)";
+                }
+            }
+            sleepMs(intervalMs);
+        }
+    }
+
+    /** @return the reason the broker is unusable, or null while it is fine. */
+    String brokerFailure()
+    {
+        return brokerFailure;
+    }
+
+    /**
+     * Give the slot back: after a DETACH was answered, or when the broker is gone.
+     */
+    public void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        try
+        {
+            heartbeat.join(1_000);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+        slot.compareAndSetLong(ClientSlotDescriptor.OWNER_ID_OFFSET, ownerId, ClientSlotDescriptor.FREE);
+        CloseHelper.quietClose(control);
+    }
+
+    private static void sleepMs(final long ms)
+    {
+        try
+        {
+            Thread.sleep(ms);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

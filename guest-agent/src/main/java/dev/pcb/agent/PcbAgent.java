@@ -1,0 +1,334 @@
+package dev.pcb.agent;
+
+import dev.pcb.layout.LayoutVersion;
+import dev.pcb.nativeshim.Linux;
+import dev.pcb.nativeshim.MappedRegion;
+import dev.pcb.protocol.AttachRequest;
+import dev.pcb.protocol.AttachedResponse;
+import dev.pcb.protocol.ErrorCode;
+import dev.pcb.protocol.FileAttributes;
+import dev.pcb.protocol.ListResponse;
+import dev.pcb.protocol.MessageType;
+import dev.pcb.protocol.OpenedResponse;
+import dev.pcb.protocol.PathRequest;
+import dev.pcb.protocol.SimpleMessage;
+import dev.pcb.protocol.StatResponse;
+import org.agrona.CloseHelper;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The pcb agent API: attach to the broker, then list, stat and open files of the shares this guest was given, and
+ * read them zero-copy. Paths are {@code SHARE/relative/path}.
+ * <p>
+ * One agent per process is enough: it is safe to use from many threads, which share its one client slot.
+ * <pre>{@code
+ * try (PcbAgent agent = PcbAgent.attach(new AgentConfig().runDir(runDir).guest("vm1"));
+ *      PcbFile file = agent.open("data/model.bin");
+ *      WindowView view = file.acquire(0))
+ * {
+ *     long first = view.buffer().getLong(0);
+ * }
+ * }</pre>
+ */
+public final class PcbAgent implements AutoCloseable
+{
+    private final AgentConfig config;
+    private final ClientChannel channel;
+    private final List<ShareRegion> shares;
+    private final Set<PcbFile> openFiles = ConcurrentHashMap.newKeySet();
+    private final AtomicLong viewsHeld = new AtomicLong();
+    private volatile boolean closed;
+
+    private PcbAgent(final AgentConfig config, final ClientChannel channel, final List<ShareRegion> shares)
+    {
+        this.config = config;
+        this.channel = channel;
+        this.shares = shares;
+    }
+
+    /**
+     * Find the regions, claim a client slot and attach, waiting up to the connect timeout for the broker.
+     *
+     * @param config where the broker is.
+     * @return an attached agent.
+     * @throws IOException when the broker is not there in time, or every client slot is held by a live process.
+     */
+    public static PcbAgent attach(final AgentConfig config) throws IOException
+    {
+        final RegionLocator locator = new RegionLocator(config);
+        final MappedRegion control = locator.control();
+        final ClientChannel channel;
+        try
+        {
+            channel = new ClientChannel(control, config);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            CloseHelper.quietClose(control);
+            throw ex;
+        }
+
+        final List<ShareRegion> shares = new ArrayList<>();
+        try
+        {
+            final Call call = channel.prepare();
+            final AttachRequest request = new AttachRequest();
+            request.wrap(call.request, 0);
+            request.layoutVersion(LayoutVersion.CURRENT).pid(Linux.getpid());
+            final int type = channel.call(call, MessageType.ATTACH, AttachRequest.LENGTH);
+            throwIfError(call, type, MessageType.ATTACHED);
+
+            final AttachedResponse attached = new AttachedResponse();
+            attached.wrap(call.response, 0);
+            final AttachedResponse.ShareInfo info = new AttachedResponse.ShareInfo();
+            int at = AttachedResponse.SHARES_OFFSET;
+            for (int i = 0, n = attached.shareCount(); i < n; i++)
+            {
+                at = attached.getShare(at, call.responseLength, info);
+                shares.add(new ShareRegion(info.shareId(), info.name(), locator.data(info.name(), info.regionId())));
+            }
+            return new PcbAgent(config, channel, Collections.unmodifiableList(shares));
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            shares.forEach((s) -> CloseHelper.quietClose(s.mapping()));
+            CloseHelper.quietClose(channel);
+            throw ex;
+        }
+    }
+
+    /** @return the shares this guest may read. */
+    public List<ShareRegion> shares()
+    {
+        return shares;
+    }
+
+    /** @return the client slot this process holds. */
+    public int slotIndex()
+    {
+        return channel.slotIndex();
+    }
+
+    /**
+     * Open the current version of a file.
+     *
+     * @param path {@code SHARE/relative/path}.
+     * @return the open file; close it when done.
+     * @throws PcbException naming the problem: NO_SUCH_FILE, IS_A_DIRECTORY, PATH_OUTSIDE_SHARE, UNKNOWN_SHARE...
+     */
+    public PcbFile open(final String path) throws PcbException
+    {
+        final Target target = target(path);
+        final Call call = channel.prepare();
+        final int length = encodePath(call, target, 0, 0);
+        final int type = channel.call(call, MessageType.OPEN, length);
+        throwIfError(call, type, MessageType.OPENED);
+        final OpenedResponse opened = new OpenedResponse();
+        opened.wrap(call.response, 0);
+        final FileAttributes attributes = opened.getAttributes(new FileAttributes());
+        final PcbFile file = new PcbFile(this, channel, target.share, displayPath(target), opened.handleId(),
+            opened.versionId(), attributes, opened.windowSize());
+        openFiles.add(file);
+        return file;
+    }
+
+    /**
+     * Attributes of a path, not following a final symlink.
+     *
+     * @param path {@code SHARE/relative/path}; {@code SHARE} alone is the share root.
+     * @return the attributes.
+     * @throws PcbException naming the problem.
+     */
+    public FileAttributes stat(final String path) throws PcbException
+    {
+        final Target target = target(path);
+        final Call call = channel.prepare();
+        final int type = channel.call(call, MessageType.STAT, encodePath(call, target, 0, 0));
+        throwIfError(call, type, MessageType.STAT_RESULT);
+        final StatResponse response = new StatResponse();
+        response.wrap(call.response, 0);
+        return response.getAttributes(new FileAttributes());
+    }
+
+    /**
+     * One page of a directory.
+     *
+     * @param path       {@code SHARE/relative/dir}; {@code SHARE} alone is the share root.
+     * @param cookie     0 for the first page, then {@link DirectoryPage#nextCookie()}.
+     * @param maxEntries most entries wanted; the broker may send fewer to fit its ring.
+     * @return the page.
+     * @throws PcbException naming the problem, NOT_A_DIRECTORY among them.
+     */
+    public DirectoryPage list(final String path, final long cookie, final int maxEntries) throws PcbException
+    {
+        final Target target = target(path);
+        final Call call = channel.prepare();
+        final int type = channel.call(call, MessageType.LIST, encodePath(call, target, cookie, maxEntries));
+        throwIfError(call, type, MessageType.LIST_RESULT);
+        final ListResponse response = new ListResponse();
+        response.wrap(call.response, 0);
+        final int count = response.count();
+        final List<DirEntry> entries = new ArrayList<>(Math.max(0, Math.min(count, 4096)));
+        final ListResponse.Entry entry = new ListResponse.Entry();
+        int at = ListResponse.ENTRIES_OFFSET;
+        for (int i = 0; i < count; i++)
+        {
+            at = response.getEntry(at, call.responseLength, entry);
+            entries.add(new DirEntry(entry.name(), entry.type(), entry.size()));
+        }
+        return new DirectoryPage(entries, response.nextCookie());
+    }
+
+    /**
+     * A whole directory, page by page, sorted by name.
+     *
+     * @param path {@code SHARE/relative/dir}.
+     * @return every entry.
+     * @throws PcbException naming the problem.
+     */
+    public List<DirEntry> list(final String path) throws PcbException
+    {
+        final List<DirEntry> all = new ArrayList<>();
+        long cookie = 0;
+        do
+        {
+            final DirectoryPage page = list(path, cookie, 0);
+            all.addAll(page.entries());
+            cookie = page.nextCookie();
+        }
+        while (cookie >= 0);
+        all.sort((a, b) -> a.name().compareTo(b.name()));
+        return all;
+    }
+
+    /**
+     * Detach: the broker drops every handle and pin of this process. Region mappings stay while views are held,
+     * so a forgotten view never faults.
+     */
+    public void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        if (null == channel.brokerFailure())
+        {
+            try
+            {
+                final Call call = channel.prepare();
+                channel.call(call, MessageType.DETACH, SimpleMessage.LENGTH);
+            }
+            catch (final PcbException ignore)
+            {
+                // The broker is gone or slow: it frees this client at its lease.
+            }
+        }
+        CloseHelper.quietClose(channel);
+        if (0 == viewsHeld.get())
+        {
+            for (final ShareRegion share : shares)
+            {
+                CloseHelper.quietClose(share.mapping());
+            }
+        }
+    }
+
+    void viewAcquired()
+    {
+        viewsHeld.incrementAndGet();
+    }
+
+    void viewReleased()
+    {
+        viewsHeld.decrementAndGet();
+    }
+
+    void fileClosed(final PcbFile file)
+    {
+        openFiles.remove(file);
+    }
+
+    /** @return files opened and not closed. */
+    public int openFileCount()
+    {
+        return openFiles.size();
+    }
+
+    /** @return the configuration. */
+    public AgentConfig config()
+    {
+        return config;
+    }
+
+    private Target target(final String path) throws PcbException
+    {
+        if (closed)
+        {
+            throw new PcbException(ErrorCode.SHUTTING_DOWN, "agent is closed");
+        }
+        String p = path;
+        while (p.startsWith("/"))
+        {
+            p = p.substring(1);
+        }
+        final int slash = p.indexOf('/');
+        final String shareName = slash < 0 ? p : p.substring(0, slash);
+        final String relative = slash < 0 ? "" : p.substring(slash + 1);
+        for (final ShareRegion share : shares)
+        {
+            if (share.name().equals(shareName))
+            {
+                return new Target(share, relative);
+            }
+        }
+        final List<String> names = new ArrayList<>();
+        shares.forEach((s) -> names.add(s.name()));
+        throw new PcbException(ErrorCode.UNKNOWN_SHARE,
+            path + ": no share named \"" + shareName + "\" (this guest has: " + String.join(", ", names) + ")");
+    }
+
+    private static int encodePath(final Call call, final Target target, final long cookie, final int maxEntries)
+        throws PcbException
+    {
+        final PathRequest request = call.pathRequest;
+        request.shareId(target.share.shareId()).maxEntries(maxEntries).cookie(cookie);
+        try
+        {
+            return request.path(target.relative);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new PcbException(ErrorCode.MALFORMED, ex.getMessage());
+        }
+    }
+
+    private static String displayPath(final Target target)
+    {
+        return target.relative.isEmpty() ? target.share.name() : target.share.name() + "/" + target.relative;
+    }
+
+    static void throwIfError(final Call call, final int type, final int expected) throws PcbException
+    {
+        if (MessageType.ERROR == type)
+        {
+            throw PcbException.of(call.error.code(), call.error.message(call.responseLength));
+        }
+        if (expected != type)
+        {
+            throw new PcbException(ErrorCode.MALFORMED,
+                "expected " + MessageType.name(expected) + ", broker answered " + MessageType.name(type));
+        }
+    }
+
+    private record Target(ShareRegion share, String relative)
+    {
+    }
+}

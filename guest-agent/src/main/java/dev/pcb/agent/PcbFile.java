@@ -1,0 +1,301 @@
+package dev.pcb.agent;
+
+import dev.pcb.protocol.ErrorCode;
+import dev.pcb.protocol.FileAttributes;
+import dev.pcb.protocol.MessageType;
+import dev.pcb.protocol.WindowRequest;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * An open file: one version of it, fixed when it was opened. Every byte read through it comes from that version,
+ * or the read fails with {@link StaleFileException}; a host {@code rm} or {@code mv} over the file does not
+ * disturb it.
+ * <p>
+ * Safe to use from many threads. Acquiring a window this process already holds costs an atomic increment and no
+ * message; the first acquire of a window asks the broker to pin it. {@link #close()} waits for nothing: if views are
+ * still held, the handle is closed at the broker when the last of them is closed.
+ */
+public final class PcbFile implements AutoCloseable
+{
+    private final PcbAgent agent;
+    private final ClientChannel channel;
+    private final ShareRegion share;
+    private final String path;
+    private final long handleId;
+    private final long versionId;
+    private final FileAttributes attributes;
+    private final int windowSize;
+    private final long windowCount;
+    private final AtomicReferenceArray<WindowView> views;
+    private final AtomicInteger held = new AtomicInteger();
+    private final AtomicBoolean closeSent = new AtomicBoolean();
+    private volatile boolean closing;
+
+    PcbFile(
+        final PcbAgent agent,
+        final ClientChannel channel,
+        final ShareRegion share,
+        final String path,
+        final long handleId,
+        final long versionId,
+        final FileAttributes attributes,
+        final int windowSize)
+    {
+        this.agent = agent;
+        this.channel = channel;
+        this.share = share;
+        this.path = path;
+        this.handleId = handleId;
+        this.versionId = versionId;
+        this.attributes = attributes;
+        this.windowSize = windowSize;
+        this.windowCount = (attributes.size() + windowSize - 1) / windowSize;
+        if (windowCount > Integer.MAX_VALUE)
+        {
+            throw new IllegalStateException(path + ": too many windows: " + windowCount);
+        }
+        this.views = new AtomicReferenceArray<>((int)windowCount);
+    }
+
+    /** @return the path as opened, "share/relative/path". */
+    public String path()
+    {
+        return path;
+    }
+
+    /** @return the size of the opened version. */
+    public long size()
+    {
+        return attributes.size();
+    }
+
+    /** @return the attributes of the opened version. */
+    public FileAttributes attributes()
+    {
+        return attributes;
+    }
+
+    /** @return the broker's id of the opened version. */
+    public long versionId()
+    {
+        return versionId;
+    }
+
+    /** @return bytes per window: window i holds bytes [i * windowSize, (i + 1) * windowSize). */
+    public int windowSize()
+    {
+        return windowSize;
+    }
+
+    /** @return windows in the file; 0 for an empty file. */
+    public long windowCount()
+    {
+        return windowCount;
+    }
+
+    /** @return the share the file is in. */
+    public ShareRegion share()
+    {
+        return share;
+    }
+
+    /**
+     * Pin a window and view it in place. Match with exactly one {@link WindowView#close()}.
+     *
+     * @param fileWindow index of the window, 0 to {@link #windowCount()} - 1.
+     * @return the view.
+     * @throws StaleFileException when the file changed on the host and this window was not in memory.
+     * @throws PcbException       on any other refusal, for example NO_SPACE when every window is pinned.
+     */
+    public WindowView acquire(final long fileWindow) throws PcbException
+    {
+        if (fileWindow < 0 || fileWindow >= windowCount)
+        {
+            throw new PcbException(ErrorCode.BEYOND_EOF,
+                path + ": window " + fileWindow + " outside 0.." + (windowCount - 1));
+        }
+        final int index = (int)fileWindow;
+        WindowView view = views.get(index);
+        if (null != view && view.tryRetain())
+        {
+            return view;
+        }
+        if (closing)
+        {
+            throw new PcbException(ErrorCode.BAD_HANDLE, path + ": file is closed");
+        }
+        if (null == view)
+        {
+            views.compareAndSet(index, null, new WindowView(this, fileWindow));
+            view = views.get(index);
+        }
+        return acquireFromBroker(view);
+    }
+
+    private WindowView acquireFromBroker(final WindowView view) throws PcbException
+    {
+        // One lock per window, taken only on the way to the broker: threads after the same window wait for one
+        // answer instead of pinning it twice; other windows proceed.
+        synchronized (view)
+        {
+            if (view.tryRetain())
+            {
+                return view;
+            }
+            final Call call = channel.prepare();
+            call.windowRequest.handleId(handleId).fileWindow(view.fileWindow());
+            final int type = channel.call(call, MessageType.ACQUIRE, WindowRequest.LENGTH);
+            if (MessageType.ERROR == type)
+            {
+                throw PcbException.of(call.error.code(), call.error.message(call.responseLength));
+            }
+            if (MessageType.ACQUIRED != type)
+            {
+                throw new PcbException(ErrorCode.MALFORMED, "ACQUIRE answered with " + MessageType.name(type));
+            }
+            final int regionWindow = call.acquired.regionWindow();
+            final int offsetInWindow = call.acquired.offsetInWindow();
+            final int length = call.acquired.length();
+            final long fileOffset = view.fileWindow() * windowSize;
+            final long expected = Math.min(windowSize, attributes.size() - fileOffset);
+            if (regionWindow < 0 || regionWindow >= share.windowCount() || offsetInWindow < 0 ||
+                length != expected || (long)offsetInWindow + length > share.windowSize())
+            {
+                throw new PcbException(ErrorCode.MALFORMED, path + ": broker answered an impossible window (" +
+                    regionWindow + ", " + offsetInWindow + ", " + length + ")");
+            }
+            view.bind(share.windowAddress(regionWindow) + offsetInWindow, length, fileOffset, regionWindow,
+                call.acquired.generation());
+            held.incrementAndGet();
+            agent.viewAcquired();
+            return view;
+        }
+    }
+
+    /**
+     * The last reference to a view was closed: unpin it at the broker.
+     */
+    void released(final WindowView view)
+    {
+        try
+        {
+            final Call call = channel.prepare();
+            call.windowRequest.handleId(handleId).fileWindow(view.fileWindow());
+            channel.send(call, MessageType.RELEASE, WindowRequest.LENGTH);
+        }
+        catch (final PcbException ignore)
+        {
+            // The broker is gone: it dropped every pin of this client with it.
+        }
+        finally
+        {
+            agent.viewReleased();
+            if (0 == held.decrementAndGet() && closing)
+            {
+                sendClose();
+            }
+        }
+    }
+
+    /**
+     * Read bytes at a position into a buffer, across windows.
+     *
+     * @param position file offset.
+     * @param dst      receives up to {@code dst.remaining()} bytes.
+     * @return bytes read, or -1 at or past the end.
+     * @throws IOException when a window cannot be acquired.
+     */
+    public int read(final long position, final ByteBuffer dst) throws IOException
+    {
+        if (position >= attributes.size())
+        {
+            return -1;
+        }
+        int total = 0;
+        long at = position;
+        while (dst.hasRemaining() && at < attributes.size())
+        {
+            try (WindowView view = acquire(at / windowSize))
+            {
+                final int offset = (int)(at - view.fileOffset());
+                final int n = Math.min(dst.remaining(), view.length() - offset);
+                view.buffer().getBytes(offset, dst, n);
+                total += n;
+                at += n;
+            }
+        }
+        return total;
+    }
+
+    /**
+     * A channel over the file with its own position; reads cross windows and keep the current one pinned.
+     *
+     * @return a new read-only channel; closing it does not close this file.
+     */
+    public SeekableByteChannel newChannel()
+    {
+        return new PcbChannel(this);
+    }
+
+    /**
+     * An input stream over the whole file from byte 0.
+     *
+     * @return a new stream; closing it does not close this file.
+     */
+    public InputStream newInputStream()
+    {
+        return new PcbInputStream(this);
+    }
+
+    /**
+     * Close the handle now, or when the last held view is closed.
+     */
+    public void close()
+    {
+        if (!closing)
+        {
+            closing = true;
+            if (0 == held.get())
+            {
+                sendClose();
+            }
+            agent.fileClosed(this);
+        }
+    }
+
+    private void sendClose()
+    {
+        if (closeSent.compareAndSet(false, true))
+        {
+            try
+            {
+                final Call call = channel.prepare();
+                call.windowRequest.handleId(handleId).fileWindow(0);
+                channel.send(call, MessageType.CLOSE, WindowRequest.LENGTH);
+            }
+            catch (final PcbException ignore)
+            {
+                // The broker is gone: it closed the handle with the client.
+            }
+        }
+    }
+
+    /** @return views of this file held now. */
+    int heldViews()
+    {
+        return held.get();
+    }
+
+    /** {@inheritDoc} */
+    public String toString()
+    {
+        return "PcbFile{" + path + ", size=" + attributes.size() + ", version=" + versionId + '}';
+    }
+}

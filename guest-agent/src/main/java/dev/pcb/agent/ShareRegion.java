@@ -1,0 +1,80 @@
+package dev.pcb.agent;
+
+import dev.pcb.layout.DataRegionDescriptor;
+import dev.pcb.nativeshim.MappedRegion;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * A share as an agent sees it: its id and name, and its data region mapped read-only.
+ */
+public final class ShareRegion
+{
+    private final int shareId;
+    private final String name;
+    private final MappedRegion mapping;
+    private final UnsafeBuffer superblock;
+    private final int windowSize;
+    private final int windowCount;
+    private final long windowsOffset;
+
+    ShareRegion(final int shareId, final String name, final MappedRegion mapping)
+    {
+        this.shareId = shareId;
+        this.name = name;
+        this.mapping = mapping;
+        this.superblock = new UnsafeBuffer(mapping.address(), DataRegionDescriptor.SUPERBLOCK_LENGTH);
+        this.windowSize = superblock.getInt(DataRegionDescriptor.WINDOW_SIZE_OFFSET);
+        this.windowCount = superblock.getInt(DataRegionDescriptor.WINDOW_COUNT_OFFSET);
+        this.windowsOffset = superblock.getLong(DataRegionDescriptor.WINDOWS_OFFSET_OFFSET);
+        if (windowsOffset + (long)windowCount * windowSize > mapping.length())
+        {
+            throw new IllegalStateException("data region " + mapping.path() + " is shorter than its superblock says");
+        }
+    }
+
+    /** @return the share id used on the wire. */
+    public int shareId()
+    {
+        return shareId;
+    }
+
+    /** @return the share name. */
+    public String name()
+    {
+        return name;
+    }
+
+    /** @return bytes per window. */
+    public int windowSize()
+    {
+        return windowSize;
+    }
+
+    /** @return windows in the region. */
+    public int windowCount()
+    {
+        return windowCount;
+    }
+
+    /** @return the region's length in bytes. */
+    public long regionLength()
+    {
+        return mapping.length();
+    }
+
+    /** @return the mapped region file or BAR. */
+    public java.nio.file.Path path()
+    {
+        return mapping.path();
+    }
+
+    long windowAddress(final int window)
+    {
+        return mapping.address() + windowsOffset + (long)window * windowSize;
+    }
+
+    MappedRegion mapping()
+    {
+        return mapping;
+    }
+}

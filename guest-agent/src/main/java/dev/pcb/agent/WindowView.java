@@ -1,0 +1,164 @@
+package dev.pcb.agent;
+
+import com.sun.jna.Pointer;
+import net.openhft.chronicle.bytes.PointerBytesStore;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+
+/**
+ * A pinned window of an open file, read in place in shared memory: no copy was made to give it to you.
+ * <p>
+ * Every {@link PcbFile#acquire(long)} that returns a view must be matched by exactly one {@link #close()}. Threads
+ * that acquire the same window of the same file share one view and one broker pin; the pin goes when the last of
+ * them closes it. While the view is held its bytes never change: they are the bytes of the file version the handle
+ * opened. After the matching close, the view must not be read.
+ */
+public final class WindowView implements AutoCloseable
+{
+    private static final AtomicIntegerFieldUpdater<WindowView> REFS =
+        AtomicIntegerFieldUpdater.newUpdater(WindowView.class, "refs");
+
+    private final PcbFile file;
+    private final long fileWindow;
+    private final UnsafeBuffer buffer = new UnsafeBuffer(0, 0);
+    private final PointerBytesStore bytesStore = new PointerBytesStore();
+    private long fileOffset;
+    private long address;
+    private int length;
+    private int regionWindow;
+    private long generation;
+    private volatile int refs;
+
+    WindowView(final PcbFile file, final long fileWindow)
+    {
+        this.file = file;
+        this.fileWindow = fileWindow;
+    }
+
+    /**
+     * Take one more reference if the view is live.
+     *
+     * @return false when the view has been released and must be acquired from the broker again.
+     */
+    boolean tryRetain()
+    {
+        int current;
+        do
+        {
+            current = refs;
+            if (current <= 0)
+            {
+                return false;
+            }
+        }
+        while (!REFS.compareAndSet(this, current, current + 1));
+        return true;
+    }
+
+    /**
+     * Point the view at a window the broker just pinned; only while no one holds it.
+     */
+    void bind(final long address, final int length, final long fileOffset, final int regionWindow, final long generation)
+    {
+        this.address = address;
+        this.length = length;
+        this.fileOffset = fileOffset;
+        this.regionWindow = regionWindow;
+        this.generation = generation;
+        buffer.wrap(address, length);
+        bytesStore.set(address, length);
+        REFS.set(this, 1);
+    }
+
+    /** @return index of this window in the file. */
+    public long fileWindow()
+    {
+        return fileWindow;
+    }
+
+    /** @return file offset of byte 0 of this view. */
+    public long fileOffset()
+    {
+        return fileOffset;
+    }
+
+    /** @return valid bytes: the window size, or less for the last window of the file. */
+    public int length()
+    {
+        return length;
+    }
+
+    /** @return address of byte 0 in this process, for native code. */
+    public long address()
+    {
+        return address;
+    }
+
+    /** @return index of the window in the share's data region. */
+    public int regionWindow()
+    {
+        return regionWindow;
+    }
+
+    /** @return generation of the region window when it was acquired. */
+    public long generation()
+    {
+        return generation;
+    }
+
+    /**
+     * Agrona view of the bytes; reused, so reading it allocates nothing. Do not write: data regions are read-only.
+     *
+     * @return buffer over the window's valid bytes.
+     */
+    public DirectBuffer buffer()
+    {
+        return buffer;
+    }
+
+    /**
+     * Chronicle Bytes view of the bytes, zero-copy; reused.
+     *
+     * @return a {@link PointerBytesStore} over the window's valid bytes.
+     */
+    public PointerBytesStore bytesStore()
+    {
+        return bytesStore;
+    }
+
+    /**
+     * A new read-only {@link ByteBuffer} over the bytes, zero-copy; each call makes a new buffer object so each
+     * caller has its own position and limit.
+     *
+     * @return a read-only direct buffer over the window's valid bytes.
+     */
+    public ByteBuffer byteBuffer()
+    {
+        return new Pointer(address).getByteBuffer(0, length).asReadOnlyBuffer();
+    }
+
+    /**
+     * Drop this reference; the last one releases the broker's pin.
+     */
+    public void close()
+    {
+        final int remaining = REFS.decrementAndGet(this);
+        if (0 == remaining)
+        {
+            file.released(this);
+        }
+        else if (remaining < 0)
+        {
+            REFS.incrementAndGet(this);
+            throw new IllegalStateException("WindowView closed more times than acquired");
+        }
+    }
+
+    int refs()
+    {
+        return refs;
+    }
+}
