@@ -198,7 +198,7 @@ public final class QemuGuest implements AutoCloseable
 
             // A test JVM that ends without close() must not leave emulators running.
             final Process started = process;
-            shutdownHook = new Thread(() -> destroyTree(started), "qemu-kill-" + name);
+            shutdownHook = new Thread(() -> killAndDelete(started, guestInitrd), "qemu-kill-" + name);
             Runtime.getRuntime().addShutdownHook(shutdownHook);
         }
     }
@@ -586,6 +586,19 @@ public final class QemuGuest implements AutoCloseable
         catch (final InterruptedException ex)
         {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void killAndDelete(final Process process, final Path guestInitrd)
+    {
+        destroyTree(process);
+        try
+        {
+            Files.deleteIfExists(guestInitrd);
+        }
+        catch (final IOException ignore)
+        {
+            // Only a file under the cache directory is left behind.
         }
     }
 

@@ -1,0 +1,133 @@
+package dev.pcb.cli;
+
+import dev.pcb.broker.Broker;
+import dev.pcb.broker.BrokerConfig;
+import org.agrona.concurrent.ShutdownSignalBarrier;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code pcb broker}: serve shares to guests until SIGTERM or SIGINT.
+ */
+@Command(
+    name = "broker",
+    mixinStandardHelpOptions = true,
+    description = {
+        "Serve host directories to guests through shared memory, until SIGTERM or SIGINT.",
+        "Prints, for each guest, the QEMU arguments that attach its regions."
+    })
+public final class BrokerCommand implements java.util.concurrent.Callable<Integer>
+{
+    @Option(names = "--run-dir", required = true, paramLabel = "DIR",
+        description = "Directory for the region files, on tmpfs or hugetlbfs (e.g. /dev/shm/pcb).")
+    Path runDir;
+
+    @Option(names = "--share", required = true, paramLabel = "NAME=PATH",
+        description = "A host directory to serve, as NAME=PATH. Repeat for more shares.")
+    Map<String, Path> shares;
+
+    @Option(names = "--guest", required = true, paramLabel = "NAME[:SHARE,...]",
+        description = "A guest to serve, with the shares it may read (default: all). Repeat for more guests.")
+    List<String> guests;
+
+    @Option(names = "--region-size", paramLabel = "SIZE", converter = Sizes.class,
+        description = "Data region size per share, a power of two (default: ${DEFAULT-VALUE}).")
+    long regionSize = BrokerConfig.DEFAULT_REGION_SIZE;
+
+    @Option(names = "--window-size", paramLabel = "SIZE", converter = Sizes.class,
+        description = "Window size, a power of two from 4k (default: ${DEFAULT-VALUE}).")
+    long windowSize = BrokerConfig.DEFAULT_WINDOW_SIZE;
+
+    @Option(names = "--slots", paramLabel = "N",
+        description = "Client slots per guest: processes of one guest attached at once (default: ${DEFAULT-VALUE}).")
+    int slots = 8;
+
+    @Option(names = "--fill-threads", paramLabel = "N", description = "Threads reading from disk (default: ${DEFAULT-VALUE}).")
+    int fillThreads = 2;
+
+    @Option(names = "--client-lease", paramLabel = "MS",
+        description = "Detach a client whose heartbeat stalls this long (default: ${DEFAULT-VALUE} ms).")
+    long clientLeaseMs = BrokerConfig.DEFAULT_CLIENT_LEASE_MS;
+
+    @Option(names = "--max-handles", paramLabel = "N", description = "Open files per client (default: ${DEFAULT-VALUE}).")
+    int maxHandles = 4096;
+
+    @Option(names = "--max-pins", paramLabel = "N", description = "Pinned windows per client (default: no limit).")
+    int maxPins = Integer.MAX_VALUE;
+
+    @Option(names = "--keep-source-cache",
+        description = "Leave the source files in the host page cache after a fill (default: drop, one host copy).")
+    boolean keepSourceCache;
+
+    @Option(names = "--log-level", paramLabel = "LEVEL", description = "INFO (default), WARNING, FINE, ...")
+    String logLevel;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** {@inheritDoc} */
+    public Integer call() throws Exception
+    {
+        if (null != logLevel)
+        {
+            Logging.level(logLevel);
+        }
+        final BrokerConfig config = new BrokerConfig()
+            .runDir(runDir)
+            .regionSize(regionSize)
+            .windowSize(Math.toIntExact(windowSize))
+            .slotCount(slots)
+            .fillThreads(fillThreads)
+            .clientLeaseMs(clientLeaseMs)
+            .maxHandlesPerClient(maxHandles)
+            .maxPinsPerClient(maxPins)
+            .dropSourceCache(!keepSourceCache);
+        shares.forEach(config::share);
+        for (final String guest : guests)
+        {
+            final int colon = guest.indexOf(':');
+            if (colon < 0)
+            {
+                config.guest(guest);
+            }
+            else
+            {
+                config.guest(guest.substring(0, colon), Arrays.asList(guest.substring(colon + 1).split(",")));
+            }
+        }
+        try
+        {
+            config.validate();
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new CommandLine.ParameterException(spec.commandLine(), ex.getMessage());
+        }
+
+        final ShutdownSignalBarrier barrier = new ShutdownSignalBarrier();
+        try (Broker broker = Broker.launch(config))
+        {
+            final PrintWriter out = spec.commandLine().getOut();
+            out.println("pcb broker serving " + config.shares().keySet() + " from " + runDir + " (pid " +
+                ProcessHandle.current().pid() + ")");
+            for (final String guest : config.guests().keySet())
+            {
+                out.println();
+                out.println("QEMU arguments for guest " + guest + ":");
+                out.println("  " + QemuArgsCommand.render(broker.regionFiles(guest)));
+            }
+            out.println();
+            out.println("ready");
+            out.flush();
+            barrier.await();
+        }
+        return 0;
+    }
+}
