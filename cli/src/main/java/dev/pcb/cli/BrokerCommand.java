@@ -111,8 +111,8 @@ public final class BrokerCommand implements java.util.concurrent.Callable<Intege
             throw new CommandLine.ParameterException(spec.commandLine(), ex.getMessage());
         }
 
-        final ShutdownSignalBarrier barrier = new ShutdownSignalBarrier();
-        try (Broker broker = Broker.launch(config))
+        // The barrier's shutdown hook waits for close(), so the broker is closed first and the barrier last.
+        try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier(); Broker broker = Broker.launch(config))
         {
             final PrintWriter out = spec.commandLine().getOut();
             out.println("pcb broker serving " + config.shares().keySet() + " from " + runDir + " (pid " +

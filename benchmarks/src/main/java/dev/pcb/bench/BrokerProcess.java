@@ -1,0 +1,216 @@
+package dev.pcb.bench;
+
+import dev.pcb.cli.JavaProcess;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A {@code pcb broker} in its own JVM, as it runs in production, so a benchmark measures the cross-process ring
+ * and the cross-process mapping rather than two threads of one heap. Its run directory is a fresh directory on
+ * tmpfs, deleted on {@link #close()}; a shutdown hook stops the broker if the benchmark JVM exits without closing.
+ */
+public final class BrokerProcess implements AutoCloseable
+{
+    /** How long a broker may take to print "ready": JVM start, region creation, on a loaded 2-core machine. */
+    private static final long READY_TIMEOUT_MS = 60_000;
+    private static final int KEPT_OUTPUT_LINES = 40;
+
+    private final Process process;
+    private final Path runDir;
+    private final Thread shutdownHook;
+    private boolean closed;
+
+    private BrokerProcess(final Process process, final Path runDir)
+    {
+        this.process = process;
+        this.runDir = runDir;
+        this.shutdownHook = new Thread(this::stop, "pcb-bench-broker-stop");
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
+    }
+
+    /**
+     * Start a broker serving one share to one guest and wait until it prints "ready".
+     *
+     * @param shareName  share name.
+     * @param shareDir   host directory of the share.
+     * @param guest      guest name.
+     * @param regionSize data region size, a power of two.
+     * @param windowSize window size, a power of two.
+     * @return the running broker.
+     * @throws IOException when it does not come up in time; the message carries its last output.
+     */
+    public static BrokerProcess start(
+        final String shareName, final Path shareDir, final String guest, final long regionSize, final int windowSize)
+        throws IOException
+    {
+        final Path runDir = Files.createTempDirectory(BenchData.shmBase(), "pcb-bench-");
+        final Process process = JavaProcess.pcb(
+            "broker",
+            "--run-dir", runDir.toString(),
+            "--share", shareName + "=" + shareDir,
+            "--guest", guest,
+            "--region-size", Long.toString(regionSize),
+            "--window-size", Integer.toString(windowSize))
+            .redirectErrorStream(true)
+            .start();
+        final BrokerProcess broker = new BrokerProcess(process, runDir);
+        try
+        {
+            broker.awaitReady();
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            broker.close();
+            throw ex;
+        }
+        return broker;
+    }
+
+    /** @return the broker's run directory, for {@code AgentConfig.runDir}. */
+    public Path runDir()
+    {
+        return runDir;
+    }
+
+    /** @return the broker's process id. */
+    public long pid()
+    {
+        return process.pid();
+    }
+
+    private void awaitReady() throws IOException
+    {
+        // readLine blocks; a watchdog kills a broker that neither prints "ready" nor exits, which ends the stream.
+        final Thread watchdog = new Thread(() ->
+        {
+            try
+            {
+                if (!process.waitFor(READY_TIMEOUT_MS, TimeUnit.MILLISECONDS))
+                {
+                    process.destroyForcibly();
+                }
+            }
+            catch (final InterruptedException ignore)
+            {
+                // Ready in time.
+            }
+        }, "pcb-bench-broker-watchdog");
+        watchdog.setDaemon(true);
+        watchdog.start();
+
+        final Deque<String> seen = new ArrayDeque<>();
+        final BufferedReader reader =
+            new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        String line;
+        while (null != (line = reader.readLine()))
+        {
+            if ("ready".equals(line.trim()))
+            {
+                watchdog.interrupt();
+                // Keep draining: a broker blocked on a full stdout pipe would stop serving.
+                final Thread drain = new Thread(() -> drain(process.getInputStream()), "pcb-bench-broker-output");
+                drain.setDaemon(true);
+                drain.start();
+                return;
+            }
+            seen.addLast(line);
+            if (seen.size() > KEPT_OUTPUT_LINES)
+            {
+                seen.removeFirst();
+            }
+        }
+        throw new IOException("broker did not print \"ready\" within " + READY_TIMEOUT_MS + " ms; its output:\n" +
+            String.join("\n", seen));
+    }
+
+    private static void drain(final InputStream in)
+    {
+        try
+        {
+            in.transferTo(OutputStream.nullOutputStream());
+        }
+        catch (final IOException ignore)
+        {
+            // The broker exited.
+        }
+    }
+
+    /**
+     * Stop the broker (SIGTERM, so it closes its regions cleanly) and delete its run directory.
+     */
+    public void close()
+    {
+        stop();
+        try
+        {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        }
+        catch (final IllegalStateException ignore)
+        {
+            // Already shutting down: the hook runs stop(), which is idempotent.
+        }
+    }
+
+    private synchronized void stop()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        process.destroy();
+        try
+        {
+            if (!process.waitFor(10, TimeUnit.SECONDS))
+            {
+                process.destroyForcibly();
+                process.waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+        catch (final InterruptedException ex)
+        {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+        deleteTree(runDir);
+    }
+
+    static void deleteTree(final Path dir)
+    {
+        if (!Files.exists(dir))
+        {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir))
+        {
+            paths.sorted(Comparator.reverseOrder()).forEach((p) ->
+            {
+                try
+                {
+                    Files.deleteIfExists(p);
+                }
+                catch (final IOException ex)
+                {
+                    throw new UncheckedIOException(ex);
+                }
+            });
+        }
+        catch (final IOException | UncheckedIOException ex)
+        {
+            System.err.println("pcb-bench: could not delete " + dir + ": " + ex);
+        }
+    }
+}

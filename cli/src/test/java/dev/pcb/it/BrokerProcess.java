@@ -1,0 +1,172 @@
+package dev.pcb.it;
+
+import dev.pcb.cli.JavaProcess;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A real {@code pcb broker} in its own JVM, for end-to-end tests: started with a bounded wait for "ready", its
+ * output kept for diagnostics, stopped with SIGTERM.
+ */
+public final class BrokerProcess implements AutoCloseable
+{
+    private final Process process;
+    private final Path runDir;
+    private final StringBuffer output = new StringBuffer();
+
+    private BrokerProcess(final Process process, final Path runDir)
+    {
+        this.process = process;
+        this.runDir = runDir;
+    }
+
+    /**
+     * A fresh run directory on /dev/shm.
+     *
+     * @param name test name.
+     * @return a path that does not exist yet.
+     */
+    public static Path newRunDir(final String name)
+    {
+        return Path.of("/dev/shm", "pcb-test-" + name + "-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
+    }
+
+    /**
+     * Start a broker and wait until it serves.
+     *
+     * @param runDir run directory.
+     * @param args   arguments after {@code --run-dir DIR}: shares, guests, sizes.
+     * @return the running broker.
+     * @throws IOException when it does not come up within 30 s.
+     */
+    public static BrokerProcess start(final Path runDir, final String... args) throws IOException
+    {
+        final List<String> all = new ArrayList<>(List.of("broker", "--run-dir", runDir.toString()));
+        all.addAll(List.of(args));
+        final Process process = JavaProcess.pcb(all.toArray(new String[0])).redirectErrorStream(true).start();
+        final BrokerProcess broker = new BrokerProcess(process, runDir);
+        final CountDownLatch ready = new CountDownLatch(1);
+        final Thread reader = new Thread(() ->
+        {
+            try (BufferedReader in = new BufferedReader(
+                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)))
+            {
+                String line;
+                while ((line = in.readLine()) != null)
+                {
+                    broker.output.append(line).append('\n');
+                    if ("ready".equals(line.trim()))
+                    {
+                        ready.countDown();
+                    }
+                }
+            }
+            catch (final IOException ignore)
+            {
+                // Process gone.
+            }
+        }, "broker-output");
+        reader.setDaemon(true);
+        reader.start();
+        try
+        {
+            if (!ready.await(30, TimeUnit.SECONDS))
+            {
+                process.destroyForcibly();
+                throw new IOException("broker did not become ready:\n" + broker.output);
+            }
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new IOException(ex);
+        }
+        return broker;
+    }
+
+    /** @return the run directory. */
+    public Path runDir()
+    {
+        return runDir;
+    }
+
+    /** @return the broker process. */
+    public Process process()
+    {
+        return process;
+    }
+
+    /** @return everything the broker printed so far. */
+    public String output()
+    {
+        return output.toString();
+    }
+
+    /**
+     * SIGTERM and wait.
+     *
+     * @return the exit code.
+     * @throws InterruptedException if interrupted.
+     */
+    public int stop() throws InterruptedException
+    {
+        process.destroy();
+        if (!process.waitFor(30, TimeUnit.SECONDS))
+        {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+        return process.exitValue();
+    }
+
+    /**
+     * SIGKILL and wait.
+     *
+     * @throws InterruptedException if interrupted.
+     */
+    public void kill() throws InterruptedException
+    {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+    }
+
+    /** Stop if running and delete the run directory. */
+    public void close() throws Exception
+    {
+        if (process.isAlive())
+        {
+            stop();
+        }
+        deleteRecursively(runDir);
+    }
+
+    /**
+     * Delete a directory tree if it exists.
+     *
+     * @param dir the tree.
+     * @throws IOException on failure.
+     */
+    public static void deleteRecursively(final Path dir) throws IOException
+    {
+        if (!Files.exists(dir))
+        {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir))
+        {
+            for (final Path p : (Iterable<Path>)paths.sorted((a, b) -> b.compareTo(a))::iterator)
+            {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
