@@ -207,11 +207,11 @@ public final class BenchmarkSuite
             final Result<?> primary = result.getPrimaryResult();
             final String name = label(result);
             Result<?> alloc = null;
-            for (final Map.Entry<String, Result> secondary : result.getSecondaryResults().entrySet())
+            for (final String key : result.getSecondaryResults().keySet())
             {
-                if (secondary.getKey().endsWith("gc.alloc.rate.norm"))
+                if (key.endsWith("gc.alloc.rate.norm"))
                 {
-                    alloc = secondary.getValue();
+                    alloc = result.getSecondaryResults().get(key);
                 }
             }
             sb.append(String.format(Locale.ROOT, "| %s | %.1f | %.1f | %.0f | %s |%n", name, primary.getScore(),

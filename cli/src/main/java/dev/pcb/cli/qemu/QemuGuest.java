@@ -149,7 +149,7 @@ public final class QemuGuest implements AutoCloseable
         }
         for (final IvshmemRegion region : regions)
         {
-            // QEMU would create a missing writable file and refuse a short read-only one: say which, early.
+            // QEMU would quietly create a missing file, even a read-only one, and the guest would see only zeros.
             if (!Files.isRegularFile(region.path()) || Files.size(region.path()) != region.size())
             {
                 throw new IllegalStateException("region file " + region.path() + " must exist with size " +
@@ -191,13 +191,13 @@ public final class QemuGuest implements AutoCloseable
             command = List.copyOf(args);
             initrd = guestInitrd;
             startNanos = System.nanoTime();
-            process = processBuilder.start();
-            consoleReader = new Thread(() -> readConsole(process.getInputStream()), "qemu-console-" + name);
+            final Process started = processBuilder.start();
+            process = started;
+            consoleReader = new Thread(() -> readConsole(started.getInputStream()), "qemu-console-" + name);
             consoleReader.setDaemon(true);
             consoleReader.start();
 
             // A test JVM that ends without close() must not leave emulators running.
-            final Process started = process;
             shutdownHook = new Thread(() -> killAndDelete(started, guestInitrd), "qemu-kill-" + name);
             Runtime.getRuntime().addShutdownHook(shutdownHook);
         }

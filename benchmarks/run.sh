@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Run pcb's benchmark suite: JMH read throughput (views vs raw mapping vs FileChannel.read), JMH acquire/release
+# cost, and the HdrHistogram acquire-latency harness against the in-JVM ring floor.
+#
+#   benchmarks/run.sh [--quick]
+#
+# --quick: one fork, short iterations, about 3 minutes. Without it: three forks, longer iterations and several
+# FileChannel chunk sizes, about 20 minutes. Builds first when the jars are missing or sources are newer.
+# Results (JMH JSON, the console text, .hgrm histograms, summary.md) go to benchmarks/results/MODE-TIMESTAMP/.
+# Broker regions live in a fresh directory on /dev/shm, the share's source file on the project's filesystem; both
+# are deleted on exit.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/.." && pwd)"
+JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+
+MODE=full
+for arg in "$@"; do
+    case "$arg" in
+        --quick) MODE=quick ;;
+        --full) MODE=full ;;
+        -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "run.sh: unknown argument: $arg (try --help)" >&2; exit 2 ;;
+    esac
+done
+
+JAR="$HERE/target/pcb-benchmarks-0.1.0-SNAPSHOT.jar"
+FLAGS_FILE="$ROOT/cli/target/classes/dev/pcb/cli/jvm-flags.txt"
+if [[ ! -f "$JAR" || ! -f "$FLAGS_FILE" || ! -d "$HERE/target/lib" ||
+      -n "$(find "$ROOT" -path "$ROOT/*/src/main/*" -newer "$JAR" -print -quit 2>/dev/null)" ]]; then
+    echo "run.sh: building (jars missing or sources changed)..." >&2
+    (cd "$ROOT" && mvn -q -B -DskipTests package -pl benchmarks -am >&2)
+fi
+
+# The flags Agrona and Chronicle need, as the root pom's pcb.jvm.flags property built them into the cli module.
+FLAGS=()
+read -r -a FLAGS < "$FLAGS_FILE"
+FEATURE="$("$JAVA" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/{print $2}')"
+if [[ "${FEATURE%%.*}" -ge 24 ]]; then
+    FLAGS+=(--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow)
+fi
+
+STAMP="$(date +%Y%m%d-%H%M%S)"
+OUT="$HERE/results/$MODE-$STAMP"
+SHM="/dev/shm/pcb-bench-$STAMP-$$"
+DATA="$HERE/target/bench-data-$STAMP-$$"
+mkdir -p "$OUT"
+
+cleanup() {
+    # Brokers are stopped by the benchmarks themselves (and by their JVMs' shutdown hooks); this catches any left
+    # behind by a killed run. Only processes serving this run's own directory are touched.
+    local pids
+    pids="$(pgrep -f -- "--run-dir $SHM/" || true)"
+    if [[ -n "$pids" ]]; then
+        echo "run.sh: stopping leftover brokers: $pids" >&2
+        kill $pids 2>/dev/null || true
+    fi
+    rm -rf "$SHM" "$DATA"
+}
+trap cleanup EXIT
+
+echo "run.sh: $MODE mode, results in $OUT"
+set -o pipefail
+"$JAVA" "${FLAGS[@]}" \
+    "-Dpcb.bench.shm=$SHM" "-Dpcb.bench.data=$DATA" \
+    -cp "$JAR:$HERE/target/lib/*" \
+    dev.pcb.bench.BenchmarkSuite "--$MODE" --out "$OUT" 2>&1 | tee "$OUT/output.txt"

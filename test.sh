@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs every pcb test: unit, end-to-end (broker and agents in their own JVMs), QEMU guests, torture and fuzz,
+# on JDK 17 and again on JDK 25 when it is installed.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$HERE"
+
+JDK25="${PCB_JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+
+echo "== JDK $(java -version 2>&1 | head -1)"
+mvn -B -ntp verify "$@"
+
+if [[ -x "$JDK25/bin/java" ]]; then
+    echo "== JDK 25: $JDK25"
+    JAVA_HOME="$JDK25" mvn -B -ntp verify "$@"
+else
+    echo "== JDK 25 not found at $JDK25: skipped the second pass" >&2
+fi
