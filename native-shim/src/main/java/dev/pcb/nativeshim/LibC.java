@@ -64,4 +64,8 @@ final class LibC
     static native int getpid();
 
     static native int kill(int pid, int signal);
+
+    static native int fcntl(int fd, int cmd, long arg);
+
+    static native long signal(int signal, long handler);
 }

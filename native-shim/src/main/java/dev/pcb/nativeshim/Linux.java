@@ -619,6 +619,70 @@ public final class Linux
         return fd;
     }
 
+    /** fcntl command: take or drop a file lease. */
+    static final int F_SETLEASE = 1024;
+    /** Lease type: a read lease, broken when anyone opens the file for writing or truncates it. */
+    static final int F_RDLCK = 0;
+    /** Lease type: no lease. */
+    static final int F_UNLCK = 2;
+    /** SIGIO, which the kernel sends a lease holder when its lease is being broken. */
+    public static final int SIGIO = 29;
+    private static final long SIG_IGN = 1;
+
+    /**
+     * Take a read lease on a file opened read-only: while it is held, nobody has the file open for writing, and an
+     * {@code open} for writing or a {@code truncate} blocks until the lease is dropped (or {@code lease-break-time}
+     * passes). The broker holds one across a window fill, so no write can land in the middle of the copy.
+     * <p>
+     * Needs the file to be owned by this process's fs uid, or CAP_LEASE. The kernel signals a broken lease with
+     * SIGIO, whose default action kills the process: call {@link #ignoreSignal(int)} for SIGIO first.
+     *
+     * @param fd descriptor opened O_RDONLY.
+     * @return true when the lease is held; false when the file is open for writing somewhere (EAGAIN).
+     * @throws ErrnoException EACCES or EPERM without ownership or CAP_LEASE, EINVAL where leases are unsupported.
+     */
+    public static boolean tryReadLease(final int fd) throws ErrnoException
+    {
+        if (0 == LibC.fcntl(fd, F_SETLEASE, F_RDLCK))
+        {
+            return true;
+        }
+        final int errno = Native.getLastError();
+        if (EAGAIN == errno)
+        {
+            return false;
+        }
+        throw new ErrnoException("fcntl(F_SETLEASE, F_RDLCK)", "fd " + fd, errno);
+    }
+
+    /**
+     * Drop a lease taken with {@link #tryReadLease(int)}; a writer blocked on it proceeds.
+     *
+     * @param fd descriptor holding the lease.
+     * @throws ErrnoException EBADF or EINVAL.
+     */
+    public static void releaseLease(final int fd) throws ErrnoException
+    {
+        if (0 != LibC.fcntl(fd, F_SETLEASE, F_UNLCK))
+        {
+            throw new ErrnoException("fcntl(F_SETLEASE, F_UNLCK)", "fd " + fd, Native.getLastError());
+        }
+    }
+
+    /**
+     * Ignore a signal process-wide, e.g. SIGIO so a lease break does not kill the JVM.
+     *
+     * @param signal signal number.
+     * @throws ErrnoException EINVAL for a signal that cannot be ignored.
+     */
+    public static void ignoreSignal(final int signal) throws ErrnoException
+    {
+        if (-1 == LibC.signal(signal, SIG_IGN))
+        {
+            throw new ErrnoException("signal", Integer.toString(signal), Native.getLastError());
+        }
+    }
+
     /**
      * Id of this process.
      *
