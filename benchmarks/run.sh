@@ -44,7 +44,12 @@ STAMP="$(date +%Y%m%d-%H%M%S)"
 OUT="$HERE/results/$MODE-$STAMP"
 SHM="/dev/shm/pcb-bench-$STAMP-$$"
 DATA="$HERE/target/bench-data-$STAMP-$$"
-mkdir -p "$OUT"
+CP="$HERE/target/bench-classpath-$STAMP-$$"
+mkdir -p "$OUT" "$CP/lib"
+# Run from a private copy of the jars: others may rebuild the tree while a run is going, and a jar rewritten under
+# a running JVM makes its next class load fail.
+cp "$JAR" "$CP/"
+cp "$HERE"/target/lib/*.jar "$CP/lib/"
 
 cleanup() {
     # Brokers are stopped by the benchmarks themselves (and by their JVMs' shutdown hooks); this catches any left
@@ -55,7 +60,7 @@ cleanup() {
         echo "run.sh: stopping leftover brokers: $pids" >&2
         kill $pids 2>/dev/null || true
     fi
-    rm -rf "$SHM" "$DATA"
+    rm -rf "$SHM" "$DATA" "$CP"
 }
 trap cleanup EXIT
 
@@ -63,5 +68,5 @@ echo "run.sh: $MODE mode, results in $OUT"
 set -o pipefail
 "$JAVA" "${FLAGS[@]}" \
     "-Dpcb.bench.shm=$SHM" "-Dpcb.bench.data=$DATA" \
-    -cp "$JAR:$HERE/target/lib/*" \
+    -cp "$CP/$(basename "$JAR"):$CP/lib/*" \
     dev.pcb.bench.BenchmarkSuite "--$MODE" --out "$OUT" 2>&1 | tee "$OUT/output.txt"

@@ -53,6 +53,8 @@ public final class Broker implements AutoCloseable
         final SecureRandom random = new SecureRandom();
         this.epoch = Math.max(1, System.currentTimeMillis());
         Files.createDirectories(config.runDir());
+        // Fills hold read leases; a lease break is signalled with SIGIO, whose default action would kill the broker.
+        Linux.ignoreSignal(Linux.SIGIO);
 
         boolean ok = false;
         try

@@ -35,6 +35,10 @@ final class FillTask implements Runnable
     private final long address;
     private final boolean dropSourceCache;
     private final ManyToOneConcurrentArrayQueue<FillTask> completions;
+    private static final int LEASE_ATTEMPTS = 50;
+    private static final long LEASE_RETRY_MS = 4;
+    private static volatile boolean leasesSupported = true;
+
     private final List<Waiter> waiters = new ArrayList<>(2);
     private ErrorCode failure;
     private String failureMessage;
@@ -67,8 +71,10 @@ final class FillTask implements Runnable
         final long start = System.nanoTime();
         final StatxResult stat = new StatxResult();
         final int fd = version.fd();
+        boolean leased = false;
         try
         {
+            leased = takeReadLease(fd);
             Linux.fstat(fd, stat);
             if (changed(stat))
             {
@@ -100,11 +106,65 @@ final class FillTask implements Runnable
         {
             fail(ErrorCode.IO_ERROR, version.path() + ": " + ex);
         }
+        finally
+        {
+            if (leased)
+            {
+                releaseLease(fd);
+            }
+        }
         nanos = System.nanoTime() - start;
 
         while (!completions.offer(this))
         {
             Thread.onSpinWait();
+        }
+    }
+
+    /**
+     * Hold a read lease across the copy: the kernel then guarantees no process has the file open for writing, and
+     * makes a writer that opens it wait until the copy is done. That closes the one gap a before/after stat leaves:
+     * a write() that started before the first stat and is still copying. A file kept open for writing denies the
+     * lease; after a short wait the fill goes ahead on the stat checks alone (see docs/coherence.md).
+     */
+    private boolean takeReadLease(final int fd)
+    {
+        if (!leasesSupported)
+        {
+            return false;
+        }
+        try
+        {
+            for (int attempt = 0; attempt < LEASE_ATTEMPTS; attempt++)
+            {
+                if (Linux.tryReadLease(fd))
+                {
+                    return true;
+                }
+                Thread.sleep(LEASE_RETRY_MS);
+            }
+        }
+        catch (final ErrnoException ex)
+        {
+            // Not the file's owner without CAP_LEASE, or a filesystem without leases: stat checks only.
+            leasesSupported = false;
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+        return false;
+    }
+
+    private static void releaseLease(final int fd)
+    {
+        try
+        {
+            Linux.releaseLease(fd);
+        }
+        catch (final ErrnoException ignore)
+        {
+            // The descriptor holds no lease any more: nothing to give back.
         }
     }
 
