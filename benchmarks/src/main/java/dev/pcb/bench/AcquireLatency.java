@@ -20,9 +20,10 @@ import java.util.concurrent.TimeUnit;
  *     <li><b>ringFloor</b>: the same messages between two threads of this JVM over two bare rings;</li>
  *     <li><b>remotePair</b>: back-to-back acquire/close of a window cached at the broker and not held here:
  *     ACQUIRE round trip, then RELEASE;</li>
- *     <li><b>remotePairAfterIdle</b>: the same, but each pair follows {@value #IDLE_GAP_US} us of local work
- *     (a busy wait), long enough for the broker's conductor to park: what a reader that acquires a window, reads
- *     2 MiB of it and moves on sees;</li>
+ *     <li><b>remotePairAfterIdleNus</b>: the same, but each pair follows N us of local work (a busy wait) during
+ *     which the broker has nothing to do, for N in {@link #IDLE_GAPS_US}: from a gap the broker's conductor spins
+ *     through to one long enough for it to park. 200 us is what a reader sees that acquires a 2 MiB window, reads
+ *     it and moves on to the next;</li>
  *     <li><b>localHeld</b>: acquire/close of a window this process already holds: an atomic increment and
  *     decrement. Per-pair timings are mostly {@code System.nanoTime()} cost; the throughput phase is the
  *     real figure.</li>
@@ -35,8 +36,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class AcquireLatency
 {
-    /** Local work between pairs in the idle case. */
-    public static final long IDLE_GAP_US = 200;
+    /** Local work between pairs in the idle cases, in microseconds. */
+    static final long[] IDLE_GAPS_US = {10, 50, 200};
     private static final long MAX_RECORDABLE_NS = TimeUnit.SECONDS.toNanos(10);
 
     private final long warmupNs;
@@ -95,7 +96,7 @@ public final class AcquireLatency
         System.out.printf(Locale.ROOT, "%nAcquireLatency: warm-up %.1f s, latency and throughput phases %.1f s " +
             "each per case; broker in its own JVM, agent here (pid %d)%n",
             warmupNs / 1e9, measureNs / 1e9, ProcessHandle.current().pid());
-        System.out.printf(Locale.ROOT, "%-20s %12s %12s %9s %9s %9s %9s %9s %9s%n",
+        System.out.printf(Locale.ROOT, "%-26s %10s %10s %9s %9s %9s %9s %9s %9s%n",
             "case", "pairs", "pairs/s", "p50 us", "p90 us", "p99 us", "p99.9 us", "p99.99us", "max us");
 
         try (RingFloor floor = new RingFloor())
@@ -110,14 +111,18 @@ public final class AcquireLatency
             final PcbFile file = fixture.file();
             final Pair remote = () -> file.acquire(0).close();
             measure("remotePair", remote, true);
-            measure("remotePairAfterIdle", () ->
+            for (final long gapUs : IDLE_GAPS_US)
             {
-                final long until = System.nanoTime() + TimeUnit.MICROSECONDS.toNanos(IDLE_GAP_US);
-                while (System.nanoTime() - until < 0)
+                final long gapNs = TimeUnit.MICROSECONDS.toNanos(gapUs);
+                measureAfterIdle("remotePairAfterIdle" + gapUs + "us", () ->
                 {
-                    Thread.onSpinWait();
-                }
-            }, remote);
+                    final long until = System.nanoTime() + gapNs;
+                    while (System.nanoTime() - until < 0)
+                    {
+                        Thread.onSpinWait();
+                    }
+                }, remote, measureNs / IDLE_GAPS_US.length);
+            }
 
             final WindowView anchor = file.acquire(0);
             try
@@ -155,18 +160,20 @@ public final class AcquireLatency
     }
 
     /**
-     * The idle case: work before each pair, only the pair timed; no throughput phase, the gap bounds it.
+     * An idle case: work before each pair, only the pair timed; no throughput phase, the gap bounds it. The JIT is
+     * warm from the back-to-back case, so a short warm-up suffices.
      */
-    private void measure(final String name, final Pair gap, final Pair pair) throws IOException
+    private void measureAfterIdle(final String name, final Pair gap, final Pair pair, final long durationNs)
+        throws IOException
     {
-        final long warmupEnd = System.nanoTime() + Math.min(warmupNs, 1_000_000_000L);
+        final long warmupEnd = System.nanoTime() + Math.min(warmupNs / 4, 250_000_000L);
         while (System.nanoTime() - warmupEnd < 0)
         {
             gap.run();
             pair.run();
         }
         final Histogram histogram = new Histogram(MAX_RECORDABLE_NS, 3);
-        final long end = System.nanoTime() + measureNs;
+        final long end = System.nanoTime() + durationNs;
         long now;
         do
         {
@@ -207,7 +214,7 @@ public final class AcquireLatency
     private void report(final String name, final Histogram histogram, final double pairsPerSecond)
         throws IOException
     {
-        System.out.printf(Locale.ROOT, "%-20s %12d %12s %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f%n",
+        System.out.printf(Locale.ROOT, "%-26s %10d %10s %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f%n",
             name,
             histogram.getTotalCount(),
             Double.isNaN(pairsPerSecond) ? "-" : String.format(Locale.ROOT, "%.0f", pairsPerSecond),

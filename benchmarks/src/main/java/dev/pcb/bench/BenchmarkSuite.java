@@ -80,6 +80,7 @@ public final class BenchmarkSuite
 
     private void run() throws RunnerException, IOException, InterruptedException
     {
+        final String loadBefore = loadAverage();
         final String machine = machine();
         System.out.println("pcb benchmark suite, " + (quick ? "quick" : "full") + " mode, results in " + out);
         System.out.println(machine);
@@ -101,7 +102,9 @@ public final class BenchmarkSuite
         final Path latencyFile = out.resolve("acquire-latency.properties");
         runHarness(latencyFile);
 
-        final String summary = summary(machine, readResults, acquireResults, load(latencyFile));
+        // The suite itself keeps about two cores busy; a load well above that means something else ran meanwhile.
+        final String load = "load average (1, 5, 15 min) before: " + loadBefore + "; after: " + loadAverage();
+        final String summary = summary(machine + "\n" + load, readResults, acquireResults, load(latencyFile));
         Files.writeString(out.resolve("summary.md"), summary, StandardCharsets.UTF_8);
         System.out.println();
         System.out.println(summary);
@@ -226,7 +229,13 @@ public final class BenchmarkSuite
         sb.append("## Acquire/release pair, HdrHistogram harness (us; lower is better)\n\n");
         sb.append("| case | pairs timed | pairs/s (untimed) | p50 | p90 | p99 | p99.9 | p99.99 | max |\n" +
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-        for (final String name : List.of("ringFloor", "remotePair", "remotePairAfterIdle", "localHeld"))
+        final List<String> cases = new ArrayList<>(List.of("ringFloor", "remotePair"));
+        for (final long gapUs : AcquireLatency.IDLE_GAPS_US)
+        {
+            cases.add("remotePairAfterIdle" + gapUs + "us");
+        }
+        cases.add("localHeld");
+        for (final String name : cases)
         {
             if (null == latency.getProperty(name + ".count"))
             {
@@ -307,6 +316,19 @@ public final class BenchmarkSuite
     private static String us(final Properties properties, final String key)
     {
         return String.format(Locale.ROOT, "%.2f", ns(properties, key) / 1e3);
+    }
+
+    private static String loadAverage()
+    {
+        try
+        {
+            final String[] fields = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return fields[0] + " " + fields[1] + " " + fields[2];
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            return "unknown";
+        }
     }
 
     /**

@@ -25,7 +25,7 @@ import java.util.stream.Stream;
 public final class BrokerProcess implements AutoCloseable
 {
     /** How long a broker may take to print "ready": JVM start, region creation, on a loaded 2-core machine. */
-    private static final long READY_TIMEOUT_MS = 60_000;
+    private static final long READY_TIMEOUT_MS = 30_000;
     private static final int KEPT_OUTPUT_LINES = 40;
 
     private final Process process;

@@ -44,7 +44,7 @@ public final class Broker implements AutoCloseable
     private final List<GuestControl> guests = new ArrayList<>();
     private final ExecutorService fillers;
     private final AgentRunner runner;
-    private final BrokerCounters counters = new BrokerCounters();
+    private final BrokerCounters counters;
     private volatile boolean closed;
 
     private Broker(final BrokerConfig config) throws IOException
@@ -72,6 +72,8 @@ public final class Broker implements AutoCloseable
                     entry.getKey());
                 shares.add(new Share(++shareId, entry.getKey(), entry.getValue().toRealPath(), region,
                     versionIds::incrementAndGet));
+                LOG.log(INFO, "share " + entry.getKey() + " opened: " + entry.getValue().toRealPath() + ", " +
+                    region.windowCount() + " windows of " + region.windowSize() + " bytes in " + region.file());
             }
             for (final Map.Entry<String, List<String>> entry : config.guests().entrySet())
             {
@@ -95,6 +97,8 @@ public final class Broker implements AutoCloseable
                 thread.setDaemon(true);
                 return thread;
             });
+            this.counters = BrokerCounters.create(RunDirectory.countersFile(config.runDir()), Linux.getpid(), epoch,
+                System.currentTimeMillis(), shares, guests);
             final BrokerConductor conductor = new BrokerConductor(config, epoch, shares,
                 guests.toArray(new GuestControl[0]), fillers, SystemEpochClock.INSTANCE, counters);
             this.runner = new AgentRunner(
@@ -204,6 +208,10 @@ public final class Broker implements AutoCloseable
 
     private void closeRegions()
     {
+        if (null != counters)
+        {
+            counters.close();
+        }
         for (final GuestControl guest : guests)
         {
             CloseHelper.quietClose(guest);

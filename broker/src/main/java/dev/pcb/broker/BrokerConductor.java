@@ -2,6 +2,7 @@ package dev.pcb.broker;
 
 import dev.pcb.layout.ClientSlotDescriptor;
 import dev.pcb.layout.LayoutVersion;
+import dev.pcb.layout.RunDirectory;
 import dev.pcb.layout.WindowDescriptor;
 import dev.pcb.nativeshim.ErrnoException;
 import dev.pcb.nativeshim.Linux;
@@ -34,6 +35,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.concurrent.Executor;
 
@@ -64,6 +66,7 @@ final class BrokerConductor implements Agent
     private final ManyToOneConcurrentArrayQueue<FillTask> completions;
     private final EpochClock clock;
     private final BrokerCounters counters;
+    private final ErrorLog errorLog = new ErrorLog();
     private final UnsafeBuffer out = new UnsafeBuffer(BufferUtil.allocateDirectAligned(64 * 1024, 64));
     private final AttachRequest attachRequest = new AttachRequest();
     private final AttachedResponse attached = new AttachedResponse();
@@ -115,6 +118,7 @@ final class BrokerConductor implements Agent
         {
             guest.heartbeat();
         }
+        counters.sample(now);
     }
 
     /** {@inheritDoc} */
@@ -195,7 +199,7 @@ final class BrokerConductor implements Agent
             return;
         }
         session.countRequest();
-        counters.request();
+        counters.request(session.guest());
         final long correlationId = length >= 8 ? buffer.getLong(index) : 0;
         try
         {
@@ -528,7 +532,10 @@ final class BrokerConductor implements Agent
             {
                 if (isLive(waiter))
                 {
-                    counters.stale();
+                    if (ErrorCode.STALE == fill.failure())
+                    {
+                        counters.stale();
+                    }
                     waiter.handle().unpin(fill.fileWindow());
                     table.unpin(window);
                     waiter.session().unpinned();
@@ -558,7 +565,7 @@ final class BrokerConductor implements Agent
 
     private int housekeeping(final long now)
     {
-        int work = 0;
+        int work = inspectIfAsked();
         for (final GuestControl guest : guests)
         {
             guest.heartbeat();
@@ -571,7 +578,33 @@ final class BrokerConductor implements Agent
                 }
             }
         }
+        counters.sample(now);
         return work;
+    }
+
+    /**
+     * {@code pcb inspect} asks for a report by creating a request file; answer with a report written atomically.
+     */
+    private int inspectIfAsked()
+    {
+        final Path request = RunDirectory.inspectRequestFile(config.runDir());
+        if (!Files.exists(request))
+        {
+            return 0;
+        }
+        try
+        {
+            final Path report = RunDirectory.inspectReportFile(config.runDir());
+            final Path tmp = report.resolveSibling(report.getFileName() + ".tmp");
+            Files.writeString(tmp, InspectReport.build(epoch, shares, guests), StandardCharsets.UTF_8);
+            Files.move(tmp, report, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            Files.deleteIfExists(request);
+        }
+        catch (final IOException ex)
+        {
+            LOG.log(WARNING, "cannot write inspection report: " + ex);
+        }
+        return 1;
     }
 
     private void detach(final ClientSession session, final String reason)
@@ -687,7 +720,8 @@ final class BrokerConductor implements Agent
         final ClientSession session, final long correlationId, final int requestType, final ErrorCode code,
         final String message)
     {
-        counters.error();
+        counters.error(code);
+        errorLog.log(session, requestType, code, message, clock.time());
         error.wrap(out, 0);
         error.correlationId(correlationId);
         error.code(code).requestType(requestType);

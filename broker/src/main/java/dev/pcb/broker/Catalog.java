@@ -77,6 +77,8 @@ final class Catalog
         if (null != version && !version.isStale())
         {
             version.reopen(fd);
+            // Same bytes; mode, links and ctime may differ (chmod, link): answer with what the host has now.
+            version.attributes().copyFrom(attributes);
         }
         else
         {

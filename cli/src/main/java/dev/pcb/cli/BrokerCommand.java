@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -69,6 +70,14 @@ public final class BrokerCommand implements java.util.concurrent.Callable<Intege
     @Option(names = "--log-level", paramLabel = "LEVEL", description = "INFO (default), WARNING, FINE, ...")
     String logLevel;
 
+    @Option(names = "--metrics-port", paramLabel = "PORT",
+        description = "Serve Prometheus metrics at http://ADDRESS:PORT/metrics (0: any free port; default: off).")
+    Integer metricsPort;
+
+    @Option(names = "--metrics-address", paramLabel = "ADDRESS",
+        description = "Address the metrics endpoint binds (default: ${DEFAULT-VALUE}, this host only).")
+    String metricsAddress = "127.0.0.1";
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -105,6 +114,10 @@ public final class BrokerCommand implements java.util.concurrent.Callable<Intege
         try
         {
             config.validate();
+            if (null != metricsPort && (metricsPort < 0 || metricsPort > 65535))
+            {
+                throw new IllegalArgumentException("--metrics-port must be 0 to 65535, not " + metricsPort);
+            }
         }
         catch (final IllegalArgumentException ex)
         {
@@ -112,7 +125,9 @@ public final class BrokerCommand implements java.util.concurrent.Callable<Intege
         }
 
         // The barrier's shutdown hook waits for close(), so the broker is closed first and the barrier last.
-        try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier(); Broker broker = Broker.launch(config))
+        try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier(); Broker broker = Broker.launch(config);
+            MetricsServer metrics = null == metricsPort ? null :
+                MetricsServer.start(new InetSocketAddress(metricsAddress, metricsPort), runDir))
         {
             final PrintWriter out = spec.commandLine().getOut();
             out.println("pcb broker serving " + config.shares().keySet() + " from " + runDir + " (pid " +
@@ -124,6 +139,10 @@ public final class BrokerCommand implements java.util.concurrent.Callable<Intege
                 out.println("  " + QemuArgsCommand.render(broker.regionFiles(guest)));
             }
             out.println();
+            if (null != metrics)
+            {
+                out.println("metrics: " + metrics.url());
+            }
             out.println("ready");
             out.flush();
             barrier.await();

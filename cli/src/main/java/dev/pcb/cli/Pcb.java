@@ -18,6 +18,9 @@ import java.io.PrintWriter;
         BrokerCommand.class,
         AgentCommand.class,
         QemuArgsCommand.class,
+        StatCommand.class,
+        WarmCommand.class,
+        InspectCommand.class,
         DemoCommand.class,
         CommandLine.HelpCommand.class
     })

@@ -1,6 +1,8 @@
 package dev.pcb.cli;
 
 import dev.pcb.broker.Broker;
+import dev.pcb.cli.qemu.IvshmemRegion;
+import dev.pcb.cli.qemu.QemuArgs;
 import dev.pcb.layout.RunDirectory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -11,7 +13,9 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 /**
@@ -65,28 +69,49 @@ public final class QemuArgsCommand implements Callable<Integer>
     }
 
     /**
-     * Render QEMU arguments for region files.
+     * Render QEMU arguments for region files, through {@link QemuArgs}: one {@code memory-backend-file} (data regions
+     * {@code readonly=on}) plus one {@code ivshmem-plain} per file, values escaped for QEMU's option syntax (a comma
+     * in a path is doubled) and words quoted for a POSIX shell, so the line can be pasted after a QEMU command.
+     * <p>
+     * Object ids are {@code pcb-} and the file name without its extension ({@code pcb-share-NAME},
+     * {@code pcb-guest-NAME}), made valid for QEMU (a letter, then letters, digits, '-', '.', '_') and unique.
      *
-     * @param files data regions (read-only) and the control region (writable).
+     * @param files data regions (read-only) and the control region (writable), each of a power-of-two length.
      * @return one line of arguments.
      */
     public static String render(final List<Broker.RegionFile> files)
     {
-        final StringBuilder sb = new StringBuilder();
+        return QemuArgs.forDevicesAsString(regions(files));
+    }
+
+    /**
+     * The ivshmem regions QEMU attaches for region files, with the ids {@link #render(List)} uses.
+     *
+     * @param files data regions (read-only) and the control region (writable).
+     * @return one region per file, in the same order.
+     */
+    public static List<IvshmemRegion> regions(final List<Broker.RegionFile> files)
+    {
+        final Set<String> ids = new HashSet<>();
+        final List<IvshmemRegion> regions = new ArrayList<>(files.size());
         for (final Broker.RegionFile file : files)
         {
-            final String name = file.path().getFileName().toString();
-            final String id = "pcb-" + name.replace('.', '-');
-            if (sb.length() > 0)
+            String name = file.path().getFileName().toString();
+            final int dot = name.lastIndexOf('.');
+            if (dot > 0)
             {
-                sb.append(' ');
+                name = name.substring(0, dot);
             }
-            sb.append("-object memory-backend-file,id=").append(id)
-                .append(",mem-path=").append(file.path().toAbsolutePath())
-                .append(",size=").append(file.length())
-                .append(",share=on").append(file.readOnly() ? ",readonly=on" : "")
-                .append(" -device ivshmem-plain,memdev=").append(id);
+            final String base = "pcb-" + name.replaceAll("[^A-Za-z0-9._-]", "_");
+            String id = base;
+            for (int n = 2; !ids.add(id); n++)
+            {
+                id = base + "-" + n;
+            }
+            final Path path = file.path().toAbsolutePath();
+            regions.add(file.readOnly() ?
+                IvshmemRegion.readOnly(id, path, file.length()) : IvshmemRegion.writable(id, path, file.length()));
         }
-        return sb.toString();
+        return regions;
     }
 }

@@ -9,6 +9,9 @@ import java.nio.file.Path;
  *  share-NAME.data   data region of share NAME (QEMU: readonly=on)
  *  guest-NAME.ctl    control region of guest NAME (QEMU: writable)
  *  broker.pid        pid of the running broker
+ *  counters.dat      the broker's counters (host only; read by pcb stat, kept after the broker stops)
+ *  inspect.request   created by {@code pcb inspect}: asks the broker for a report
+ *  inspect.txt       the broker's report of versions, handles and pins
  * </pre>
  */
 public final class RunDirectory
@@ -50,5 +53,38 @@ public final class RunDirectory
     public static Path pidFile(final Path runDir)
     {
         return runDir.resolve("broker.pid");
+    }
+
+    /**
+     * Counters file of the broker, laid out by {@link CountersFileDescriptor}.
+     *
+     * @param runDir run directory.
+     * @return {@code runDir/counters.dat}.
+     */
+    public static Path countersFile(final Path runDir)
+    {
+        return runDir.resolve("counters.dat");
+    }
+
+    /**
+     * File whose appearance asks the broker for an inspection report.
+     *
+     * @param runDir run directory.
+     * @return {@code runDir/inspect.request}.
+     */
+    public static Path inspectRequestFile(final Path runDir)
+    {
+        return runDir.resolve("inspect.request");
+    }
+
+    /**
+     * The broker's inspection report, replaced atomically on each request.
+     *
+     * @param runDir run directory.
+     * @return {@code runDir/inspect.txt}.
+     */
+    public static Path inspectReportFile(final Path runDir)
+    {
+        return runDir.resolve("inspect.txt");
     }
 }

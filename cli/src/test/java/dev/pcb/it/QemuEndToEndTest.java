@@ -1,0 +1,418 @@
+package dev.pcb.it;
+
+import dev.pcb.cli.JavaProcess;
+import dev.pcb.cli.qemu.QemuArgs;
+import dev.pcb.cli.qemu.QemuGuest;
+import dev.pcb.layout.DataRegionDescriptor;
+import dev.pcb.layout.RunDirectory;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * pcb end to end with real VMs: a {@code pcb broker} process on the host serves a share; two TCG guests boot at the
+ * same time, each attached with exactly the QEMU arguments the broker printed for it (the share's one data region
+ * read-only, the guest's own control region writable); inside each, the real {@code pcb agent} from the freshly built
+ * jars, with no run directory (it finds its regions among the PCI devices by itself), lists the share and hashes every
+ * file, one of them twice the size of the region; the host compares listing and checksums with its own. Each guest
+ * also writes into the data region's BAR, and the host checks that nothing of it reached the region file.
+ * <p>
+ * The run directory has a comma and a space in its name, so the printed arguments must be escaped for QEMU and quoted
+ * for the shell to work at all.
+ */
+final class QemuEndToEndTest
+{
+    private static final Duration GUEST_TIMEOUT = Duration.ofSeconds(180);
+    private static final long REGION_SIZE = 4L << 20;
+    private static final int WINDOW_SIZE = 64 * 1024;
+    private static final int GUEST_MEMORY_MIB = 512;
+    private static final String SHARE = "e2e";
+    private static final List<String> GUESTS = List.of("vm1", "vm2");
+    private static final Pattern BROKER_ARGS = Pattern.compile("^QEMU arguments for guest (\\S+):\\n\\s+(.+)$",
+        Pattern.MULTILINE);
+
+    private Path shareDir;
+    private Path runDir;
+    private BrokerProcess broker;
+    private final List<QemuGuest> guests = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() throws IOException
+    {
+        assertTrue(QemuGuest.findOnPath(QemuGuest.DEFAULT_QEMU).isPresent(),
+            QemuGuest.DEFAULT_QEMU + " is not on the PATH: this test needs QEMU " +
+            "(apt-get install qemu-system-x86 busybox-static linux-image-amd64)");
+        final String unique = ProcessHandle.current().pid() + "-" + System.nanoTime();
+        shareDir = pcbHome().resolve("qemu-e2e").resolve("share-" + unique);
+        runDir = Path.of("/dev/shm", "pcb-e2e,qemu " + unique);
+    }
+
+    @AfterEach
+    void tearDown() throws Exception
+    {
+        for (final QemuGuest guest : guests)
+        {
+            guest.close();
+        }
+        if (null != broker)
+        {
+            broker.close();
+        }
+        BrokerProcess.deleteRecursively(runDir);
+        BrokerProcess.deleteRecursively(shareDir);
+    }
+
+    @Test
+    @Timeout(value = 230, unit = TimeUnit.SECONDS)
+    void twoGuestsListAndHashTheShareThroughTheAgentAndCannotWriteTheDataRegion() throws Exception
+    {
+        final long testStart = System.nanoTime();
+        final TestShare share = TestShare.create(shareDir);
+        final Map<String, Path> files = new LinkedHashMap<>(share.files());
+        files.put("big/larger-than-4m-region.bin",
+            randomFile(shareDir.resolve("big/larger-than-4m-region.bin"), (int)(2 * REGION_SIZE + 12345)));
+        final Map<String, String> expected = new LinkedHashMap<>();
+        for (final Map.Entry<String, Path> entry : files.entrySet())
+        {
+            expected.put(SHARE + "/" + entry.getKey(), TestShare.sha256(entry.getValue()));
+        }
+
+        final List<String> brokerArgs = new ArrayList<>(List.of("--share", SHARE + "=" + shareDir,
+            "--region-size", Long.toString(REGION_SIZE), "--window-size", Integer.toString(WINDOW_SIZE)));
+        for (final String guest : GUESTS)
+        {
+            brokerArgs.add("--guest");
+            brokerArgs.add(guest);
+        }
+        broker = BrokerProcess.start(runDir, brokerArgs.toArray(new String[0]));
+        final Path dataRegion = RunDirectory.dataRegionFile(runDir, SHARE);
+        final byte[] superblockBefore = superblock(dataRegion);
+
+        // The arguments the broker printed, word for word, and pcb qemu-args must print the same line.
+        final Map<String, String> printed = new TreeMap<>();
+        final Matcher matcher = BROKER_ARGS.matcher(broker.output());
+        while (matcher.find())
+        {
+            printed.put(matcher.group(1), matcher.group(2).trim());
+        }
+        assertEquals(GUESTS, new ArrayList<>(printed.keySet()), "broker output:\n" + broker.output());
+        for (final String guest : GUESTS)
+        {
+            assertEquals(printed.get(guest), qemuArgsCommand(guest), "pcb qemu-args differs from the broker's line");
+            assertTrue(printed.get(guest).contains(",,qemu"), "the comma of the run dir must be doubled for QEMU: " +
+                printed.get(guest));
+        }
+
+        final long bootStart = System.nanoTime();
+        for (final String guest : GUESTS)
+        {
+            final List<String> qemuArgs = shellWords(printed.get(guest));
+            final QemuGuest qemu = QemuGuest.builder()
+                .name(guest)
+                .cacheDir(pcbHome().resolve("qemu"))
+                .memoryMiB(GUEST_MEMORY_MIB)
+                .qemuArgs(qemuArgs.toArray(new String[0]))
+                .script(guestScript(guest, expected.keySet()))
+                .consoleListener((line) -> System.out.println("[" + guest + "] " + line))
+                .build();
+            guests.add(qemu);
+        }
+        // Both at once: two guests attached to the one data region at the same time.
+        for (final QemuGuest guest : guests)
+        {
+            guest.start();
+        }
+        final long deadline = bootStart + GUEST_TIMEOUT.toNanos();
+        final List<QemuGuest.Result> results = new ArrayList<>();
+        for (final QemuGuest guest : guests)
+        {
+            results.add(guest.waitFor(Duration.ofNanos(deadline - System.nanoTime())));
+        }
+        final long guestsMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - bootStart);
+
+        final Map<String, String> hostListing = hostListing();
+        for (int i = 0; i < guests.size(); i++)
+        {
+            checkGuest(GUESTS.get(i), results.get(i), expected, hostListing);
+        }
+
+        assertTrue(broker.process().isAlive(), "the broker died:\n" + broker.output());
+        assertArrayEquals(superblockBefore, superblock(dataRegion), "a guest changed the data region's superblock");
+        final byte[] region = Files.readAllBytes(dataRegion);
+        assertEquals(-1, indexOf(region, GuestBarWriter.PATTERN), "a guest's write reached the host's data region");
+        for (final Path source : files.values())
+        {
+            assertEquals(-1, indexOf(Files.readAllBytes(source), GuestBarWriter.PATTERN), source.toString());
+        }
+
+        System.out.printf("QemuEndToEndTest: guests %s booted in %s, both done in %d ms; whole test %d ms%n",
+            GUESTS, results.stream().map((r) -> r.readyAfter().map(Duration::toMillis).orElse(-1L) + " ms").toList(),
+            guestsMs, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - testStart));
+    }
+
+    private void checkGuest(
+        final String name,
+        final QemuGuest.Result result,
+        final Map<String, String> expected,
+        final Map<String, String> hostListing)
+    {
+        final String console = result.console();
+        final String context = "guest " + name + " (" + result + "), broker:\n" + broker.output() + "\nconsole:\n" +
+            console;
+        if (!result.succeeded())
+        {
+            fail("guest " + name + " failed: " + context);
+        }
+
+        final Map<String, String> listing = new TreeMap<>();
+        for (final String line : prefixed(console, "PCB-E2E-LS "))
+        {
+            final String[] parts = line.trim().split("\\s+", 3);
+            listing.put(parts[2], "d".equals(parts[0]) ? "d" : parts[0] + " " + parts[1]);
+        }
+        assertEquals(hostListing, listing, "listing of " + SHARE + "/ in " + context);
+
+        final Map<String, String> sums = new LinkedHashMap<>();
+        for (final String line : prefixed(console, "PCB-E2E-SHA "))
+        {
+            final String[] parts = line.trim().split("\\s+", 2);
+            sums.put(parts[1], parts[0]);
+        }
+        assertEquals(expected, sums, "checksums in " + context);
+
+        final List<String> writes = prefixed(console, GuestBarWriter.PREFIX);
+        assertTrue(writes.contains("data-regions-written=1"), "the guest did not write into the data region: " +
+            context);
+    }
+
+    /**
+     * What the guest runs: the agent from the built jars, the way a user would, with no run directory. vm2 also
+     * names its devices with --device (found with the shell, as a user would) for the checksums.
+     */
+    private static String guestScript(final String guest, final Iterable<String> paths)
+    {
+        final Path jar = QemuGuest.requireVisibleInGuest(pcbHome().resolve("pcb.jar"));
+        final Path lib = QemuGuest.requireVisibleInGuest(pcbHome().resolve("lib"));
+        assertTrue(Files.isRegularFile(jar) && Files.isDirectory(lib), "run after package: no " + jar + " or " + lib);
+        final String classpath = jar + ":" + lib + "/*";
+
+        final List<String> java = new ArrayList<>();
+        java.add(QemuGuest.hostJava().toString());
+        java.addAll(JavaProcess.jvmFlags());
+        // C1 only and the serial collector: JIT work and GC threads cost the most under emulation.
+        java.add("-XX:TieredStopAtLevel=1");
+        java.add("-XX:+UseSerialGC");
+        final String javaLine = QemuArgs.render(java);
+
+        final StringBuilder sha = new StringBuilder();
+        for (final String path : paths)
+        {
+            sha.append(' ').append(QemuArgs.shellQuote(path));
+        }
+        final String selfFlags = "vm2".equals(guest) ? " --guest " + guest : "";
+
+        return "cd /tmp\n" +
+            "fails=0\n" +
+            "pcb() { " + javaLine + " -cp " + QemuArgs.shellQuote(classpath) + " dev.pcb.cli.Pcb \"$@\"; }\n" +
+            // ls: found by scanning PCI devices.
+            "t0=$(date +%s)\n" +
+            "pcb agent" + selfFlags + " ls -l " + SHARE + "/ >/tmp/ls.out 2>/tmp/ls.err; st=$?\n" +
+            "sed 's/^/PCB-E2E-LS /' /tmp/ls.out; sed 's/^/PCB-E2E-ERR /' /tmp/ls.err\n" +
+            "echo \"PCB-E2E-STATUS ls $st $(( $(date +%s) - t0 ))s\"; [ $st -eq 0 ] || fails=$((fails + 1))\n" +
+            // A hostile write into the read-only data region, before the checksums.
+            javaLine + " -cp " + QemuArgs.shellQuote(testClasses() + ":" + classpath) + " " +
+            GuestBarWriter.class.getName() + "; echo \"PCB-E2E-STATUS write $?\"\n" +
+            // sha256: scanning in vm1, devices named with --device in vm2.
+            "devices=\n" +
+            ("vm2".equals(guest) ?
+            "for d in /sys/bus/pci/devices/*; do\n" +
+            "  if [ \"$(cat $d/vendor)\" = 0x1af4 ] && [ \"$(cat $d/device)\" = 0x1110 ]; then " +
+            "devices=\"$devices --device $d/resource2\"; fi\n" +
+            "done\n" +
+            "echo \"PCB-E2E-DEVICES$devices\"\n" : "") +
+            "t0=$(date +%s)\n" +
+            "pcb agent $devices sha256" + sha + " >/tmp/sha.out 2>/tmp/sha.err; st=$?\n" +
+            "sed 's/^/PCB-E2E-SHA /' /tmp/sha.out; sed 's/^/PCB-E2E-ERR /' /tmp/sha.err\n" +
+            "echo \"PCB-E2E-STATUS sha256 $st $(( $(date +%s) - t0 ))s\"; [ $st -eq 0 ] || fails=$((fails + 1))\n" +
+            "exit $fails\n";
+    }
+
+    /**
+     * Top-level entries of the share as {@code pcb agent ls -l} shows them: "- SIZE" for files, "d" for directories.
+     */
+    private Map<String, String> hostListing() throws IOException
+    {
+        final Map<String, String> listing = new TreeMap<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(shareDir))
+        {
+            for (final Path entry : entries)
+            {
+                listing.put(entry.getFileName().toString(),
+                    Files.isDirectory(entry) ? "d" : "- " + Files.size(entry));
+            }
+        }
+        return listing;
+    }
+
+    private String qemuArgsCommand(final String guest) throws IOException, InterruptedException
+    {
+        final Process process = JavaProcess.pcb("qemu-args", "--run-dir", runDir.toString(), "--guest", guest)
+            .redirectErrorStream(true).start();
+        final String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "pcb qemu-args hangs");
+        assertEquals(0, process.exitValue(), out);
+        return out.trim();
+    }
+
+    private static List<String> prefixed(final String console, final String prefix)
+    {
+        final List<String> lines = new ArrayList<>();
+        for (final String line : console.split("\n"))
+        {
+            if (line.startsWith(prefix))
+            {
+                lines.add(line.substring(prefix.length()).trim());
+            }
+        }
+        return lines;
+    }
+
+    /**
+     * Split a POSIX shell line into words: single quotes, double quotes and backslashes, as QemuArgs quotes them.
+     */
+    static List<String> shellWords(final String line)
+    {
+        final List<String> words = new ArrayList<>();
+        final StringBuilder word = new StringBuilder();
+        boolean inWord = false;
+        for (int i = 0; i < line.length(); i++)
+        {
+            final char c = line.charAt(i);
+            if (c == '\'')
+            {
+                final int end = line.indexOf('\'', i + 1);
+                assertTrue(end > i, "unbalanced quote in " + line);
+                word.append(line, i + 1, end);
+                i = end;
+                inWord = true;
+            }
+            else if (c == '"')
+            {
+                int j = i + 1;
+                for (; j < line.length() && line.charAt(j) != '"'; j++)
+                {
+                    if (line.charAt(j) == '\\' && j + 1 < line.length())
+                    {
+                        j++;
+                    }
+                    word.append(line.charAt(j));
+                }
+                assertTrue(j < line.length(), "unbalanced quote in " + line);
+                i = j;
+                inWord = true;
+            }
+            else if (c == '\\' && i + 1 < line.length())
+            {
+                word.append(line.charAt(++i));
+                inWord = true;
+            }
+            else if (Character.isWhitespace(c))
+            {
+                if (inWord)
+                {
+                    words.add(word.toString());
+                    word.setLength(0);
+                    inWord = false;
+                }
+            }
+            else
+            {
+                word.append(c);
+                inWord = true;
+            }
+        }
+        if (inWord)
+        {
+            words.add(word.toString());
+        }
+        return words;
+    }
+
+    private static byte[] superblock(final Path dataRegion) throws IOException
+    {
+        final byte[] bytes = Files.readAllBytes(dataRegion);
+        final ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals(DataRegionDescriptor.MAGIC, buffer.getLong(0), "data region not ready");
+        // Identity and geometry: what the broker writes once, before it signals ready.
+        return Arrays.copyOfRange(bytes, 0, DataRegionDescriptor.SHARE_NAME_OFFSET);
+    }
+
+    private static int indexOf(final byte[] haystack, final byte[] needle)
+    {
+        outer:
+        for (int i = 0; i <= haystack.length - needle.length; i++)
+        {
+            for (int j = 0; j < needle.length; j++)
+            {
+                if (haystack[i + j] != needle[j])
+                {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
+    private static Path randomFile(final Path file, final int size) throws IOException
+    {
+        final byte[] bytes = new byte[size];
+        new SplittableRandom(11).nextBytes(bytes);
+        Files.createDirectories(file.getParent());
+        return Files.write(file, bytes);
+    }
+
+    private static Path testClasses()
+    {
+        try
+        {
+            return QemuGuest.requireVisibleInGuest(
+                Path.of(GuestBarWriter.class.getProtectionDomain().getCodeSource().getLocation().toURI()));
+        }
+        catch (final URISyntaxException ex)
+        {
+            throw new IllegalStateException(ex);
+        }
+    }
+
+    private static Path pcbHome()
+    {
+        return Path.of(System.getProperty("pcb.home", "target")).toAbsolutePath();
+    }
+}
