@@ -60,13 +60,25 @@ public final class JavaProcess
      */
     public static List<String> pcbCommand(final String... args)
     {
+        return javaCommand(Pcb.class.getName(), args);
+    }
+
+    /**
+     * The command line that runs a main class in a new JVM like this one, with this JVM's class path.
+     *
+     * @param mainClass class with a main method.
+     * @param args      its arguments.
+     * @return java, flags, class path, main class and arguments.
+     */
+    public static List<String> javaCommand(final String mainClass, final String... args)
+    {
         final List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmFlags());
         command.add("-Xmx256m");
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
-        command.add(Pcb.class.getName());
+        command.add(mainClass);
         command.addAll(Arrays.asList(args));
         return command;
     }

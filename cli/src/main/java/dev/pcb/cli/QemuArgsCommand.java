@@ -43,6 +43,23 @@ public final class QemuArgsCommand implements Callable<Integer>
     /** {@inheritDoc} */
     public Integer call() throws IOException
     {
+        spec.commandLine().getOut().println(render(regionFiles(runDir, guest, shares)));
+        return 0;
+    }
+
+    /**
+     * The region files a guest attaches, found in a run directory: the data region of each share (read-only, sorted
+     * by file name), then the guest's control region (writable).
+     *
+     * @param runDir the broker's run directory.
+     * @param guest  the guest.
+     * @param shares only these shares, or null for every share in the directory.
+     * @return the files, in attach order.
+     * @throws IOException when the guest has no control region there.
+     */
+    static List<Broker.RegionFile> regionFiles(final Path runDir, final String guest, final List<String> shares)
+        throws IOException
+    {
         final Path control = RunDirectory.controlRegionFile(runDir, guest);
         if (!Files.exists(control))
         {
@@ -64,8 +81,7 @@ public final class QemuArgsCommand implements Callable<Integer>
         }
         files.sort((a, b) -> a.path().compareTo(b.path()));
         files.add(new Broker.RegionFile(control, Files.size(control), false));
-        spec.commandLine().getOut().println(render(files));
-        return 0;
+        return files;
     }
 
     /**
