@@ -2,10 +2,12 @@
 # Run pcb's benchmark suite: JMH read throughput (views vs raw mapping vs FileChannel.read), JMH acquire/release
 # cost, and the HdrHistogram acquire-latency harness against the in-JVM ring floor.
 #
-#   benchmarks/run.sh [--quick]
+#   benchmarks/run.sh [--quick] [--wait-quiet[=SECONDS]]
 #
-# --quick: one fork, short iterations, about 3 minutes. Without it: three forks, longer iterations and several
-# FileChannel chunk sizes, about 20 minutes. Builds first when the jars are missing or sources are newer.
+# --quick: one fork, short iterations, about 2-3 minutes. Without it: three forks, longer iterations and several
+# FileChannel chunk sizes, about 25 minutes. Builds first when the jars are missing or sources are newer.
+# --wait-quiet: before starting, wait (default up to 600 s) until the machine is nearly idle: on a small shared
+# machine another process's build or tests take a whole core and wreck ring latencies.
 # Results (JMH JSON, the console text, .hgrm histograms, summary.md) go to benchmarks/results/MODE-TIMESTAMP/.
 # Broker regions live in a fresh directory on /dev/shm, the share's source file on the project's filesystem; both
 # are deleted on exit.
@@ -15,11 +17,14 @@ ROOT="$(cd "$HERE/.." && pwd)"
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 
 MODE=full
+WAIT_QUIET=0
 for arg in "$@"; do
     case "$arg" in
         --quick) MODE=quick ;;
         --full) MODE=full ;;
-        -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --wait-quiet) WAIT_QUIET=600 ;;
+        --wait-quiet=*) WAIT_QUIET="${arg#--wait-quiet=}" ;;
+        -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) echo "run.sh: unknown argument: $arg (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -45,11 +50,6 @@ OUT="$HERE/results/$MODE-$STAMP"
 SHM="/dev/shm/pcb-bench-$STAMP-$$"
 DATA="$HERE/target/bench-data-$STAMP-$$"
 CP="$HERE/target/bench-classpath-$STAMP-$$"
-mkdir -p "$OUT" "$CP/lib"
-# Run from a private copy of the jars: others may rebuild the tree while a run is going, and a jar rewritten under
-# a running JVM makes its next class load fail.
-cp "$JAR" "$CP/"
-cp "$HERE"/target/lib/*.jar "$CP/lib/"
 
 cleanup() {
     # Brokers are stopped by the benchmarks themselves (and by their JVMs' shutdown hooks); this catches any left
@@ -63,6 +63,35 @@ cleanup() {
     rm -rf "$SHM" "$DATA" "$CP"
 }
 trap cleanup EXIT
+
+mkdir -p "$OUT" "$CP/lib"
+# Run from a private copy of the jars: others may rebuild the tree while a run is going, and a jar rewritten under
+# a running JVM makes its next class load fail.
+cp "$JAR" "$CP/"
+cp "$HERE"/target/lib/*.jar "$CP/lib/"
+
+# Percent of all CPUs busy over the next 2 seconds, from /proc/stat.
+busy_percent() {
+    local a b
+    read -r -a a < <(grep '^cpu ' /proc/stat)
+    sleep 2
+    read -r -a b < <(grep '^cpu ' /proc/stat)
+    local idle=$(( (b[4] + b[5]) - (a[4] + a[5]) )) total=0 i
+    for i in 1 2 3 4 5 6 7 8; do total=$(( total + b[i] - a[i] )); done
+    echo $(( total > 0 ? 100 * (total - idle) / total : 0 ))
+}
+if [[ "$WAIT_QUIET" -gt 0 ]]; then
+    deadline=$(( $(date +%s) + WAIT_QUIET ))
+    while busy="$(busy_percent)"; [[ "$busy" -gt 10 ]]; do
+        if [[ "$(date +%s)" -ge "$deadline" ]]; then
+            echo "run.sh: machine still ${busy}% busy after ${WAIT_QUIET} s; running anyway" >&2
+            break
+        fi
+        echo "run.sh: machine ${busy}% busy, waiting for it to quiet down..." >&2
+        sleep 8
+    done
+fi
+
 
 echo "run.sh: $MODE mode, results in $OUT"
 set -o pipefail

@@ -125,7 +125,7 @@ public final class BenchmarkSuite
         else
         {
             options.forks(3).warmupIterations(5).warmupTime(TimeValue.seconds(2))
-                .measurementIterations(10).measurementTime(TimeValue.seconds(2));
+                .measurementIterations(8).measurementTime(TimeValue.seconds(2));
         }
         return options;
     }

@@ -207,6 +207,12 @@ final class BrokerConductor implements Agent
             {
                 throw new RequestException(ErrorCode.NOT_ATTACHED, "ATTACH first");
             }
+            if (isRateLimited(typeId) &&
+                !session.guest().tryRequest(System.nanoTime(), config.maxRequestsPerSecondPerGuest()))
+            {
+                throw new RequestException(ErrorCode.QUOTA_EXCEEDED, "guest " + session.guest().name() +
+                    " is over its rate of " + config.maxRequestsPerSecondPerGuest() + " requests per second");
+            }
             switch (typeId)
             {
                 case MessageType.ATTACH: onAttach(session, buffer, index, length); break;
@@ -225,6 +231,12 @@ final class BrokerConductor implements Agent
         {
             sendError(session, correlationId, typeId, ex.code(), ex.getMessage());
         }
+    }
+
+    private static boolean isRateLimited(final int typeId)
+    {
+        return MessageType.OPEN == typeId || MessageType.STAT == typeId || MessageType.LIST == typeId ||
+            MessageType.ACQUIRE == typeId;
     }
 
     private void onAttach(final ClientSession session, final MutableDirectBuffer buffer, final int index, final int length)
@@ -259,16 +271,16 @@ final class BrokerConductor implements Agent
         throws RequestException
     {
         final Share share = pathRequest(session, buffer, index, length);
-        if (session.handles().size() >= config.maxHandlesPerClient())
+        if (session.guest().handles() >= config.maxHandlesPerGuest())
         {
-            throw new RequestException(ErrorCode.QUOTA_EXCEEDED,
-                "open handle quota of " + config.maxHandlesPerClient() + " reached");
+            throw new RequestException(ErrorCode.QUOTA_EXCEEDED, "guest " + session.guest().name() +
+                " reached its quota of " + config.maxHandlesPerGuest() + " open files");
         }
         final String path = pathRequest.path();
         final FileVersion version = share.catalog().open(path);
         version.addHandle();
         final Handle handle = new Handle(session.nextHandleId(), version);
-        session.handles().put(handle.id(), handle);
+        session.addHandle(handle);
         counters.opened();
 
         opened.wrap(out, 0);
@@ -404,10 +416,10 @@ final class BrokerConductor implements Agent
             throw new RequestException(ErrorCode.BEYOND_EOF,
                 version.path() + ": window " + fileWindow + " is past the end (" + version.size() + " bytes)");
         }
-        if (session.pinCount() >= config.maxPinsPerClient())
+        if (session.guest().pins() >= config.maxPinsPerGuest())
         {
-            throw new RequestException(ErrorCode.QUOTA_EXCEEDED,
-                "pinned window quota of " + config.maxPinsPerClient() + " reached");
+            throw new RequestException(ErrorCode.QUOTA_EXCEEDED, "guest " + session.guest().name() +
+                " reached its quota of " + config.maxPinsPerGuest() + " pinned windows");
         }
 
         final WindowTable table = share.windows();
@@ -479,7 +491,7 @@ final class BrokerConductor implements Agent
         requireLength(length, WindowRequest.LENGTH, "CLOSE");
         windowRequest.wrap(buffer, index);
         final Handle handle = handle(session, windowRequest.handleId());
-        session.handles().remove(handle.id());
+        session.removeHandle(handle);
         closeHandle(session, handle);
         simple.wrap(out, 0);
         simple.correlationId(windowRequest.correlationId());
@@ -617,12 +629,12 @@ final class BrokerConductor implements Agent
 
     private void releaseAll(final ClientSession session)
     {
-        final var handles = session.handles();
-        for (final Handle handle : handles.values())
+        final List<Handle> handles = new java.util.ArrayList<>(session.handles().values());
+        for (final Handle handle : handles)
         {
+            session.removeHandle(handle);
             closeHandle(session, handle);
         }
-        handles.clear();
     }
 
     private void closeHandle(final ClientSession session, final Handle handle)

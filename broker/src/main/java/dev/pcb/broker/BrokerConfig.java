@@ -36,8 +36,9 @@ public final class BrokerConfig
     private long clientLeaseMs = DEFAULT_CLIENT_LEASE_MS;
     private long brokerLeaseMs = DEFAULT_BROKER_LEASE_MS;
     private int fillThreads = 2;
-    private int maxHandlesPerClient = 4096;
-    private int maxPinsPerClient = Integer.MAX_VALUE;
+    private int maxHandlesPerGuest = 16384;
+    private int maxPinsPerGuest = Integer.MAX_VALUE;
+    private int maxRequestsPerSecondPerGuest = 0;
     private boolean dropSourceCache = true;
 
     /**
@@ -234,39 +235,58 @@ public final class BrokerConfig
     }
 
     /**
-     * Quota of open handles per client.
+     * Quota of open handles per guest, all its processes together.
      *
      * @param max handles.
      * @return this.
      */
-    public BrokerConfig maxHandlesPerClient(final int max)
+    public BrokerConfig maxHandlesPerGuest(final int max)
     {
-        this.maxHandlesPerClient = max;
+        this.maxHandlesPerGuest = max;
         return this;
     }
 
-    /** @return open handle quota per client. */
-    public int maxHandlesPerClient()
+    /** @return open handle quota per guest. */
+    public int maxHandlesPerGuest()
     {
-        return maxHandlesPerClient;
+        return maxHandlesPerGuest;
     }
 
     /**
-     * Quota of pinned windows per client.
+     * Quota of pinned windows per guest, all its processes together: one guest cannot hold the whole region.
      *
      * @param max pins.
      * @return this.
      */
-    public BrokerConfig maxPinsPerClient(final int max)
+    public BrokerConfig maxPinsPerGuest(final int max)
     {
-        this.maxPinsPerClient = max;
+        this.maxPinsPerGuest = max;
         return this;
     }
 
-    /** @return pin quota per client. */
-    public int maxPinsPerClient()
+    /** @return pin quota per guest. */
+    public int maxPinsPerGuest()
     {
-        return maxPinsPerClient;
+        return maxPinsPerGuest;
+    }
+
+    /**
+     * Request rate quota per guest; RELEASE, CLOSE, ATTACH and DETACH are never refused, so a guest over its rate
+     * can always give memory back.
+     *
+     * @param max requests per second, 0 for no limit.
+     * @return this.
+     */
+    public BrokerConfig maxRequestsPerSecondPerGuest(final int max)
+    {
+        this.maxRequestsPerSecondPerGuest = max;
+        return this;
+    }
+
+    /** @return request rate quota per guest, 0 for none. */
+    public int maxRequestsPerSecondPerGuest()
+    {
+        return maxRequestsPerSecondPerGuest;
     }
 
     /**

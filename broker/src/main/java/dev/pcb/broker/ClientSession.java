@@ -174,11 +174,27 @@ final class ClientSession
     void pinned()
     {
         pinCount++;
+        guest.pinned(1);
     }
 
     void unpinned()
     {
         pinCount--;
+        guest.pinned(-1);
+    }
+
+    void addHandle(final Handle handle)
+    {
+        handles.put(handle.id(), handle);
+        guest.opened(1);
+    }
+
+    void removeHandle(final Handle handle)
+    {
+        if (handles.remove(handle.id()) == handle)
+        {
+            guest.opened(-1);
+        }
     }
 
     long requestCount()

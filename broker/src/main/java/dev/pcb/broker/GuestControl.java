@@ -21,6 +21,10 @@ final class GuestControl implements AutoCloseable
     private final ClientSession[] sessions;
     private final List<Share> shares;
     private long heartbeat;
+    private int handles;
+    private int pins;
+    private double requestTokens;
+    private long tokensUpdatedNs;
 
     GuestControl(
         final String name,
@@ -105,6 +109,54 @@ final class GuestControl implements AutoCloseable
             }
         }
         return null;
+    }
+
+    int handles()
+    {
+        return handles;
+    }
+
+    void opened(final int delta)
+    {
+        handles += delta;
+    }
+
+    int pins()
+    {
+        return pins;
+    }
+
+    void pinned(final int delta)
+    {
+        pins += delta;
+    }
+
+    /**
+     * Take one request from the guest's token bucket, refilled at {@code ratePerSecond} up to one second's worth.
+     *
+     * @return false when the guest is over its request rate.
+     */
+    boolean tryRequest(final long nowNs, final int ratePerSecond)
+    {
+        if (ratePerSecond <= 0)
+        {
+            return true;
+        }
+        if (0 == tokensUpdatedNs)
+        {
+            requestTokens = ratePerSecond;
+        }
+        else
+        {
+            requestTokens = Math.min(ratePerSecond, requestTokens + (nowNs - tokensUpdatedNs) * 1e-9 * ratePerSecond);
+        }
+        tokensUpdatedNs = nowNs;
+        if (requestTokens < 1)
+        {
+            return false;
+        }
+        requestTokens -= 1;
+        return true;
     }
 
     void heartbeat()

@@ -57,11 +57,17 @@ public final class BrokerCommand implements java.util.concurrent.Callable<Intege
         description = "Detach a client whose heartbeat stalls this long (default: ${DEFAULT-VALUE} ms).")
     long clientLeaseMs = BrokerConfig.DEFAULT_CLIENT_LEASE_MS;
 
-    @Option(names = "--max-handles", paramLabel = "N", description = "Open files per client (default: ${DEFAULT-VALUE}).")
-    int maxHandles = 4096;
+    @Option(names = "--max-handles", paramLabel = "N",
+        description = "Open files per guest, all its processes together (default: ${DEFAULT-VALUE}).")
+    int maxHandles = 16384;
 
-    @Option(names = "--max-pins", paramLabel = "N", description = "Pinned windows per client (default: no limit).")
+    @Option(names = "--max-pins", paramLabel = "N",
+        description = "Pinned windows per guest, all its processes together (default: no limit).")
     int maxPins = Integer.MAX_VALUE;
+
+    @Option(names = "--max-request-rate", paramLabel = "N",
+        description = "Requests per second per guest (OPEN, STAT, LIST, ACQUIRE; default: no limit).")
+    int maxRequestRate;
 
     @Option(names = "--keep-source-cache",
         description = "Leave the source files in the host page cache after a fill (default: drop, one host copy).")
@@ -95,8 +101,9 @@ public final class BrokerCommand implements java.util.concurrent.Callable<Intege
             .slotCount(slots)
             .fillThreads(fillThreads)
             .clientLeaseMs(clientLeaseMs)
-            .maxHandlesPerClient(maxHandles)
-            .maxPinsPerClient(maxPins)
+            .maxHandlesPerGuest(maxHandles)
+            .maxPinsPerGuest(maxPins)
+            .maxRequestsPerSecondPerGuest(maxRequestRate)
             .dropSourceCache(!keepSourceCache);
         shares.forEach(config::share);
         for (final String guest : guests)

@@ -26,6 +26,13 @@ public final class JavaProcess
      */
     public static List<String> jvmFlags()
     {
+        return FLAGS;
+    }
+
+    private static final List<String> FLAGS = loadFlags();
+
+    private static List<String> loadFlags()
+    {
         try (InputStream in = JavaProcess.class.getResourceAsStream("jvm-flags.txt"))
         {
             final List<String> flags = new ArrayList<>();
@@ -44,7 +51,7 @@ public final class JavaProcess
                 flags.add("--enable-native-access=ALL-UNNAMED");
                 flags.add("--sun-misc-unsafe-memory-access=allow");
             }
-            return flags;
+            return List.copyOf(flags);
         }
         catch (final IOException ex)
         {

@@ -32,12 +32,13 @@ final class PcbCommand
     }
 
     /**
-     * Read the counters of a run directory until they satisfy a condition: gauges are sampled every 100 ms and
-     * RELEASE is not answered, so a test waits for them instead of sleeping.
+     * Read the counters of a running broker until they satisfy a condition, and then until a gauge sample taken
+     * after that moment is in: RELEASE is not answered and gauges are sampled every 100 ms, so a test waits for
+     * them instead of sleeping, and never reads a gauge older than the events it waited for.
      *
      * @param runDir    the broker's run directory.
      * @param condition what the counters must show.
-     * @return the first snapshot that satisfies it.
+     * @return a snapshot that satisfies it, sampled after it was first seen.
      * @throws Exception when none does within 20 s; the message has the last snapshot's values.
      */
     static CountersSnapshot awaitCounters(final Path runDir, final Predicate<CountersSnapshot> condition)
@@ -45,13 +46,23 @@ final class PcbCommand
     {
         final long deadline = System.nanoTime() + 20_000_000_000L;
         CountersSnapshot last = null;
+        long metAtMs = -1;
         while (System.nanoTime() < deadline)
         {
             try
             {
                 last = CountersSnapshot.read(runDir);
-                if (condition.test(last))
+                if (!condition.test(last))
                 {
+                    metAtMs = -1;
+                }
+                else if (metAtMs < 0)
+                {
+                    metAtMs = System.currentTimeMillis();
+                }
+                else if (last.heartbeatTimestampMs() > metAtMs)
+                {
+                    // The broker samples its gauges, then writes the heartbeat: this sample began after metAtMs.
                     return last;
                 }
             }

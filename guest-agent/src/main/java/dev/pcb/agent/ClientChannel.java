@@ -108,7 +108,29 @@ final class ClientChannel implements AutoCloseable
         final int pid = Linux.getpid();
         while (true)
         {
+            // Take over a slot whose owner process is gone before a free one: the broker then drops the dead
+            // owner's pins at once instead of at its lease.
+            final StringBuilder holders = new StringBuilder();
+            int free = -1;
             for (int i = 0; i < slotCount; i++)
+            {
+                final int at = ControlRegionDescriptor.slotOffset(slotLength, i);
+                final long owner = whole.getLongVolatile(at + ClientSlotDescriptor.OWNER_ID_OFFSET);
+                if (ClientSlotDescriptor.FREE == owner)
+                {
+                    free = free < 0 ? i : free;
+                    continue;
+                }
+                final long ownerPid = owner >>> 32;
+                if (ownerPid != pid && !Linux.processExists((int)ownerPid) &&
+                    whole.compareAndSetLong(at + ClientSlotDescriptor.OWNER_ID_OFFSET, owner, ownerId))
+                {
+                    whole.putLongRelease(at + ClientSlotDescriptor.OWNER_PID_OFFSET, pid);
+                    return i;
+                }
+                holders.append(holders.length() == 0 ? "" : ", ").append(ownerPid);
+            }
+            for (int i = Math.max(0, free); free >= 0 && i < slotCount; i++)
             {
                 final int at = ControlRegionDescriptor.slotOffset(slotLength, i);
                 if (whole.compareAndSetLong(at + ClientSlotDescriptor.OWNER_ID_OFFSET, ClientSlotDescriptor.FREE,
@@ -117,22 +139,6 @@ final class ClientChannel implements AutoCloseable
                     whole.putLongRelease(at + ClientSlotDescriptor.OWNER_PID_OFFSET, pid);
                     return i;
                 }
-            }
-            // No free slot: take over one whose owner process is gone. The broker sees the new owner id and drops
-            // the old owner's pins before it accepts us.
-            final StringBuilder holders = new StringBuilder();
-            for (int i = 0; i < slotCount; i++)
-            {
-                final int at = ControlRegionDescriptor.slotOffset(slotLength, i);
-                final long owner = whole.getLongVolatile(at + ClientSlotDescriptor.OWNER_ID_OFFSET);
-                final long ownerPid = owner >>> 32;
-                if (ClientSlotDescriptor.FREE != owner && ownerPid != pid && !Linux.processExists((int)ownerPid) &&
-                    whole.compareAndSetLong(at + ClientSlotDescriptor.OWNER_ID_OFFSET, owner, ownerId))
-                {
-                    whole.putLongRelease(at + ClientSlotDescriptor.OWNER_PID_OFFSET, pid);
-                    return i;
-                }
-                holders.append(holders.length() == 0 ? "" : ", ").append(ownerPid);
             }
             if (System.nanoTime() - deadlineNs > 0)
             {

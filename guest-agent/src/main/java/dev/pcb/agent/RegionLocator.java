@@ -55,26 +55,35 @@ final class RegionLocator
             return MappedRegion.map(file, true);
         }
 
+        // Like the host-local wait for the file: a device is attached from QEMU's start, but its magic appears only
+        // once a broker has (re)made the region, so keep looking until the connect timeout.
         final List<String> seen = new ArrayList<>();
-        for (final Path candidate : candidates())
+        do
         {
-            final long magic = magicOf(candidate);
-            if (ControlRegionDescriptor.MAGIC != magic)
+            seen.clear();
+            for (final Path candidate : candidates())
             {
-                continue;
+                final long magic = magicOf(candidate);
+                if (ControlRegionDescriptor.MAGIC != magic)
+                {
+                    continue;
+                }
+                final MappedRegion region = MappedRegion.map(candidate, true);
+                final String name = ControlRegionDescriptor.guestName(header(region));
+                if (null == config.guest() || config.guest().equals(name))
+                {
+                    return region;
+                }
+                seen.add(name);
+                CloseHelper.quietClose(region);
             }
-            final MappedRegion region = MappedRegion.map(candidate, true);
-            final String name = ControlRegionDescriptor.guestName(header(region));
-            if (null == config.guest() || config.guest().equals(name))
-            {
-                return region;
-            }
-            seen.add(name);
-            CloseHelper.quietClose(region);
+            sleep();
         }
+        while (System.nanoTime() - deadlineNs < 0);
         throw new BrokerUnavailableException("no pcb control region" +
             (null == config.guest() ? "" : " for guest " + config.guest()) + " among the ivshmem devices" +
-            (seen.isEmpty() ? "" : " (found guests " + seen + ")") + "; is the VM started with pcb's QEMU arguments?");
+            (seen.isEmpty() ? "" : " (found guests " + seen + ")") + " after " +
+            config.connectTimeout().toMillis() + " ms; is the VM started with pcb's QEMU arguments, and the broker up?");
     }
 
     /**
