@@ -82,7 +82,15 @@ busy_percent() {
 }
 if [[ "$WAIT_QUIET" -gt 0 ]]; then
     deadline=$(( $(date +%s) + WAIT_QUIET ))
-    while busy="$(busy_percent)"; [[ "$busy" -gt 10 ]]; do
+    quiet=0
+    # Three quiet samples in a row (6 s): a lull between two test classes is not a quiet machine.
+    while [[ "$quiet" -lt 3 ]]; do
+        busy="$(busy_percent)"
+        if [[ "$busy" -le 10 ]]; then
+            quiet=$(( quiet + 1 ))
+            continue
+        fi
+        quiet=0
         if [[ "$(date +%s)" -ge "$deadline" ]]; then
             echo "run.sh: machine still ${busy}% busy after ${WAIT_QUIET} s; running anyway" >&2
             break

@@ -81,6 +81,7 @@ public final class BenchmarkSuite
     private void run() throws RunnerException, IOException, InterruptedException
     {
         final String loadBefore = loadAverage();
+        final long[] cpuBefore = cpuTicks();
         final String machine = machine();
         System.out.println("pcb benchmark suite, " + (quick ? "quick" : "full") + " mode, results in " + out);
         System.out.println(machine);
@@ -103,7 +104,8 @@ public final class BenchmarkSuite
         runHarness(latencyFile);
 
         // The suite itself keeps about two cores busy; a load well above that means something else ran meanwhile.
-        final String load = "load average (1, 5, 15 min) before: " + loadBefore + "; after: " + loadAverage();
+        final String load = "load average (1, 5, 15 min) before: " + loadBefore + "; after: " + loadAverage() +
+            "\n" + foreignCpu(cpuBefore, cpuTicks());
         final String summary = summary(machine + "\n" + load, readResults, acquireResults, load(latencyFile));
         Files.writeString(out.resolve("summary.md"), summary, StandardCharsets.UTF_8);
         System.out.println();
@@ -316,6 +318,52 @@ public final class BenchmarkSuite
     private static String us(final Properties properties, final String key)
     {
         return String.format(Locale.ROOT, "%.2f", ns(properties, key) / 1e3);
+    }
+
+    /**
+     * CPU ticks: busy on the whole machine, and used by this JVM plus its reaped children (the JMH forks, the
+     * harness, and the brokers they waited for).
+     */
+    private static long[] cpuTicks()
+    {
+        try
+        {
+            final String[] cpu = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+            long busy = 0;
+            for (int i = 1; i <= 8 && i < cpu.length; i++)
+            {
+                // user nice system idle iowait irq softirq steal: all but idle and iowait are busy.
+                busy += (4 == i || 5 == i) ? 0 : Long.parseLong(cpu[i]);
+            }
+            final String self = Files.readString(Path.of("/proc/self/stat"));
+            final String[] fields = self.substring(self.lastIndexOf(')') + 2).trim().split("\\s+");
+            // After the command name: utime, stime, cutime, cstime are fields 12..15 counted from the state field.
+            long ours = 0;
+            for (int i = 11; i <= 14; i++)
+            {
+                ours += Long.parseLong(fields[i]);
+            }
+            return new long[]{busy, ours, System.nanoTime()};
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            return null;
+        }
+    }
+
+    private static String foreignCpu(final long[] before, final long[] after)
+    {
+        if (null == before || null == after)
+        {
+            return "CPU used by other processes during the run: unknown";
+        }
+        // /proc/stat and /proc/self/stat count in USER_HZ ticks, 100 per second on Linux.
+        final double seconds = (after[2] - before[2]) / 1e9;
+        final double busy = (after[0] - before[0]) / 100.0;
+        final double ours = (after[1] - before[1]) / 100.0;
+        return String.format(Locale.ROOT, "CPU during the run (%.0f s): suite %.0f core-s, other processes %.0f " +
+            "core-s (%.0f%% of one core on average; near 0 means the numbers are clean)",
+            seconds, ours, Math.max(0, busy - ours), 100 * Math.max(0, busy - ours) / seconds);
     }
 
     private static String loadAverage()

@@ -14,6 +14,7 @@ import dev.pcb.protocol.ErrorCode;
 import dev.pcb.protocol.ErrorResponse;
 import dev.pcb.protocol.FileAttributes;
 import dev.pcb.protocol.FileType;
+import dev.pcb.protocol.HoldRequest;
 import dev.pcb.protocol.ListResponse;
 import dev.pcb.protocol.MessageType;
 import dev.pcb.protocol.OpenedResponse;
@@ -72,6 +73,7 @@ final class BrokerConductor implements Agent
     private final AttachedResponse attached = new AttachedResponse();
     private final PathRequest pathRequest = new PathRequest();
     private final WindowRequest windowRequest = new WindowRequest();
+    private final HoldRequest holdRequest = new HoldRequest();
     private final OpenedResponse opened = new OpenedResponse();
     private final StatResponse statResponse = new StatResponse();
     private final ListResponse listResponse = new ListResponse();
@@ -83,6 +85,8 @@ final class BrokerConductor implements Agent
     private ClientSession current;
     private long nextSessionId;
     private long lastHousekeepingMs;
+    private long quarantineDeadlineMs;
+    private boolean quarantineEnded;
 
     BrokerConductor(
         final BrokerConfig config,
@@ -114,6 +118,8 @@ final class BrokerConductor implements Agent
     {
         final long now = clock.time();
         lastHousekeepingMs = now;
+        // Clients of a previous broker get one lease (plus the time to notice the restart) to claim their windows.
+        quarantineDeadlineMs = now + config.clientLeaseMs() + config.brokerLeaseMs();
         for (final GuestControl guest : guests)
         {
             guest.heartbeat();
@@ -223,6 +229,7 @@ final class BrokerConductor implements Agent
                 case MessageType.RELEASE: onRelease(session, buffer, index, length); break;
                 case MessageType.CLOSE: onClose(session, buffer, index, length); break;
                 case MessageType.DETACH: onDetach(session, correlationId); break;
+                case MessageType.HOLD: onHold(session, buffer, index, length); break;
                 default:
                     throw new RequestException(ErrorCode.MALFORMED, "unknown request type " + typeId);
             }
@@ -472,6 +479,11 @@ final class BrokerConductor implements Agent
     {
         requireLength(length, WindowRequest.LENGTH, "RELEASE");
         windowRequest.wrap(buffer, index);
+        if (WindowRequest.HELD_WINDOW_HANDLE == windowRequest.handleId())
+        {
+            releaseHeld(session, windowRequest.fileWindow());
+            return;
+        }
         final Handle handle = handle(session, windowRequest.handleId());
         final long fileWindow = windowRequest.fileWindow();
         if (!handle.unpin(fileWindow))
@@ -496,6 +508,50 @@ final class BrokerConductor implements Agent
         simple.wrap(out, 0);
         simple.correlationId(windowRequest.correlationId());
         send(session, MessageType.CLOSED, SimpleMessage.LENGTH);
+    }
+
+    private void onHold(final ClientSession session, final MutableDirectBuffer buffer, final int index, final int length)
+        throws RequestException
+    {
+        requireLength(length, HoldRequest.LENGTH, "HOLD");
+        holdRequest.wrap(buffer, index);
+        final Share share = session.guest().share(holdRequest.shareId());
+        if (null == share)
+        {
+            throw new RequestException(ErrorCode.UNKNOWN_SHARE, "share id " + holdRequest.shareId() +
+                " is not given to guest " + session.guest().name());
+        }
+        final int window = holdRequest.regionWindow();
+        if (!share.windows().hold(window, holdRequest.generation()))
+        {
+            throw new RequestException(ErrorCode.BAD_HANDLE, "window " + window + " of share " + share.name() +
+                " is not a window of the previous broker at generation " + holdRequest.generation());
+        }
+        final long key = WindowRequest.heldWindow(share.id(), window);
+        session.heldWindows().put(key, session.heldWindows().get(key) + 1);
+        session.pinned();
+        simple.wrap(out, 0);
+        simple.correlationId(holdRequest.correlationId());
+        send(session, MessageType.HELD, SimpleMessage.LENGTH);
+    }
+
+    private void releaseHeld(final ClientSession session, final long key) throws RequestException
+    {
+        final long count = session.heldWindows().get(key);
+        final Share share = session.guest().share((int)(key >>> 32));
+        if (count <= 0 || null == share || !share.windows().unhold((int)key))
+        {
+            throw new RequestException(ErrorCode.MALFORMED, "RELEASE of a held window this client does not hold");
+        }
+        if (1 == count)
+        {
+            session.heldWindows().remove(key);
+        }
+        else
+        {
+            session.heldWindows().put(key, count - 1);
+        }
+        session.unpinned();
     }
 
     private void onDetach(final ClientSession session, final long correlationId)
@@ -578,6 +634,21 @@ final class BrokerConductor implements Agent
     private int housekeeping(final long now)
     {
         int work = inspectIfAsked();
+        if (!quarantineEnded && now >= quarantineDeadlineMs)
+        {
+            quarantineEnded = true;
+            for (final Share share : shares)
+            {
+                final int held = share.windows().quarantinedCount();
+                final int freed = share.windows().endQuarantine();
+                if (held > 0)
+                {
+                    LOG.log(INFO, "share " + share.name() + ": " + (held - freed) + " window(s) of the previous " +
+                        "broker still held by readers, " + freed + " freed");
+                }
+            }
+            work++;
+        }
         for (final GuestControl guest : guests)
         {
             guest.heartbeat();
@@ -629,6 +700,18 @@ final class BrokerConductor implements Agent
 
     private void releaseAll(final ClientSession session)
     {
+        final Long2LongHashMap.EntryIterator held = session.heldWindows().entrySet().iterator();
+        while (held.hasNext())
+        {
+            held.next();
+            final Share share = session.guest().share((int)(held.getLongKey() >>> 32));
+            for (long i = held.getLongValue(); i > 0 && null != share; i--)
+            {
+                share.windows().unhold((int)held.getLongKey());
+                session.unpinned();
+            }
+        }
+        session.heldWindows().clear();
         final List<Handle> handles = new java.util.ArrayList<>(session.handles().values());
         for (final Handle handle : handles)
         {

@@ -1,6 +1,7 @@
 package dev.pcb.broker;
 
 import dev.pcb.layout.ClientSlotDescriptor;
+import org.agrona.collections.Long2LongHashMap;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
@@ -21,6 +22,7 @@ final class ClientSession
     private final UnsafeBuffer requestBuffer;
     private final UnsafeBuffer responseBuffer;
     private final Long2ObjectHashMap<Handle> handles = new Long2ObjectHashMap<>();
+    private final Long2LongHashMap heldWindows = new Long2LongHashMap(0);
     private ManyToOneRingBuffer requests;
     private OneToOneRingBuffer responses;
     private long ownerId;
@@ -154,6 +156,14 @@ final class ClientSession
             lastHeartbeatChangeMs = nowMs;
         }
         return nowMs - lastHeartbeatChangeMs;
+    }
+
+    /**
+     * Windows claimed with HOLD after a broker restart: {@code shareId << 32 | regionWindow} to count.
+     */
+    Long2LongHashMap heldWindows()
+    {
+        return heldWindows;
     }
 
     Long2ObjectHashMap<Handle> handles()

@@ -24,6 +24,7 @@ final class DataRegion implements AutoCloseable
     private final int windowCount;
     private final long windowsOffset;
     private final long regionId;
+    private final boolean recovered;
 
     DataRegion(
         final Path file,
@@ -37,10 +38,36 @@ final class DataRegion implements AutoCloseable
         this.windowCount = DataRegionDescriptor.windowCount(regionLength, windowSize);
         this.windowsOffset = DataRegionDescriptor.windowsOffset(windowCount, windowSize);
         this.regionId = regionId;
+        RegionFiles.requireLengthIfExists(file, regionLength);
         this.mapping = MappedRegion.create(file, regionLength);
         this.header = new UnsafeBuffer(mapping.address(), (int)windowsOffset);
+        // A broker restarting on the file guests still map keeps the windows they may still read: the window table
+        // quarantines them until their readers claim them again or the grace period ends.
+        this.recovered = DataRegionDescriptor.isReady(header) &&
+            header.getLong(DataRegionDescriptor.REGION_LENGTH_OFFSET) == regionLength &&
+            header.getInt(DataRegionDescriptor.WINDOW_SIZE_OFFSET) == windowSize &&
+            header.getInt(DataRegionDescriptor.WINDOW_COUNT_OFFSET) == windowCount;
         DataRegionDescriptor.writeSuperblock(header, regionLength, regionId, brokerEpoch, windowSize, shareName);
         DataRegionDescriptor.signalReady(header);
+    }
+
+    /**
+     * Did this broker find the windows of a previous broker of the same geometry in the region file?
+     */
+    boolean isRecovered()
+    {
+        return recovered;
+    }
+
+    int descriptorState(final int window)
+    {
+        return header.getIntVolatile(DataRegionDescriptor.descriptorOffset(window) + WindowDescriptor.STATE_OFFSET);
+    }
+
+    long descriptorGeneration(final int window)
+    {
+        return header.getLongVolatile(
+            DataRegionDescriptor.descriptorOffset(window) + WindowDescriptor.GENERATION_OFFSET);
     }
 
     int windowSize()

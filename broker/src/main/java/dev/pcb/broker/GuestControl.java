@@ -1,5 +1,6 @@
 package dev.pcb.broker;
 
+import dev.pcb.layout.ClientSlotDescriptor;
 import dev.pcb.layout.ControlRegionDescriptor;
 import dev.pcb.nativeshim.MappedRegion;
 import org.agrona.CloseHelper;
@@ -39,13 +40,37 @@ final class GuestControl implements AutoCloseable
         final int slotLength = ControlRegionDescriptor.slotLength(
             config.requestRingCapacity(), config.responseRingCapacity());
         final long regionLength = ControlRegionDescriptor.regionLength(config.slotCount(), slotLength);
+        RegionFiles.requireLengthIfExists(file, regionLength);
         this.mapping = MappedRegion.create(file, regionLength);
         final UnsafeBuffer whole = new UnsafeBuffer(mapping.address(), (int)regionLength);
         this.header = new UnsafeBuffer(whole, 0, ControlRegionDescriptor.HEADER_LENGTH);
 
-        // A restarted broker reuses the file QEMU has mapped: clear it all, then publish the new header.
+        // A restarted broker reuses the file QEMU has mapped. Clients of the previous broker that are still alive
+        // keep their slots (owner id, pid, heartbeat) so they can re-attach and claim the windows they still read;
+        // everything else is cleared, including every accepted owner id, before the new header is published.
+        final boolean sameGeometry = ControlRegionDescriptor.isReady(header) &&
+            header.getInt(ControlRegionDescriptor.SLOT_COUNT_OFFSET) == config.slotCount() &&
+            header.getInt(ControlRegionDescriptor.SLOT_LENGTH_OFFSET) == slotLength;
+        final long[] owners = new long[config.slotCount() * 3];
+        if (sameGeometry)
+        {
+            for (int i = 0; i < config.slotCount(); i++)
+            {
+                final int at = ControlRegionDescriptor.slotOffset(slotLength, i);
+                owners[3 * i] = whole.getLongVolatile(at + ClientSlotDescriptor.OWNER_ID_OFFSET);
+                owners[3 * i + 1] = whole.getLongVolatile(at + ClientSlotDescriptor.OWNER_PID_OFFSET);
+                owners[3 * i + 2] = whole.getLongVolatile(at + ClientSlotDescriptor.OWNER_HEARTBEAT_OFFSET);
+            }
+        }
         header.putLongVolatile(ControlRegionDescriptor.MAGIC_OFFSET, 0);
         whole.setMemory(8, (int)regionLength - 8, (byte)0);
+        for (int i = 0; sameGeometry && i < config.slotCount(); i++)
+        {
+            final int at = ControlRegionDescriptor.slotOffset(slotLength, i);
+            whole.putLong(at + ClientSlotDescriptor.OWNER_ID_OFFSET, owners[3 * i]);
+            whole.putLong(at + ClientSlotDescriptor.OWNER_PID_OFFSET, owners[3 * i + 1]);
+            whole.putLong(at + ClientSlotDescriptor.OWNER_HEARTBEAT_OFFSET, owners[3 * i + 2]);
+        }
         ControlRegionDescriptor.writeHeader(
             header,
             regionLength,

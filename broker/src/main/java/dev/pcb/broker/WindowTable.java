@@ -12,6 +12,11 @@ import dev.pcb.layout.WindowDescriptor;
 final class WindowTable
 {
     static final int NONE = -1;
+    /**
+     * Broker-only state of a window a previous broker filled and a guest may still read: never allocated; its
+     * descriptor keeps saying READY. It ends as a HOLD pin of a client, or FREE when the grace period ends.
+     */
+    static final int STATE_QUARANTINED = -2;
 
     private final DataRegion region;
     private final int count;
@@ -25,6 +30,8 @@ final class WindowTable
     private int free;
     private int pinnedWindows;
     private long evictions;
+    private int quarantined;
+    private boolean quarantineOver = true;
 
     WindowTable(final DataRegion region)
     {
@@ -36,11 +43,105 @@ final class WindowTable
         this.referenced = new boolean[count];
         this.owner = new FileVersion[count];
         this.ownerFileWindow = new long[count];
-        this.free = count;
+        int freeWindows = 0;
+        final boolean recovered = region.isRecovered();
         for (int i = 0; i < count; i++)
         {
-            region.describe(i, 0, WindowDescriptor.STATE_FREE, 0, 0, 0);
+            if (recovered && WindowDescriptor.STATE_READY == region.descriptorState(i))
+            {
+                state[i] = STATE_QUARANTINED;
+                generation[i] = region.descriptorGeneration(i);
+                quarantined++;
+            }
+            else
+            {
+                generation[i] = recovered ? nextEven(region.descriptorGeneration(i)) : 0;
+                region.describe(i, generation[i], WindowDescriptor.STATE_FREE, 0, 0, 0);
+                freeWindows++;
+            }
         }
+        this.free = freeWindows;
+        this.quarantineOver = 0 == quarantined;
+    }
+
+    int quarantinedCount()
+    {
+        return quarantined;
+    }
+
+    /**
+     * A client still reads a window from before the restart: pin it if it is quarantined at that generation.
+     *
+     * @return false when the window is not a quarantined window of that generation.
+     */
+    boolean hold(final int window, final long expectedGeneration)
+    {
+        if (window < 0 || window >= count || STATE_QUARANTINED != state[window] ||
+            generation[window] != expectedGeneration)
+        {
+            return false;
+        }
+        if (0 == pins[window]++)
+        {
+            pinnedWindows++;
+        }
+        return true;
+    }
+
+    /**
+     * A held window was released.
+     *
+     * @return false when the window was not held.
+     */
+    boolean unhold(final int window)
+    {
+        if (window < 0 || window >= count || STATE_QUARANTINED != state[window] || pins[window] <= 0)
+        {
+            return false;
+        }
+        if (0 == --pins[window])
+        {
+            pinnedWindows--;
+            if (quarantineOver)
+            {
+                freeQuarantined(window);
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The grace period for clients to claim their windows is over: free every quarantined window nobody holds.
+     *
+     * @return windows freed.
+     */
+    int endQuarantine()
+    {
+        quarantineOver = true;
+        int freed = 0;
+        for (int i = 0; i < count; i++)
+        {
+            if (STATE_QUARANTINED == state[i] && 0 == pins[i])
+            {
+                freeQuarantined(i);
+                freed++;
+            }
+        }
+        return freed;
+    }
+
+    boolean isQuarantineOver()
+    {
+        return quarantineOver;
+    }
+
+    private void freeQuarantined(final int window)
+    {
+        quarantined--;
+        state[window] = WindowDescriptor.STATE_FREE;
+        generation[window] = nextEven(generation[window] + 1);
+        region.describe(window, generation[window], WindowDescriptor.STATE_FREE, 0, 0, 0);
+        free++;
     }
 
     int count()

@@ -43,7 +43,16 @@ public final class QemuArgsCommand implements Callable<Integer>
     /** {@inheritDoc} */
     public Integer call() throws IOException
     {
-        spec.commandLine().getOut().println(render(regionFiles(runDir, guest, shares)));
+        final List<Broker.RegionFile> files = regionFiles(runDir, guest, shares);
+        spec.commandLine().getOut().println(render(files));
+        if (null == shares && files.size() > 2)
+        {
+            // The run directory does not record which shares a guest was given (--guest NAME:SHARE,...): a data
+            // region holds file contents as they are, so attaching one the guest was not given lets it read them.
+            spec.commandLine().getErr().println("pcb qemu-args: attaching every share in " + runDir + " (" +
+                (files.size() - 1) + "); if " + guest + " was given fewer, name them with --share, or use the lines " +
+                "pcb broker printed");
+        }
         return 0;
     }
 

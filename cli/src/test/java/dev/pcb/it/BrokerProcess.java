@@ -139,7 +139,9 @@ public final class BrokerProcess implements AutoCloseable
         process.waitFor(10, TimeUnit.SECONDS);
     }
 
-    /** Stop if running and delete the run directory. */
+    /**
+     * Stop if running and delete the run directory; use {@link #stop()} to keep the directory for a restart.
+     */
     public void close() throws Exception
     {
         if (process.isAlive())

@@ -20,6 +20,16 @@ public final class PinHolder
     {
     }
 
+    private static long checksum(final WindowView view)
+    {
+        long sum = 0;
+        for (int i = 0; i + 8 <= view.length(); i += 8)
+        {
+            sum = sum * 31 + view.buffer().getLong(i);
+        }
+        return sum;
+    }
+
     /**
      * Run until killed.
      *
@@ -32,9 +42,12 @@ public final class PinHolder
             .connectTimeout(Duration.ofSeconds(30)));
         final PcbFile file = agent.open(args[2]);
         final int hold = Integer.parseInt(args[3]);
+        final WindowView[] held = new WindowView[hold];
+        final long[] sums = new long[hold];
         for (int w = 0; w < hold; w++)
         {
-            file.acquire(w);
+            held[w] = file.acquire(w);
+            sums[w] = checksum(held[w]);
         }
         System.out.println("held");
         System.out.flush();
@@ -43,9 +56,17 @@ public final class PinHolder
         while (true)
         {
             // Only windows it already holds: local reference counts, so its broker pins stay exactly `hold`.
-            try (WindowView view = file.acquire(random.nextInt(hold)))
+            final int w = random.nextInt(hold);
+            try (WindowView view = file.acquire(w))
             {
                 sum += view.buffer().getByte(random.nextInt(view.length()));
+                // Bytes held must never change, whatever the broker does, restarts included.
+                if (random.nextInt(64) == 0 && checksum(view) != sums[w])
+                {
+                    System.out.println("CORRUPT window " + w);
+                    System.out.flush();
+                    System.exit(3);
+                }
             }
             if (sum == Long.MIN_VALUE)
             {

@@ -36,7 +36,9 @@ final class ClientChannel implements AutoCloseable
     private final UnsafeBuffer slot;
     private final int slotIndex;
     private final long ownerId;
-    private final long epoch;
+    private final int slotLength;
+    private final long reconnectTimeoutNs;
+    private volatile long epoch;
     private final ManyToOneRingBuffer requests;
     private final OneToOneRingBuffer responses;
     private final AtomicLong correlationIds = new AtomicLong();
@@ -47,6 +49,10 @@ final class ClientChannel implements AutoCloseable
     private final long brokerLeaseMs;
     private final Thread heartbeat;
     private volatile String brokerFailure;
+    private volatile boolean permanentFailure;
+    private volatile long recoveries;
+    private volatile Recovery recovery;
+    private long recoveringEpoch;
     private volatile boolean closed;
 
     ClientChannel(final MappedRegion control, final AgentConfig config) throws PcbException
@@ -60,7 +66,8 @@ final class ClientChannel implements AutoCloseable
         this.epoch = header.getLongVolatile(ControlRegionDescriptor.BROKER_EPOCH_OFFSET);
         this.brokerLeaseMs = Math.max(100, header.getInt(ControlRegionDescriptor.BROKER_LEASE_MS_OFFSET));
         final int slotCount = header.getInt(ControlRegionDescriptor.SLOT_COUNT_OFFSET);
-        final int slotLength = header.getInt(ControlRegionDescriptor.SLOT_LENGTH_OFFSET);
+        this.slotLength = header.getInt(ControlRegionDescriptor.SLOT_LENGTH_OFFSET);
+        this.reconnectTimeoutNs = config.connectTimeout().toNanos();
         final int requestRingLength = header.getInt(ControlRegionDescriptor.REQUEST_RING_LENGTH_OFFSET);
         final int responseRingLength = header.getInt(ControlRegionDescriptor.RESPONSE_RING_LENGTH_OFFSET);
         if (slotCount < 1 || (long)ControlRegionDescriptor.slotOffset(slotLength, slotCount) > control.length())
@@ -190,6 +197,11 @@ final class ClientChannel implements AutoCloseable
      */
     int call(final Call call, final int typeId, final int length) throws PcbException
     {
+        if (!call.recovering)
+        {
+            awaitServing();
+        }
+        call.startRecoveries = recoveries;
         call.done = false;
         long id;
         int index;
@@ -211,7 +223,7 @@ final class ClientChannel implements AutoCloseable
             {
                 if (pollResponses() == 0)
                 {
-                    checkAlive(deadlineNs, typeId);
+                    checkAlive(call, deadlineNs, typeId);
                     call.idle.idle();
                 }
             }
@@ -238,18 +250,23 @@ final class ClientChannel implements AutoCloseable
         call.idle.reset();
         while (!requests.write(typeId, call.request, 0, length))
         {
-            checkAlive(deadlineNs, typeId);
+            checkAlive(call, deadlineNs, typeId);
             pollResponses();
             call.idle.idle();
         }
     }
 
-    private void checkAlive(final long deadlineNs, final int typeId) throws PcbException
+    private void checkAlive(final Call call, final long deadlineNs, final int typeId) throws PcbException
     {
-        final String failure = brokerFailure;
-        if (null != failure)
+        if (null != brokerFailure && !call.recovering)
         {
-            throw new BrokerUnavailableException(failure);
+            // The request may be lost with the old broker: wait for a new one, then let the caller ask again.
+            awaitServing();
+            throw new BrokerRestartedException();
+        }
+        if (call.recovering && permanentFailure)
+        {
+            throw new BrokerUnavailableException(brokerFailure);
         }
         if (closed)
         {
@@ -296,6 +313,91 @@ final class ClientChannel implements AutoCloseable
         }
     }
 
+    /**
+     * Wait, bounded by the connect timeout, until the broker serves this client: right away when it does, after a
+     * re-attach when a new broker came up.
+     */
+    private void awaitServing() throws PcbException
+    {
+        if (null == brokerFailure)
+        {
+            return;
+        }
+        final long deadlineNs = System.nanoTime() + reconnectTimeoutNs;
+        while (null != brokerFailure)
+        {
+            if (permanentFailure || closed || System.nanoTime() - deadlineNs > 0)
+            {
+                final String failure = brokerFailure;
+                throw new BrokerUnavailableException(null == failure ? "agent is closed" : failure);
+            }
+            sleepMs(5);
+        }
+    }
+
+    /**
+     * Set what re-attaches the files of this process after a broker restart.
+     */
+    void recovery(final Recovery recovery)
+    {
+        this.recovery = recovery;
+    }
+
+    /**
+     * Re-attach to a broker that restarted on the same regions: wait until it accepts this client's slot again,
+     * ATTACH, then let the agent claim its held windows and re-open its files. Runs on its own thread so heartbeats
+     * go on meanwhile.
+     */
+    private void recover(final long newEpoch)
+    {
+        final long deadlineNs = System.nanoTime() + reconnectTimeoutNs;
+        try
+        {
+            while (slot.getLongVolatile(ClientSlotDescriptor.ACCEPTED_OWNER_ID_OFFSET) != ownerId)
+            {
+                if (slot.getLongVolatile(ClientSlotDescriptor.OWNER_ID_OFFSET) != ownerId ||
+                    header.getInt(ControlRegionDescriptor.SLOT_LENGTH_OFFSET) != slotLength)
+                {
+                    fail("the restarted broker did not keep this client's slot");
+                    return;
+                }
+                if (closed || System.nanoTime() - deadlineNs > 0)
+                {
+                    fail("the restarted broker did not accept this client in time");
+                    return;
+                }
+                sleepMs(2);
+            }
+            epoch = newEpoch;
+            final Recovery listener = recovery;
+            if (null != listener)
+            {
+                final Call call = prepare();
+                call.recovering = true;
+                try
+                {
+                    listener.reattach(call);
+                }
+                finally
+                {
+                    call.recovering = false;
+                }
+            }
+            recoveries++;
+            brokerFailure = null;
+        }
+        catch (final PcbException | RuntimeException ex)
+        {
+            fail("re-attaching to the restarted broker failed: " + ex.getMessage());
+        }
+    }
+
+    private void fail(final String reason)
+    {
+        brokerFailure = reason;
+        permanentFailure = true;
+    }
+
     private void heartbeatLoop(final long intervalMs)
     {
         long lastBrokerBeat = header.getLongVolatile(ControlRegionDescriptor.BROKER_HEARTBEAT_OFFSET);
@@ -310,12 +412,24 @@ final class ClientChannel implements AutoCloseable
                 lastBrokerBeat = beat;
                 lastChangeMs = nowMs;
             }
-            if (null == brokerFailure)
+            final long brokerEpoch = header.getLongVolatile(ControlRegionDescriptor.BROKER_EPOCH_OFFSET);
+            if (!permanentFailure && 0 != brokerEpoch && brokerEpoch != epoch && ControlRegionDescriptor.isReady(header))
             {
-                final long brokerEpoch = header.getLongVolatile(ControlRegionDescriptor.BROKER_EPOCH_OFFSET);
+                brokerFailure = "the broker restarted";
+                lastChangeMs = nowMs;
+                if (recoveringEpoch != brokerEpoch)
+                {
+                    recoveringEpoch = brokerEpoch;
+                    final Thread thread = new Thread(() -> recover(brokerEpoch), "pcb-agent-recovery");
+                    thread.setDaemon(true);
+                    thread.start();
+                }
+            }
+            else if (null == brokerFailure)
+            {
                 if (brokerEpoch != epoch)
                 {
-                    brokerFailure = 0 == brokerEpoch ? "the broker shut down" : "the broker restarted";
+                    brokerFailure = "the broker shut down";
                 }
                 else if (nowMs - lastChangeMs > brokerLeaseMs)
                 {

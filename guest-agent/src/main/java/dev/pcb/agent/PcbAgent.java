@@ -39,6 +39,9 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class PcbAgent implements AutoCloseable
 {
+    /** How many times a request is asked again when the broker restarted while it was in flight. */
+    static final int RESTART_RETRIES = 3;
+
     private final AgentConfig config;
     private final ClientChannel channel;
     private final List<ShareRegion> shares;
@@ -79,28 +82,62 @@ public final class PcbAgent implements AutoCloseable
         try
         {
             final Call call = channel.prepare();
-            final AttachRequest request = new AttachRequest();
-            request.wrap(call.request, 0);
-            request.layoutVersion(LayoutVersion.CURRENT).pid(Linux.getpid());
-            final int type = channel.call(call, MessageType.ATTACH, AttachRequest.LENGTH);
-            throwIfError(call, type, MessageType.ATTACHED);
-
-            final AttachedResponse attached = new AttachedResponse();
-            attached.wrap(call.response, 0);
-            final AttachedResponse.ShareInfo info = new AttachedResponse.ShareInfo();
-            int at = AttachedResponse.SHARES_OFFSET;
-            for (int i = 0, n = attached.shareCount(); i < n; i++)
+            for (final AttachedResponse.ShareInfo info : attachCall(channel, call))
             {
-                at = attached.getShare(at, call.responseLength, info);
                 shares.add(new ShareRegion(info.shareId(), info.name(), locator.data(info.name(), info.regionId())));
             }
-            return new PcbAgent(config, channel, Collections.unmodifiableList(shares));
+            final PcbAgent agent = new PcbAgent(config, channel, Collections.unmodifiableList(shares));
+            channel.recovery(agent::reattach);
+            return agent;
         }
         catch (final IOException | RuntimeException ex)
         {
             shares.forEach((s) -> CloseHelper.quietClose(s.mapping()));
             CloseHelper.quietClose(channel);
             throw ex;
+        }
+    }
+
+    private static List<AttachedResponse.ShareInfo> attachCall(final ClientChannel channel, final Call call)
+        throws PcbException
+    {
+        final AttachRequest request = new AttachRequest();
+        request.wrap(call.request, 0);
+        request.layoutVersion(LayoutVersion.CURRENT).pid(Linux.getpid());
+        final int type = channel.call(call, MessageType.ATTACH, AttachRequest.LENGTH);
+        throwIfError(call, type, MessageType.ATTACHED);
+        final AttachedResponse attached = new AttachedResponse();
+        attached.wrap(call.response, 0);
+        final List<AttachedResponse.ShareInfo> infos = new ArrayList<>();
+        int at = AttachedResponse.SHARES_OFFSET;
+        for (int i = 0, n = attached.shareCount(); i < n; i++)
+        {
+            final AttachedResponse.ShareInfo info = new AttachedResponse.ShareInfo();
+            at = attached.getShare(at, call.responseLength, info);
+            infos.add(info);
+        }
+        return infos;
+    }
+
+    /**
+     * After a broker restart: attach again (share ids may have changed), then let each open file claim its held
+     * windows and re-open itself.
+     */
+    private void reattach(final Call call) throws PcbException
+    {
+        for (final AttachedResponse.ShareInfo info : attachCall(channel, call))
+        {
+            for (final ShareRegion share : shares)
+            {
+                if (share.name().equals(info.name()))
+                {
+                    share.shareId(info.shareId());
+                }
+            }
+        }
+        for (final PcbFile file : openFiles)
+        {
+            file.recover(call);
         }
     }
 
@@ -127,13 +164,12 @@ public final class PcbAgent implements AutoCloseable
     {
         final Target target = target(path);
         final Call call = channel.prepare();
-        final int length = encodePath(call, target, 0, 0);
-        final int type = channel.call(call, MessageType.OPEN, length);
-        throwIfError(call, type, MessageType.OPENED);
+        callRetryingRestarts(call, target, MessageType.OPEN, 0, 0, MessageType.OPENED);
         final OpenedResponse opened = new OpenedResponse();
         opened.wrap(call.response, 0);
         final FileAttributes attributes = opened.getAttributes(new FileAttributes());
-        final PcbFile file = new PcbFile(this, channel, target.share, displayPath(target), opened.handleId(),
+        final PcbFile file = new PcbFile(this, channel, target.share, displayPath(target), target.relative,
+            opened.handleId(),
             opened.versionId(), attributes, opened.windowSize());
         openFiles.add(file);
         return file;
@@ -150,8 +186,7 @@ public final class PcbAgent implements AutoCloseable
     {
         final Target target = target(path);
         final Call call = channel.prepare();
-        final int type = channel.call(call, MessageType.STAT, encodePath(call, target, 0, 0));
-        throwIfError(call, type, MessageType.STAT_RESULT);
+        callRetryingRestarts(call, target, MessageType.STAT, 0, 0, MessageType.STAT_RESULT);
         final StatResponse response = new StatResponse();
         response.wrap(call.response, 0);
         return response.getAttributes(new FileAttributes());
@@ -170,8 +205,7 @@ public final class PcbAgent implements AutoCloseable
     {
         final Target target = target(path);
         final Call call = channel.prepare();
-        final int type = channel.call(call, MessageType.LIST, encodePath(call, target, cookie, maxEntries));
-        throwIfError(call, type, MessageType.LIST_RESULT);
+        callRetryingRestarts(call, target, MessageType.LIST, cookie, maxEntries, MessageType.LIST_RESULT);
         final ListResponse response = new ListResponse();
         response.wrap(call.response, 0);
         final int count = response.count();
@@ -293,6 +327,28 @@ public final class PcbAgent implements AutoCloseable
         shares.forEach((s) -> names.add(s.name()));
         throw new PcbException(ErrorCode.UNKNOWN_SHARE,
             path + ": no share named \"" + shareName + "\" (this guest has: " + String.join(", ", names) + ")");
+    }
+
+    private void callRetryingRestarts(
+        final Call call, final Target target, final int typeId, final long cookie, final int maxEntries,
+        final int expected) throws PcbException
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                final int type = channel.call(call, typeId, encodePath(call, target, cookie, maxEntries));
+                throwIfError(call, type, expected);
+                return;
+            }
+            catch (final BrokerRestartedException ex)
+            {
+                if (attempt == RESTART_RETRIES)
+                {
+                    throw ex;
+                }
+            }
+        }
     }
 
     private static int encodePath(final Call call, final Target target, final long cookie, final int maxEntries)

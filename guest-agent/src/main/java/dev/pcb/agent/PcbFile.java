@@ -2,6 +2,8 @@ package dev.pcb.agent;
 
 import dev.pcb.protocol.ErrorCode;
 import dev.pcb.protocol.FileAttributes;
+import dev.pcb.protocol.HoldRequest;
+import dev.pcb.protocol.OpenedResponse;
 import dev.pcb.protocol.MessageType;
 import dev.pcb.protocol.WindowRequest;
 
@@ -28,7 +30,9 @@ public final class PcbFile implements AutoCloseable
     private final ClientChannel channel;
     private final ShareRegion share;
     private final String path;
-    private final long handleId;
+    private final String relativePath;
+    private volatile long handleId;
+    private volatile String staleReason;
     private final long versionId;
     private final FileAttributes attributes;
     private final int windowSize;
@@ -43,6 +47,7 @@ public final class PcbFile implements AutoCloseable
         final ClientChannel channel,
         final ShareRegion share,
         final String path,
+        final String relativePath,
         final long handleId,
         final long versionId,
         final FileAttributes attributes,
@@ -52,6 +57,7 @@ public final class PcbFile implements AutoCloseable
         this.channel = channel;
         this.share = share;
         this.path = path;
+        this.relativePath = relativePath;
         this.handleId = handleId;
         this.versionId = versionId;
         this.attributes = attributes;
@@ -131,6 +137,11 @@ public final class PcbFile implements AutoCloseable
         {
             throw new PcbException(ErrorCode.BAD_HANDLE, path + ": file is closed");
         }
+        final String stale = staleReason;
+        if (null != stale)
+        {
+            throw new StaleFileException(path + ": " + stale);
+        }
         if (null == view)
         {
             views.compareAndSet(index, null, new WindowView(this, fileWindow));
@@ -150,15 +161,27 @@ public final class PcbFile implements AutoCloseable
                 return view;
             }
             final Call call = channel.prepare();
-            call.windowRequest.handleId(handleId).fileWindow(view.fileWindow());
-            final int type = channel.call(call, MessageType.ACQUIRE, WindowRequest.LENGTH);
-            if (MessageType.ERROR == type)
+            for (int attempt = 1; ; attempt++)
             {
-                throw PcbException.of(call.error.code(), call.error.message(call.responseLength));
-            }
-            if (MessageType.ACQUIRED != type)
-            {
-                throw new PcbException(ErrorCode.MALFORMED, "ACQUIRE answered with " + MessageType.name(type));
+                try
+                {
+                    final String stale = staleReason;
+                    if (null != stale)
+                    {
+                        throw new StaleFileException(path + ": " + stale);
+                    }
+                    call.windowRequest.handleId(handleId).fileWindow(view.fileWindow());
+                    final int type = channel.call(call, MessageType.ACQUIRE, WindowRequest.LENGTH);
+                    PcbAgent.throwIfError(call, type, MessageType.ACQUIRED);
+                    break;
+                }
+                catch (final BrokerRestartedException ex)
+                {
+                    if (attempt == PcbAgent.RESTART_RETRIES)
+                    {
+                        throw ex;
+                    }
+                }
             }
             final int regionWindow = call.acquired.regionWindow();
             final int offsetInWindow = call.acquired.offsetInWindow();
@@ -187,7 +210,19 @@ public final class PcbFile implements AutoCloseable
         try
         {
             final Call call = channel.prepare();
-            call.windowRequest.handleId(handleId).fileWindow(view.fileWindow());
+            synchronized (view.recoveryLock)
+            {
+                if (view.heldAcrossRestart)
+                {
+                    view.heldAcrossRestart = false;
+                    call.windowRequest.handleId(WindowRequest.HELD_WINDOW_HANDLE)
+                        .fileWindow(WindowRequest.heldWindow(share.shareId(), view.regionWindow()));
+                }
+                else
+                {
+                    call.windowRequest.handleId(handleId).fileWindow(view.fileWindow());
+                }
+            }
             channel.send(call, MessageType.RELEASE, WindowRequest.LENGTH);
         }
         catch (final PcbException ignore)
@@ -266,7 +301,64 @@ public final class PcbFile implements AutoCloseable
             {
                 sendClose();
             }
+        }
+    }
+
+    /**
+     * The broker restarted and accepted this client again: claim the windows this process still reads so the new
+     * broker never reuses them, then re-open the file. If the host changed it meanwhile, the held views stay
+     * readable (they are the old version) and every other window answers STALE.
+     */
+    void recover(final Call call) throws PcbException
+    {
+        for (int i = 0, n = views.length(); i < n; i++)
+        {
+            final WindowView view = views.get(i);
+            if (null == view)
+            {
+                continue;
+            }
+            synchronized (view.recoveryLock)
+            {
+                if (view.refs() > 0 && !view.heldAcrossRestart)
+                {
+                    final HoldRequest hold = new HoldRequest();
+                    hold.wrap(call.request, 0);
+                    hold.shareId(share.shareId()).regionWindow(view.regionWindow()).generation(view.generation());
+                    final int type = channel.call(call, MessageType.HOLD, HoldRequest.LENGTH);
+                    PcbAgent.throwIfError(call, type, MessageType.HELD);
+                    view.heldAcrossRestart = true;
+                }
+            }
+        }
+        if (closing)
+        {
+            // The old handle closed with the old broker; there is nothing left to close.
+            closeSent.set(true);
             agent.fileClosed(this);
+            return;
+        }
+        call.pathRequest.shareId(share.shareId()).maxEntries(0).cookie(0);
+        final int type = channel.call(call, MessageType.OPEN, call.pathRequest.path(relativePath));
+        if (MessageType.ERROR == type)
+        {
+            staleReason = "could not be opened again after the broker restarted (" +
+                call.error.message(call.responseLength) + ")";
+            return;
+        }
+        PcbAgent.throwIfError(call, type, MessageType.OPENED);
+        final OpenedResponse opened = new OpenedResponse();
+        opened.wrap(call.response, 0);
+        final FileAttributes now = opened.getAttributes(new FileAttributes());
+        if (now.device() == attributes.device() && now.inode() == attributes.inode() &&
+            now.size() == attributes.size() && now.mtimeNanos() == attributes.mtimeNanos())
+        {
+            handleId = opened.handleId();
+        }
+        else
+        {
+            staleReason = "changed on the host while the broker restarted";
+            handleId = opened.handleId();
         }
     }
 
@@ -274,6 +366,7 @@ public final class PcbFile implements AutoCloseable
     {
         if (closeSent.compareAndSet(false, true))
         {
+            agent.fileClosed(this);
             try
             {
                 final Call call = channel.prepare();

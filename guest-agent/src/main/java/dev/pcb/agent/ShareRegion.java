@@ -9,7 +9,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  */
 public final class ShareRegion
 {
-    private final int shareId;
+    private volatile int shareId;
     private final String name;
     private final MappedRegion mapping;
     private final UnsafeBuffer superblock;
@@ -36,6 +36,11 @@ public final class ShareRegion
     public int shareId()
     {
         return shareId;
+    }
+
+    void shareId(final int shareId)
+    {
+        this.shareId = shareId;
     }
 
     /** @return the share name. */

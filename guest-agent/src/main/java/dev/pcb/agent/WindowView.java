@@ -25,6 +25,10 @@ public final class WindowView implements AutoCloseable
     private final long fileWindow;
     private final UnsafeBuffer buffer = new UnsafeBuffer(0, 0);
     private final PointerBytesStore bytesStore = new PointerBytesStore();
+    /** Guards {@link #heldAcrossRestart} between a release and a re-attach claiming the view. */
+    final Object recoveryLock = new Object();
+    /** Claimed with HOLD from a restarted broker: released as a held window, not through the handle. */
+    boolean heldAcrossRestart;
     private long fileOffset;
     private long address;
     private int length;
@@ -70,6 +74,7 @@ public final class WindowView implements AutoCloseable
         this.generation = generation;
         buffer.wrap(address, length);
         bytesStore.set(address, length);
+        heldAcrossRestart = false;
         REFS.set(this, 1);
     }
 

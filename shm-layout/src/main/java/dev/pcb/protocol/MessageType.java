@@ -22,6 +22,12 @@ public final class MessageType
     public static final int CLOSE = 7;
     /** Leave cleanly, dropping everything the client holds: answers {@link #DETACHED}. */
     public static final int DETACH = 8;
+    /**
+     * After a broker restart, claim a window this client still reads from the previous broker's time, so the new
+     * broker never reuses it: answers {@link #HELD}. Released with a RELEASE whose handle id is
+     * {@link WindowRequest#HELD_WINDOW_HANDLE}.
+     */
+    public static final int HOLD = 9;
 
     /** Answer to ATTACH. */
     public static final int ATTACHED = 101;
@@ -37,6 +43,8 @@ public final class MessageType
     public static final int CLOSED = 107;
     /** Answer to DETACH. */
     public static final int DETACHED = 108;
+    /** Answer to HOLD. */
+    public static final int HELD = 109;
     /** Error answer to any request. */
     public static final int ERROR = 199;
 
@@ -62,6 +70,7 @@ public final class MessageType
             case RELEASE: return "RELEASE";
             case CLOSE: return "CLOSE";
             case DETACH: return "DETACH";
+            case HOLD: return "HOLD";
             case ATTACHED: return "ATTACHED";
             case OPENED: return "OPENED";
             case STAT_RESULT: return "STAT_RESULT";
@@ -69,6 +78,7 @@ public final class MessageType
             case ACQUIRED: return "ACQUIRED";
             case CLOSED: return "CLOSED";
             case DETACHED: return "DETACHED";
+            case HELD: return "HELD";
             case ERROR: return "ERROR";
             default: return "UNKNOWN(" + typeId + ")";
         }

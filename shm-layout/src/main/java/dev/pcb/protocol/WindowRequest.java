@@ -6,6 +6,9 @@ package dev.pcb.protocol;
  *  0: correlation id (long) | 8: handle id (long) | 16: file window index (long; ignored by CLOSE)
  * </pre>
  * File window i holds bytes [i * windowSize, (i + 1) * windowSize) of the handle's version.
+ * <p>
+ * A RELEASE with handle id {@link #HELD_WINDOW_HANDLE} releases a window claimed with HOLD after a broker restart;
+ * its "file window" field then carries {@code shareId << 32 | regionWindow}.
  */
 public final class WindowRequest extends Flyweight
 {
@@ -15,6 +18,20 @@ public final class WindowRequest extends Flyweight
     public static final int FILE_WINDOW_OFFSET = 16;
     /** Record length. */
     public static final int LENGTH = 24;
+    /** Handle id of a RELEASE of a window held across a broker restart; real handles start at 1. */
+    public static final long HELD_WINDOW_HANDLE = 0;
+
+    /**
+     * The "file window" field of a RELEASE of a held window.
+     *
+     * @param shareId      the share.
+     * @param regionWindow the window in its data region.
+     * @return {@code shareId << 32 | regionWindow}.
+     */
+    public static long heldWindow(final int shareId, final int regionWindow)
+    {
+        return ((long)shareId << 32) | (regionWindow & 0xFFFF_FFFFL);
+    }
 
     /** @return the handle id. */
     public long handleId()

@@ -1,0 +1,157 @@
+package dev.pcb.it;
+
+import dev.pcb.cli.InspectCommand;
+import dev.pcb.cli.JavaProcess;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The broker stops (SIGTERM) or dies (kill -9) and starts again on the same run directory while agents read:
+ * readers finish their files with correct bytes, and windows they still hold are never reused.
+ */
+@Timeout(180)
+class BrokerRestartTest
+{
+    @TempDir
+    Path shareDir;
+
+    private final List<Process> processes = new ArrayList<>();
+    private Path runDir;
+    private BrokerProcess broker;
+
+    @BeforeEach
+    void setUp() throws Exception
+    {
+        final SplittableRandom random = new SplittableRandom(11);
+        write("big.bin", 40 * TestShare.WINDOW + 777, random);
+        write("held.bin", 4 * TestShare.WINDOW, random);
+        for (int i = 0; i < 6; i++)
+        {
+            write("churn-" + i + ".bin", 5 * TestShare.WINDOW, random);
+        }
+        runDir = BrokerProcess.newRunDir("restart");
+        broker = startBroker();
+    }
+
+    @AfterEach
+    void tearDown() throws Exception
+    {
+        for (final Process process : processes)
+        {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+        if (null != broker)
+        {
+            broker.close();
+        }
+    }
+
+    @Test
+    void aReaderFinishesItsFileAcrossAKillNineAndRestart() throws Exception
+    {
+        readAcrossRestart(true);
+    }
+
+    @Test
+    void aReaderFinishesItsFileAcrossAStopAndRestart() throws Exception
+    {
+        readAcrossRestart(false);
+    }
+
+    @Test
+    void windowsHeldAcrossARestartAreNeverReused() throws Exception
+    {
+        final Process holder = track(new ProcessBuilder(JavaProcess.javaCommand(PinHolder.class.getName(),
+            runDir.toString(), "vm1", "data/held.bin", "4")).start());
+        final BufferedReader holderOut = new BufferedReader(
+            new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
+        assertEquals("held", holderOut.readLine());
+
+        broker.kill();
+        broker = startBroker();
+
+        // Read every churn file twice: 60 windows of traffic through a 15-window region.
+        for (int round = 0; round < 2; round++)
+        {
+            final List<String> args = new ArrayList<>(List.of("sha256"));
+            for (int i = 0; i < 6; i++)
+            {
+                args.add("data/churn-" + i + ".bin");
+            }
+            final AgentProcess churn = AgentProcess.run(broker, "vm2", args.toArray(new String[0]));
+            assertEquals(0, churn.exitCode(), churn.stderr());
+        }
+        Thread.sleep(500);
+        assertTrue(holder.isAlive(), "the holder saw its held bytes change (CORRUPT) or died");
+        final String report = InspectCommand.report(runDir, 5000);
+        assertTrue(report.contains("pins=4"), report);
+    }
+
+    private void readAcrossRestart(final boolean kill) throws Exception
+    {
+        final Process reader = track(new ProcessBuilder(JavaProcess.javaCommand(StreamingReader.class.getName(),
+            runDir.toString(), "vm1", "data/big.bin", "60")).start());
+        final BufferedReader out = new BufferedReader(
+            new InputStreamReader(reader.getInputStream(), StandardCharsets.UTF_8));
+        assertEquals("started", out.readLine());
+        Thread.sleep(700);
+        if (kill)
+        {
+            broker.kill();
+        }
+        else
+        {
+            // 143 is how a JVM reports SIGTERM after running its shutdown hooks; the broker closed cleanly if it
+            // removed its pid file.
+            final int code = broker.stop();
+            assertTrue(code == 0 || code == 143, "exit code " + code + "\n" + broker.output());
+            assertTrue(Files.notExists(dev.pcb.layout.RunDirectory.pidFile(runDir)), "pid file left behind");
+        }
+        assertTrue(reader.isAlive(), "the reader must wait for a new broker, not fail");
+        Thread.sleep(300);
+        broker = startBroker();
+
+        final String result = out.readLine();
+        final String err = new String(reader.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(reader.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, reader.exitValue(), err);
+        assertEquals("sha256 " + TestShare.sha256(shareDir.resolve("big.bin")) + " bytes " +
+            Files.size(shareDir.resolve("big.bin")), result, err);
+    }
+
+    private BrokerProcess startBroker() throws Exception
+    {
+        return BrokerProcess.start(runDir, "--share", "data=" + shareDir, "--guest", "vm1", "--guest", "vm2",
+            "--region-size", Long.toString(TestShare.REGION), "--window-size", Integer.toString(TestShare.WINDOW),
+            "--client-lease", "2000");
+    }
+
+    private Process track(final Process process)
+    {
+        processes.add(process);
+        return process;
+    }
+
+    private void write(final String name, final int size, final SplittableRandom random) throws Exception
+    {
+        final byte[] bytes = new byte[size];
+        random.nextBytes(bytes);
+        Files.write(shareDir.resolve(name), bytes);
+    }
+}
