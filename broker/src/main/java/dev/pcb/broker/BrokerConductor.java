@@ -302,7 +302,8 @@ final class BrokerConductor implements Agent
     {
         final Share share = pathRequest(session, buffer, index, length);
         final String path = pathRequest.path();
-        PathCheck.validate(path);
+        final String shown = share.name() + "/" + path;
+        PathCheck.validate(path, shown);
         final String dir = PathCheck.directoryPath(path);
         final int slash = dir.lastIndexOf('/');
         final String parent = slash < 0 ? "." : dir.substring(0, slash);
@@ -315,7 +316,7 @@ final class BrokerConductor implements Agent
         }
         catch (final ErrnoException ex)
         {
-            throw PathCheck.toRequestException(path, ex);
+            throw PathCheck.toRequestException(shown, ex);
         }
         finally
         {
@@ -336,7 +337,8 @@ final class BrokerConductor implements Agent
     {
         final Share share = pathRequest(session, buffer, index, length);
         final String path = pathRequest.path();
-        PathCheck.validate(path);
+        final String shown = share.name() + "/" + path;
+        PathCheck.validate(path, shown);
         final long cookie = pathRequest.cookie();
         final int maxEntries = pathRequest.maxEntries() <= 0 ? DEFAULT_LIST_PAGE : pathRequest.maxEntries();
         if (cookie < 0)
@@ -353,7 +355,7 @@ final class BrokerConductor implements Agent
         }
         catch (final ErrnoException ex)
         {
-            throw PathCheck.toRequestException(path, ex);
+            throw PathCheck.toRequestException(shown, ex);
         }
 
         listResponse.wrap(out, 0);
@@ -397,7 +399,7 @@ final class BrokerConductor implements Agent
         }
         catch (final IOException | RuntimeException ex)
         {
-            throw new RequestException(ErrorCode.IO_ERROR, path + ": " + ex.getMessage());
+            throw new RequestException(ErrorCode.IO_ERROR, shown + ": " + ex.getMessage());
         }
         finally
         {
@@ -421,7 +423,7 @@ final class BrokerConductor implements Agent
         if (fileWindow < 0 || fileWindow * windowSize >= version.size())
         {
             throw new RequestException(ErrorCode.BEYOND_EOF,
-                version.path() + ": window " + fileWindow + " is past the end (" + version.size() + " bytes)");
+                version.displayPath() + ": window " + fileWindow + " is past the end (" + version.size() + " bytes)");
         }
         if (session.guest().pins() >= config.maxPinsPerGuest())
         {
@@ -447,7 +449,7 @@ final class BrokerConductor implements Agent
             {
                 counters.stale();
                 throw new RequestException(ErrorCode.STALE,
-                    version.path() + ": changed on the host since it was opened");
+                    version.displayPath() + ": changed on the host since it was opened");
             }
             final long fileOffset = fileWindow * windowSize;
             final int fillLength = (int)Math.min(windowSize, version.size() - fileOffset);

@@ -40,7 +40,8 @@ final class Catalog
      */
     FileVersion open(final String path) throws RequestException
     {
-        PathCheck.validate(path);
+        final String shown = share.name() + "/" + path;
+        PathCheck.validate(path, shown);
         final int fd;
         try
         {
@@ -48,7 +49,7 @@ final class Catalog
         }
         catch (final ErrnoException ex)
         {
-            throw PathCheck.toRequestException(path, ex);
+            throw PathCheck.toRequestException(shown, ex);
         }
 
         try
@@ -58,17 +59,17 @@ final class Catalog
         catch (final ErrnoException ex)
         {
             Linux.close(fd);
-            throw new RequestException(ErrorCode.IO_ERROR, path + ": " + ex.getMessage());
+            throw new RequestException(ErrorCode.IO_ERROR, shown + ": " + ex.getMessage());
         }
         if (stat.isDirectory())
         {
             Linux.close(fd);
-            throw new RequestException(ErrorCode.IS_A_DIRECTORY, path + ": is a directory");
+            throw new RequestException(ErrorCode.IS_A_DIRECTORY, shown + ": is a directory");
         }
         if (!stat.isRegularFile())
         {
             Linux.close(fd);
-            throw new RequestException(ErrorCode.NOT_REGULAR_FILE, path + ": not a regular file");
+            throw new RequestException(ErrorCode.NOT_REGULAR_FILE, shown + ": not a regular file");
         }
 
         toAttributes(stat, attributes);

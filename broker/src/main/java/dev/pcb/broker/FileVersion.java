@@ -49,6 +49,14 @@ final class FileVersion
         return path;
     }
 
+    /**
+     * Path as guests name it, {@code share/relative}, for messages.
+     */
+    String displayPath()
+    {
+        return share.name() + "/" + path;
+    }
+
     FileAttributes attributes()
     {
         return attributes;

@@ -78,7 +78,7 @@ final class FillTask implements Runnable
             Linux.fstat(fd, stat);
             if (changed(stat))
             {
-                fail(ErrorCode.STALE, version.path() + ": changed on the host since it was opened");
+                fail(ErrorCode.STALE, version.displayPath() + ": changed on the host since it was opened");
             }
             else
             {
@@ -90,21 +90,21 @@ final class FillTask implements Runnable
                 Linux.fstat(fd, stat);
                 if (read != length)
                 {
-                    fail(ErrorCode.STALE, version.path() + ": truncated on the host since it was opened");
+                    fail(ErrorCode.STALE, version.displayPath() + ": truncated on the host since it was opened");
                 }
                 else if (changed(stat))
                 {
-                    fail(ErrorCode.STALE, version.path() + ": changed on the host while it was read");
+                    fail(ErrorCode.STALE, version.displayPath() + ": changed on the host while it was read");
                 }
             }
         }
         catch (final ErrnoException ex)
         {
-            fail(ErrorCode.IO_ERROR, version.path() + ": " + ex.getMessage());
+            fail(ErrorCode.IO_ERROR, version.displayPath() + ": " + ex.getMessage());
         }
         catch (final RuntimeException ex)
         {
-            fail(ErrorCode.IO_ERROR, version.path() + ": " + ex);
+            fail(ErrorCode.IO_ERROR, version.displayPath() + ": " + ex);
         }
         finally
         {

@@ -17,7 +17,7 @@ final class PathCheck
     /**
      * Reject absolute paths, ".." components and NUL bytes.
      */
-    static void validate(final String path) throws RequestException
+    static void validate(final String path, final String shown) throws RequestException
     {
         if (path.indexOf('\0') >= 0)
         {
@@ -25,7 +25,7 @@ final class PathCheck
         }
         if (path.startsWith("/"))
         {
-            throw new RequestException(ErrorCode.PATH_OUTSIDE_SHARE, path + ": absolute paths leave the share");
+            throw new RequestException(ErrorCode.PATH_OUTSIDE_SHARE, shown + ": absolute paths leave the share");
         }
         int start = 0;
         while (start <= path.length())
@@ -37,7 +37,7 @@ final class PathCheck
             }
             if (end - start == 2 && path.charAt(start) == '.' && path.charAt(start + 1) == '.')
             {
-                throw new RequestException(ErrorCode.PATH_OUTSIDE_SHARE, path + ": \"..\" leaves the share");
+                throw new RequestException(ErrorCode.PATH_OUTSIDE_SHARE, shown + ": \"..\" leaves the share");
             }
             start = end + 1;
         }
@@ -67,7 +67,8 @@ final class PathCheck
                 return new RequestException(ErrorCode.NO_SUCH_FILE, path + ": no such file or directory");
             case Errno.EXDEV:
             case Errno.ELOOP:
-                return new RequestException(ErrorCode.PATH_OUTSIDE_SHARE, path + ": leads outside the share");
+                return new RequestException(ErrorCode.PATH_OUTSIDE_SHARE,
+                    path + ": leads outside the share (a symlink on the way points out, or is absolute)");
             case Errno.ENOTDIR:
                 return new RequestException(ErrorCode.NOT_A_DIRECTORY, path + ": a component is not a directory");
             case Errno.EACCES:
