@@ -432,12 +432,17 @@ final class BrokerConductor implements Agent
         }
 
         final WindowTable table = share.windows();
+        if (version.size() <= config.packThreshold())
+        {
+            acquirePacked(session, handle, correlationId, table);
+            return;
+        }
         int window = version.windowOf(fileWindow);
         if (WindowTable.NONE != window && WindowDescriptor.STATE_READY == table.state(window))
         {
             pin(session, handle, table, window, fileWindow);
             counters.hit();
-            sendAcquired(session, correlationId, handle.id(), fileWindow, share, window,
+            sendAcquired(session, correlationId, handle.id(), fileWindow, share, window, 0,
                 (int)Math.min(windowSize, version.size() - fileWindow * windowSize));
             return;
         }
@@ -460,7 +465,7 @@ final class BrokerConductor implements Agent
                 throw new RequestException(ErrorCode.NO_SPACE, "all " + table.count() + " windows of share " +
                     share.name() + " are pinned; release some or enlarge --region-size");
             }
-            final FillTask fill = new FillTask(share, version, window, fileWindow, fileOffset, fillLength,
+            final FillTask fill = new FillTask(share, version, window, fileWindow, fileOffset, fillLength, 0,
                 config.dropSourceCache(), completions);
             share.fills()[window] = fill;
             version.fillStarted();
@@ -474,6 +479,53 @@ final class BrokerConductor implements Agent
                 new FillTask.Waiter(session, session.sessionId(), handle, correlationId));
             pin(session, handle, table, window, fileWindow);
         }
+    }
+
+    /**
+     * A small file lives whole in a slot of a packed window: one window holds many of them.
+     */
+    private void acquirePacked(
+        final ClientSession session, final Handle handle, final long correlationId, final WindowTable table)
+        throws RequestException
+    {
+        final FileVersion version = handle.version();
+        final Share share = version.share();
+        int window = version.windowOf(0);
+        if (WindowTable.NONE != window && version.isPackedReady())
+        {
+            pin(session, handle, table, window, 0);
+            counters.hit();
+            sendAcquired(session, correlationId, handle.id(), 0, share, window, version.packedOffset(),
+                (int)version.size());
+            return;
+        }
+        counters.miss();
+        if (WindowTable.NONE != window)
+        {
+            version.packedFill().waiters().add(new FillTask.Waiter(session, session.sessionId(), handle, correlationId));
+            pin(session, handle, table, window, 0);
+            return;
+        }
+        if (version.isStale())
+        {
+            counters.stale();
+            throw new RequestException(ErrorCode.STALE, version.displayPath() + ": changed on the host since it was opened");
+        }
+        window = table.allocatePacked(version, (int)version.size());
+        if (WindowTable.NONE == window)
+        {
+            counters.noSpace();
+            throw new RequestException(ErrorCode.NO_SPACE, "all " + table.count() + " windows of share " +
+                share.name() + " are pinned; release some or enlarge --region-size");
+        }
+        final FillTask fill = new FillTask(share, version, window, 0, 0, (int)version.size(), version.packedOffset(),
+            config.dropSourceCache(), completions);
+        version.packedFill(fill);
+        table.packFillStarted(window);
+        version.fillStarted();
+        fill.waiters().add(new FillTask.Waiter(session, session.sessionId(), handle, correlationId));
+        pin(session, handle, table, window, 0);
+        fillers.execute(fill);
     }
 
     private void onRelease(final ClientSession session, final MutableDirectBuffer buffer, final int index, final int length)
@@ -575,8 +627,13 @@ final class BrokerConductor implements Agent
         final WindowTable table = share.windows();
         final FileVersion version = fill.version();
         final int window = fill.window();
-        share.fills()[window] = null;
         version.fillEnded();
+        if (version.packedFill() == fill)
+        {
+            onPackedFillComplete(fill, table, version, window);
+            return;
+        }
+        share.fills()[window] = null;
 
         if (null == fill.failure())
         {
@@ -587,7 +644,7 @@ final class BrokerConductor implements Agent
                 if (isLive(waiter))
                 {
                     sendAcquired(waiter.session(), waiter.correlationId(), waiter.handle().id(), fill.fileWindow(),
-                        share, window, fill.length());
+                        share, window, 0, fill.length());
                 }
             }
             share.reclaim(version);
@@ -598,21 +655,7 @@ final class BrokerConductor implements Agent
             {
                 version.markStale();
             }
-            for (final FillTask.Waiter waiter : fill.waiters())
-            {
-                if (isLive(waiter))
-                {
-                    if (ErrorCode.STALE == fill.failure())
-                    {
-                        counters.stale();
-                    }
-                    waiter.handle().unpin(fill.fileWindow());
-                    table.unpin(window);
-                    waiter.session().unpinned();
-                    sendError(waiter.session(), waiter.correlationId(), MessageType.ACQUIRE, fill.failure(),
-                        fill.failureMessage());
-                }
-            }
+            failWaiters(fill, table, window);
             if (0 == table.pins(window))
             {
                 table.discard(window);
@@ -623,6 +666,53 @@ final class BrokerConductor implements Agent
             }
             LOG.log(INFO, () -> "fill of " + version.path() + " window " + fill.fileWindow() + " failed: " +
                 fill.failureMessage());
+        }
+    }
+
+    private void onPackedFillComplete(
+        final FillTask fill, final WindowTable table, final FileVersion version, final int window)
+    {
+        version.packedFill(null);
+        table.packFillEnded(window);
+        if (null == fill.failure())
+        {
+            version.packedFilled();
+            counters.filled(fill.length(), fill.nanos());
+            for (final FillTask.Waiter waiter : fill.waiters())
+            {
+                if (isLive(waiter))
+                {
+                    sendAcquired(waiter.session(), waiter.correlationId(), waiter.handle().id(), 0, version.share(),
+                        window, fill.offsetInWindow(), fill.length());
+                }
+            }
+            version.share().reclaim(version);
+            return;
+        }
+        if (ErrorCode.STALE == fill.failure())
+        {
+            version.markStale();
+        }
+        failWaiters(fill, table, window);
+        table.removeMember(window, version);
+    }
+
+    private void failWaiters(final FillTask fill, final WindowTable table, final int window)
+    {
+        for (final FillTask.Waiter waiter : fill.waiters())
+        {
+            if (isLive(waiter))
+            {
+                if (ErrorCode.STALE == fill.failure())
+                {
+                    counters.stale();
+                }
+                waiter.handle().unpin(fill.fileWindow());
+                table.unpin(window);
+                waiter.session().unpinned();
+                sendError(waiter.session(), waiter.correlationId(), MessageType.ACQUIRE, fill.failure(),
+                    fill.failureMessage());
+            }
         }
     }
 
@@ -799,6 +889,7 @@ final class BrokerConductor implements Agent
         final long fileWindow,
         final Share share,
         final int window,
+        final int offsetInWindow,
         final int length)
     {
         acquired.wrap(out, 0);
@@ -807,7 +898,7 @@ final class BrokerConductor implements Agent
             .fileWindow(fileWindow)
             .generation(share.windows().generation(window))
             .regionWindow(window)
-            .offsetInWindow(0)
+            .offsetInWindow(offsetInWindow)
             .length(length)
             .shareId(share.id());
         send(session, MessageType.ACQUIRED, AcquiredResponse.LENGTH);

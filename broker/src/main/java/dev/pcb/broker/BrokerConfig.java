@@ -40,6 +40,7 @@ public final class BrokerConfig
     private int maxPinsPerGuest = Integer.MAX_VALUE;
     private int maxRequestsPerSecondPerGuest = 0;
     private boolean dropSourceCache = true;
+    private long packThreshold = -1;
 
     /**
      * Directory holding the region files.
@@ -305,6 +306,29 @@ public final class BrokerConfig
     public boolean dropSourceCache()
     {
         return dropSourceCache;
+    }
+
+    /**
+     * Files up to this size are packed, several to a window, at 64-byte aligned offsets.
+     *
+     * @param bytes threshold; 0 packs nothing; negative picks the default.
+     * @return this.
+     */
+    public BrokerConfig packThreshold(final long bytes)
+    {
+        this.packThreshold = bytes;
+        return this;
+    }
+
+    /**
+     * Files up to this size share windows. Default: half a window, so a file never wastes more than half of the
+     * window it occupies alone, and every file of a typical /usr or document tree (a few KiB) is packed.
+     *
+     * @return the threshold in bytes.
+     */
+    public long packThreshold()
+    {
+        return packThreshold >= 0 ? Math.min(packThreshold, windowSize) : windowSize / 2;
     }
 
     /**

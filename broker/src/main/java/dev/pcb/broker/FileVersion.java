@@ -24,6 +24,9 @@ final class FileVersion
     private int fillsInFlight;
     private boolean stale;
     private boolean superseded;
+    private int packedOffset = -1;
+    private boolean packedReady;
+    private FillTask packedFill;
 
     FileVersion(final long id, final Share share, final String path, final int fd, final FileAttributes attributes)
     {
@@ -170,8 +173,52 @@ final class FileVersion
         if (windows.get(fileWindow) == window)
         {
             windows.remove(fileWindow);
+            if (packedOffset >= 0)
+            {
+                packedOffset = -1;
+                packedReady = false;
+            }
         }
         share.catalog().forgetIfUnused(this);
+    }
+
+    /**
+     * This small file has a slot in a packed window at this offset.
+     */
+    void packedAt(final int window, final int offset)
+    {
+        packedOffset = offset;
+        packedReady = false;
+    }
+
+    boolean isPacked()
+    {
+        return packedOffset >= 0;
+    }
+
+    int packedOffset()
+    {
+        return packedOffset;
+    }
+
+    boolean isPackedReady()
+    {
+        return packedReady;
+    }
+
+    void packedFilled()
+    {
+        packedReady = true;
+    }
+
+    FillTask packedFill()
+    {
+        return packedFill;
+    }
+
+    void packedFill(final FillTask fill)
+    {
+        packedFill = fill;
     }
 
     int windowCount()

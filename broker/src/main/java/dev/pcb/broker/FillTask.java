@@ -33,6 +33,7 @@ final class FillTask implements Runnable
     private final long fileOffset;
     private final int length;
     private final long address;
+    private final int offsetInWindow;
     private final boolean dropSourceCache;
     private final ManyToOneConcurrentArrayQueue<FillTask> completions;
     private static final int LEASE_ATTEMPTS = 50;
@@ -51,6 +52,7 @@ final class FillTask implements Runnable
         final long fileWindow,
         final long fileOffset,
         final int length,
+        final int offsetInWindow,
         final boolean dropSourceCache,
         final ManyToOneConcurrentArrayQueue<FillTask> completions)
     {
@@ -60,7 +62,8 @@ final class FillTask implements Runnable
         this.fileWindow = fileWindow;
         this.fileOffset = fileOffset;
         this.length = length;
-        this.address = share.region().windowAddress(window);
+        this.address = share.region().windowAddress(window) + offsetInWindow;
+        this.offsetInWindow = offsetInWindow;
         this.dropSourceCache = dropSourceCache;
         this.completions = completions;
     }
@@ -222,6 +225,11 @@ final class FillTask implements Runnable
     String failureMessage()
     {
         return failureMessage;
+    }
+
+    int offsetInWindow()
+    {
+        return offsetInWindow;
     }
 
     long nanos()

@@ -91,7 +91,14 @@ final class Share implements AutoCloseable
         }
         for (final int window : version.regionWindows())
         {
-            if (0 == windows.pins(window) && WindowDescriptor.STATE_READY == windows.state(window))
+            if (version.isPacked())
+            {
+                if (version.isPackedReady())
+                {
+                    windows.removeMember(window, version);
+                }
+            }
+            else if (0 == windows.pins(window) && WindowDescriptor.STATE_READY == windows.state(window))
             {
                 windows.discard(window);
             }

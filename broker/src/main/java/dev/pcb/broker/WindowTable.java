@@ -1,6 +1,7 @@
 package dev.pcb.broker;
 
 import dev.pcb.layout.WindowDescriptor;
+import org.agrona.BitUtil;
 
 /**
  * The broker's book of a data region's windows: state, owner, pin count, and a CLOCK hand for eviction.
@@ -12,6 +13,8 @@ import dev.pcb.layout.WindowDescriptor;
 final class WindowTable
 {
     static final int NONE = -1;
+    /** Alignment of a small file's slot in a packed window: a cache line, so slots never share one. */
+    static final int PACK_ALIGNMENT = 64;
     /**
      * Broker-only state of a window a previous broker filled and a guest may still read: never allocated; its
      * descriptor keeps saying READY. It ends as a HOLD pin of a client, or FREE when the grace period ends.
@@ -30,6 +33,10 @@ final class WindowTable
     private int free;
     private int pinnedWindows;
     private long evictions;
+    private final java.util.List<FileVersion>[] members;
+    private final int[] packUsed;
+    private final int[] packFills;
+    private int currentPack = NONE;
     private int quarantined;
     private boolean quarantineOver = true;
 
@@ -43,11 +50,17 @@ final class WindowTable
         this.referenced = new boolean[count];
         this.owner = new FileVersion[count];
         this.ownerFileWindow = new long[count];
+        @SuppressWarnings("unchecked")
+        final java.util.List<FileVersion>[] lists = new java.util.List[count];
+        this.members = lists;
+        this.packUsed = new int[count];
+        this.packFills = new int[count];
         int freeWindows = 0;
         final boolean recovered = region.isRecovered();
         for (int i = 0; i < count; i++)
         {
-            if (recovered && WindowDescriptor.STATE_READY == region.descriptorState(i))
+            final int old = recovered ? region.descriptorState(i) : WindowDescriptor.STATE_FREE;
+            if (WindowDescriptor.STATE_READY == old || WindowDescriptor.STATE_PACKED == old)
             {
                 state[i] = STATE_QUARANTINED;
                 generation[i] = region.descriptorGeneration(i);
@@ -218,6 +231,87 @@ final class WindowTable
      */
     int allocate(final FileVersion version, final long fileWindow, final long fileOffset, final int length)
     {
+        final int window = take();
+        if (NONE == window)
+        {
+            return NONE;
+        }
+
+        state[window] = WindowDescriptor.STATE_FILLING;
+        owner[window] = version;
+        ownerFileWindow[window] = fileWindow;
+        referenced[window] = true;
+        generation[window] = nextOdd(generation[window]);
+        region.describe(window, generation[window], WindowDescriptor.STATE_FILLING, version.id(), fileOffset, length);
+        version.putWindow(fileWindow, window);
+        return window;
+    }
+
+    /**
+     * Give a small file a slot in a packed window: many small files share one window, each at its own offset
+     * (aligned to {@link #PACK_ALIGNMENT}), so a 3 KiB file costs about 3 KiB of the region, not a whole window.
+     * The version records its window and offset.
+     *
+     * @return the packed window, or {@link #NONE} when no window can be had.
+     */
+    int allocatePacked(final FileVersion version, final int length)
+    {
+        final int slot = BitUtil.align(Math.max(1, length), PACK_ALIGNMENT);
+        int window = currentPack;
+        if (NONE == window || WindowDescriptor.STATE_PACKED != state[window] ||
+            packUsed[window] + slot > region.windowSize())
+        {
+            window = take();
+            if (NONE == window)
+            {
+                return NONE;
+            }
+            state[window] = WindowDescriptor.STATE_PACKED;
+            owner[window] = null;
+            members[window] = new java.util.ArrayList<>();
+            packUsed[window] = 0;
+            generation[window] = nextEven(generation[window] + 1);
+            region.describe(window, generation[window], WindowDescriptor.STATE_PACKED, 0, 0, 0);
+            currentPack = window;
+        }
+        version.packedAt(window, packUsed[window]);
+        version.putWindow(0, window);
+        members[window].add(version);
+        packUsed[window] += slot;
+        referenced[window] = true;
+        return window;
+    }
+
+    void packFillStarted(final int window)
+    {
+        packFills[window]++;
+    }
+
+    void packFillEnded(final int window)
+    {
+        packFills[window]--;
+    }
+
+    /**
+     * A packed file's bytes are no longer wanted (its fill failed, or its version can never be read again): the
+     * window forgets it; the hole stays until the window is recycled, which happens at once when it was the last
+     * member and nothing pins the window.
+     */
+    void removeMember(final int window, final FileVersion version)
+    {
+        final java.util.List<FileVersion> list = members[window];
+        if (null != list && list.remove(version))
+        {
+            version.removeWindow(0, window);
+            if (list.isEmpty() && 0 == pins[window] && 0 == packFills[window])
+            {
+                discard(window);
+            }
+        }
+    }
+
+    private int take()
+    {
         int window = NONE;
         if (free > 0)
         {
@@ -239,18 +333,6 @@ final class WindowTable
         {
             window = clock();
         }
-        if (NONE == window)
-        {
-            return NONE;
-        }
-
-        state[window] = WindowDescriptor.STATE_FILLING;
-        owner[window] = version;
-        ownerFileWindow[window] = fileWindow;
-        referenced[window] = true;
-        generation[window] = nextOdd(generation[window]);
-        region.describe(window, generation[window], WindowDescriptor.STATE_FILLING, version.id(), fileOffset, length);
-        version.putWindow(fileWindow, window);
         return window;
     }
 
@@ -280,7 +362,7 @@ final class WindowTable
     {
         for (int i = 0; i < count; i++)
         {
-            if (0 == pins[i] && WindowDescriptor.STATE_READY == state[i] && owner[i].isReclaimable())
+            if (0 == pins[i] && isEvictable(i) && isReclaimable(i))
             {
                 evict(i);
                 return i;
@@ -296,7 +378,7 @@ final class WindowTable
         {
             final int i = hand;
             hand = (hand + 1 == count) ? 0 : hand + 1;
-            if (0 != pins[i] || WindowDescriptor.STATE_READY != state[i])
+            if (0 != pins[i] || !isEvictable(i))
             {
                 continue;
             }
@@ -311,6 +393,28 @@ final class WindowTable
         return NONE;
     }
 
+    private boolean isEvictable(final int window)
+    {
+        return WindowDescriptor.STATE_READY == state[window] ||
+            (WindowDescriptor.STATE_PACKED == state[window] && 0 == packFills[window]);
+    }
+
+    private boolean isReclaimable(final int window)
+    {
+        if (WindowDescriptor.STATE_PACKED == state[window])
+        {
+            for (final FileVersion member : members[window])
+            {
+                if (!member.isReclaimable())
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+        return owner[window].isReclaimable();
+    }
+
     private void evict(final int window)
     {
         detach(window);
@@ -319,6 +423,19 @@ final class WindowTable
 
     private void detach(final int window)
     {
+        final java.util.List<FileVersion> packed = members[window];
+        if (null != packed)
+        {
+            members[window] = null;
+            if (currentPack == window)
+            {
+                currentPack = NONE;
+            }
+            for (final FileVersion member : packed)
+            {
+                member.removeWindow(0, window);
+            }
+        }
         final FileVersion version = owner[window];
         if (null != version)
         {

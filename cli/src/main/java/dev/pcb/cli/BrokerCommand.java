@@ -69,6 +69,10 @@ public final class BrokerCommand implements java.util.concurrent.Callable<Intege
         description = "Requests per second per guest (OPEN, STAT, LIST, ACQUIRE; default: no limit).")
     int maxRequestRate;
 
+    @Option(names = "--pack-threshold", paramLabel = "SIZE", converter = Sizes.class,
+        description = "Files up to this size share windows (default: half a window; 0: never).")
+    long packThreshold = -1;
+
     @Option(names = "--keep-source-cache",
         description = "Leave the source files in the host page cache after a fill (default: drop, one host copy).")
     boolean keepSourceCache;
@@ -104,7 +108,8 @@ public final class BrokerCommand implements java.util.concurrent.Callable<Intege
             .maxHandlesPerGuest(maxHandles)
             .maxPinsPerGuest(maxPins)
             .maxRequestsPerSecondPerGuest(maxRequestRate)
-            .dropSourceCache(!keepSourceCache);
+            .dropSourceCache(!keepSourceCache)
+            .packThreshold(packThreshold);
         shares.forEach(config::share);
         for (final String guest : guests)
         {
