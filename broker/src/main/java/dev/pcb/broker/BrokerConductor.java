@@ -28,6 +28,7 @@ import org.agrona.collections.Long2LongHashMap;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
+import org.agrona.concurrent.MessageHandler;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
 
@@ -82,6 +83,9 @@ final class BrokerConductor implements Agent
     private final ErrorResponse error = new ErrorResponse();
     private final FileAttributes attributes = new FileAttributes();
     private final StatxResult stat = new StatxResult();
+    // Handlers held in fields: a method reference at the call site would allocate on every poll.
+    private final MessageHandler requestHandler = this::onRequest;
+    private final java.util.function.Consumer<FillTask> fillCompletionHandler = this::onFillComplete;
     private ClientSession current;
     private long nextSessionId;
     private long lastHousekeepingMs;
@@ -188,7 +192,7 @@ final class BrokerConductor implements Agent
         current = session;
         try
         {
-            return session.requests().read(this::onRequest, REQUESTS_PER_SLOT);
+            return session.requests().read(requestHandler, REQUESTS_PER_SLOT);
         }
         catch (final RuntimeException ex)
         {
@@ -618,7 +622,7 @@ final class BrokerConductor implements Agent
 
     private int drainCompletions()
     {
-        return completions.drain(this::onFillComplete, 64);
+        return completions.drain(fillCompletionHandler, 64);
     }
 
     private void onFillComplete(final FillTask fill)

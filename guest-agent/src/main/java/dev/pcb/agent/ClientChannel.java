@@ -8,6 +8,7 @@ import dev.pcb.protocol.ErrorCode;
 import dev.pcb.protocol.MessageType;
 import org.agrona.CloseHelper;
 import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.MessageHandler;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
@@ -45,6 +46,8 @@ final class ClientChannel implements AutoCloseable
     private final AtomicReferenceArray<Call> pending = new AtomicReferenceArray<>(PENDING_SLOTS);
     private final AtomicBoolean pollLock = new AtomicBoolean();
     private final ThreadLocal<Call> calls = ThreadLocal.withInitial(Call::new);
+    // Held in a field: a method reference at the call site would allocate on every poll.
+    private final MessageHandler responseHandler = this::onResponse;
     private final long requestTimeoutNs;
     private final long brokerLeaseMs;
     private final Thread heartbeat;
@@ -287,7 +290,7 @@ final class ClientChannel implements AutoCloseable
         }
         try
         {
-            return responses.read(this::onResponse, 64);
+            return responses.read(responseHandler, 64);
         }
         finally
         {
