@@ -4,6 +4,7 @@ import dev.pcb.layout.ClientSlotDescriptor;
 import dev.pcb.layout.LayoutVersion;
 import dev.pcb.layout.RunDirectory;
 import dev.pcb.layout.WindowDescriptor;
+import dev.pcb.nativeshim.DirectoryReader;
 import dev.pcb.nativeshim.ErrnoException;
 import dev.pcb.nativeshim.Linux;
 import dev.pcb.nativeshim.StatxResult;
@@ -34,7 +35,6 @@ import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -86,6 +86,13 @@ final class BrokerConductor implements Agent
     // Handlers held in fields: a method reference at the call site would allocate on every poll.
     private final MessageHandler requestHandler = this::onRequest;
     private final java.util.function.Consumer<FillTask> fillCompletionHandler = this::onFillComplete;
+    private final DirectoryReader directoryReader = new DirectoryReader();
+    private final DirectoryReader.EntryConsumer listEntryConsumer = this::onListEntry;
+    private int listAt;
+    private int listCount;
+    private int listLimit;
+    private int listMax;
+    private int listFd;
     private ClientSession current;
     private long nextSessionId;
     private long lastHousekeepingMs;
@@ -364,53 +371,53 @@ final class BrokerConductor implements Agent
 
         listResponse.wrap(out, 0);
         listResponse.correlationId(pathRequest.correlationId());
-        int at = ListResponse.ENTRIES_OFFSET;
-        int count = 0;
-        long next = ListResponse.END;
-        // The directory is read through its confined descriptor; the stream holds one entry at a time, so memory
-        // does not grow with the size of the directory or with the pages already sent.
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(Path.of("/proc/self/fd/" + fd)))
+        listAt = ListResponse.ENTRIES_OFFSET;
+        listCount = 0;
+        listLimit = limit;
+        listMax = maxEntries;
+        listFd = fd;
+        final long next;
+        // getdents64 resumes at the kernel's own cookie: each page costs the same, and nothing about the pages
+        // already sent is kept.
+        try
         {
-            long position = 0;
-            for (final Path entry : entries)
-            {
-                if (position++ < cookie)
-                {
-                    continue;
-                }
-                final String name = entry.getFileName().toString();
-                final byte[] nameBytes = name.getBytes(StandardCharsets.UTF_8);
-                if (count == maxEntries || at + ListResponse.entryLength(nameBytes.length) > limit)
-                {
-                    next = position - 1;
-                    break;
-                }
-                int type = FileType.OTHER;
-                long size = 0;
-                try
-                {
-                    Linux.statx(fd, name, false, stat);
-                    type = FileType.fromMode(stat.mode());
-                    size = stat.size();
-                }
-                catch (final ErrnoException ignore)
-                {
-                    // Removed between readdir and stat: list it as it was seen, with no attributes.
-                }
-                at = listResponse.putEntry(at, type, size, nameBytes);
-                count++;
-            }
+            next = directoryReader.read(fd, cookie, listEntryConsumer);
         }
-        catch (final IOException | RuntimeException ex)
+        catch (final ErrnoException ex)
         {
-            throw new RequestException(ErrorCode.IO_ERROR, shown + ": " + ex.getMessage());
+            throw PathCheck.toRequestException(shown, ex);
         }
         finally
         {
             Linux.close(fd);
         }
+        final int at = listAt;
+        final int count = listCount;
         listResponse.nextCookie(next).count(count);
         send(session, MessageType.LIST_RESULT, at);
+    }
+
+    private boolean onListEntry(final byte[] name, final int type)
+    {
+        if (listCount == listMax || listAt + ListResponse.entryLength(name.length) > listLimit)
+        {
+            return false;
+        }
+        int fileType = FileType.OTHER;
+        long size = 0;
+        try
+        {
+            Linux.statx(listFd, new String(name, StandardCharsets.UTF_8), false, stat);
+            fileType = FileType.fromMode(stat.mode());
+            size = stat.size();
+        }
+        catch (final ErrnoException ignore)
+        {
+            // Removed between getdents and stat: list it as it was seen, with no attributes.
+        }
+        listAt = listResponse.putEntry(listAt, fileType, size, name);
+        listCount++;
+        return true;
     }
 
     private void onAcquire(final ClientSession session, final MutableDirectBuffer buffer, final int index, final int length)

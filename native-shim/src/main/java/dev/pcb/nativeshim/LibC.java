@@ -67,5 +67,9 @@ final class LibC
 
     static native int fcntl(int fd, int cmd, long arg);
 
+    static native long lseek(int fd, long offset, int whence);
+
+    static native long getdents64(int fd, long address, long count);
+
     static native long signal(int signal, long handler);
 }
