@@ -1,6 +1,5 @@
 package dev.pcb.cli;
 
-import dev.pcb.agent.AgentConfig;
 import dev.pcb.agent.DirEntry;
 import dev.pcb.agent.PcbAgent;
 import dev.pcb.agent.PcbFile;
@@ -23,7 +22,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
@@ -48,19 +46,8 @@ import java.util.concurrent.Callable;
     })
 public final class AgentCommand implements Runnable
 {
-    @Option(names = "--run-dir", paramLabel = "DIR", description = "Host-local mode: the broker's run directory.")
-    Path runDir;
-
-    @Option(names = "--guest", paramLabel = "NAME",
-        description = "The guest name (required with --run-dir; in a VM only when several are attached).")
-    String guest;
-
-    @Option(names = "--device", paramLabel = "PATH",
-        description = "Use these region files or resource2 BARs instead of scanning PCI devices.")
-    List<Path> devices;
-
-    @Option(names = "--timeout", paramLabel = "SECONDS", description = "How long to wait for the broker (default: ${DEFAULT-VALUE}).")
-    long timeoutSeconds = 10;
+    @CommandLine.Mixin
+    AgentOptions options = new AgentOptions();
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -73,22 +60,7 @@ public final class AgentCommand implements Runnable
 
     PcbAgent attach() throws IOException
     {
-        final AgentConfig config = new AgentConfig()
-            .guest(guest)
-            .connectTimeout(Duration.ofSeconds(timeoutSeconds));
-        if (null != runDir)
-        {
-            if (null == guest)
-            {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--guest is required with --run-dir");
-            }
-            config.runDir(runDir);
-        }
-        if (null != devices)
-        {
-            config.devices(devices.toArray(new Path[0]));
-        }
-        return PcbAgent.attach(config);
+        return options.attach(spec);
     }
 
     /**

@@ -1,6 +1,5 @@
 package dev.pcb.cli;
 
-import dev.pcb.agent.AgentConfig;
 import dev.pcb.agent.DirEntry;
 import dev.pcb.agent.PcbAgent;
 import dev.pcb.agent.PcbException;
@@ -17,7 +16,6 @@ import picocli.CommandLine.Parameters;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,19 +36,8 @@ import java.util.concurrent.Callable;
     })
 public final class WarmCommand implements Callable<Integer>
 {
-    @Option(names = "--run-dir", paramLabel = "DIR", description = "Host-local mode: the broker's run directory.")
-    Path runDir;
-
-    @Option(names = "--guest", paramLabel = "NAME",
-        description = "The guest name (required with --run-dir; in a VM only when several are attached).")
-    String guest;
-
-    @Option(names = "--device", paramLabel = "PATH",
-        description = "Use these region files or resource2 BARs instead of scanning PCI devices.")
-    List<Path> devices;
-
-    @Option(names = "--timeout", paramLabel = "SECONDS", description = "How long to wait for the broker (default: ${DEFAULT-VALUE}).")
-    long timeoutSeconds = 10;
+    @CommandLine.Mixin
+    AgentOptions options = new AgentOptions();
 
     @Option(names = "--progress", negatable = true, defaultValue = "true", fallbackValue = "true",
         description = "Show a progress line on stderr (default: on).")
@@ -134,22 +121,7 @@ public final class WarmCommand implements Callable<Integer>
 
     private PcbAgent attach() throws IOException
     {
-        final AgentConfig config = new AgentConfig()
-            .guest(guest)
-            .connectTimeout(Duration.ofSeconds(timeoutSeconds));
-        if (null != runDir)
-        {
-            if (null == guest)
-            {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--guest is required with --run-dir");
-            }
-            config.runDir(runDir);
-        }
-        if (null != devices)
-        {
-            config.devices(devices.toArray(new Path[0]));
-        }
-        return PcbAgent.attach(config);
+        return options.attach(spec);
     }
 
     private static String trim(final String path)
