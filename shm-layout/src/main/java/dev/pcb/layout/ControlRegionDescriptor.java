@@ -4,7 +4,6 @@ import org.agrona.BitUtil;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 
-import java.nio.charset.StandardCharsets;
 
 /**
  * Layout of a control region: one per guest, writable by that guest and the broker, never shared between guests.
@@ -61,9 +60,9 @@ public final class ControlRegionDescriptor
     public static final long MAGIC = 0x314c525443424350L;
 
     /** Offset of the magic. */
-    public static final int MAGIC_OFFSET = 0;
+    public static final int MAGIC_OFFSET = RegionHeader.MAGIC_OFFSET;
     /** Offset of the layout version. */
-    public static final int LAYOUT_VERSION_OFFSET = 8;
+    public static final int LAYOUT_VERSION_OFFSET = RegionHeader.LAYOUT_VERSION_OFFSET;
     /** Offset of the header length. */
     public static final int HEADER_LENGTH_OFFSET = 12;
     /** Offset of the region length. */
@@ -175,11 +174,6 @@ public final class ControlRegionDescriptor
         final int brokerLeaseMs,
         final int clientLeaseMs)
     {
-        final byte[] name = guestName.getBytes(StandardCharsets.UTF_8);
-        if (name.length > MAX_GUEST_NAME_LENGTH)
-        {
-            throw new IllegalArgumentException("guest name longer than 64 bytes: " + guestName);
-        }
         buffer.putInt(LAYOUT_VERSION_OFFSET, LayoutVersion.CURRENT);
         buffer.putInt(HEADER_LENGTH_OFFSET, HEADER_LENGTH);
         buffer.putLong(REGION_LENGTH_OFFSET, regionLength);
@@ -189,8 +183,8 @@ public final class ControlRegionDescriptor
         buffer.putInt(SLOT_LENGTH_OFFSET, slotLength(requestRingCapacity, responseRingCapacity));
         buffer.putInt(REQUEST_RING_LENGTH_OFFSET, requestRingCapacity + RingBufferDescriptor.TRAILER_LENGTH);
         buffer.putInt(RESPONSE_RING_LENGTH_OFFSET, responseRingCapacity + RingBufferDescriptor.TRAILER_LENGTH);
-        buffer.putInt(GUEST_NAME_LENGTH_OFFSET, name.length);
-        buffer.putBytes(GUEST_NAME_OFFSET, name);
+        RegionHeader.putName(buffer, GUEST_NAME_LENGTH_OFFSET, GUEST_NAME_OFFSET, MAX_GUEST_NAME_LENGTH, "guest",
+            guestName);
         buffer.putInt(BROKER_LEASE_MS_OFFSET, brokerLeaseMs);
         buffer.putInt(CLIENT_LEASE_MS_OFFSET, clientLeaseMs);
     }
@@ -202,7 +196,7 @@ public final class ControlRegionDescriptor
      */
     public static void signalReady(final AtomicBuffer buffer)
     {
-        buffer.putLongRelease(MAGIC_OFFSET, MAGIC);
+        RegionHeader.signalReady(buffer, MAGIC);
     }
 
     /**
@@ -213,8 +207,7 @@ public final class ControlRegionDescriptor
      */
     public static boolean isReady(final AtomicBuffer buffer)
     {
-        return buffer.getLongAcquire(MAGIC_OFFSET) == MAGIC &&
-            LayoutVersion.isCompatible(buffer.getInt(LAYOUT_VERSION_OFFSET));
+        return RegionHeader.isReady(buffer, MAGIC);
     }
 
     /**
@@ -225,9 +218,6 @@ public final class ControlRegionDescriptor
      */
     public static String guestName(final AtomicBuffer buffer)
     {
-        final int length = Math.max(0, Math.min(MAX_GUEST_NAME_LENGTH, buffer.getInt(GUEST_NAME_LENGTH_OFFSET)));
-        final byte[] bytes = new byte[length];
-        buffer.getBytes(GUEST_NAME_OFFSET, bytes);
-        return new String(bytes, StandardCharsets.UTF_8);
+        return RegionHeader.getName(buffer, GUEST_NAME_LENGTH_OFFSET, GUEST_NAME_OFFSET, MAX_GUEST_NAME_LENGTH);
     }
 }

@@ -3,7 +3,6 @@ package dev.pcb.layout;
 import org.agrona.BitUtil;
 import org.agrona.concurrent.AtomicBuffer;
 
-import java.nio.charset.StandardCharsets;
 
 /**
  * Layout of a data region: one per share, written only by the broker, mapped read-only by every guest of the share.
@@ -59,9 +58,9 @@ public final class DataRegionDescriptor
     public static final long MAGIC = 0x3141544144424350L;
 
     /** Offset of the magic. */
-    public static final int MAGIC_OFFSET = 0;
+    public static final int MAGIC_OFFSET = RegionHeader.MAGIC_OFFSET;
     /** Offset of the layout version. */
-    public static final int LAYOUT_VERSION_OFFSET = 8;
+    public static final int LAYOUT_VERSION_OFFSET = RegionHeader.LAYOUT_VERSION_OFFSET;
     /** Offset of the superblock length. */
     public static final int SUPERBLOCK_LENGTH_OFFSET = 12;
     /** Offset of the region length. */
@@ -210,11 +209,6 @@ public final class DataRegionDescriptor
         final String shareName)
     {
         final int windowCount = windowCount(regionLength, windowSize);
-        final byte[] name = shareName.getBytes(StandardCharsets.UTF_8);
-        if (name.length > MAX_SHARE_NAME_LENGTH)
-        {
-            throw new IllegalArgumentException("share name longer than 64 bytes: " + shareName);
-        }
         buffer.putInt(LAYOUT_VERSION_OFFSET, LayoutVersion.CURRENT);
         buffer.putInt(SUPERBLOCK_LENGTH_OFFSET, SUPERBLOCK_LENGTH);
         buffer.putLong(REGION_LENGTH_OFFSET, regionLength);
@@ -225,8 +219,8 @@ public final class DataRegionDescriptor
         buffer.putLong(DESCRIPTOR_TABLE_OFFSET_OFFSET, SUPERBLOCK_LENGTH);
         buffer.putLong(WINDOWS_OFFSET_OFFSET, windowsOffset(windowCount, windowSize));
         buffer.putInt(DESCRIPTOR_LENGTH_OFFSET, WindowDescriptor.LENGTH);
-        buffer.putInt(SHARE_NAME_LENGTH_OFFSET, name.length);
-        buffer.putBytes(SHARE_NAME_OFFSET, name);
+        RegionHeader.putName(buffer, SHARE_NAME_LENGTH_OFFSET, SHARE_NAME_OFFSET, MAX_SHARE_NAME_LENGTH, "share",
+            shareName);
     }
 
     /**
@@ -236,7 +230,7 @@ public final class DataRegionDescriptor
      */
     public static void signalReady(final AtomicBuffer buffer)
     {
-        buffer.putLongRelease(MAGIC_OFFSET, MAGIC);
+        RegionHeader.signalReady(buffer, MAGIC);
     }
 
     /**
@@ -247,8 +241,7 @@ public final class DataRegionDescriptor
      */
     public static boolean isReady(final AtomicBuffer buffer)
     {
-        return buffer.getLongAcquire(MAGIC_OFFSET) == MAGIC &&
-            LayoutVersion.isCompatible(buffer.getInt(LAYOUT_VERSION_OFFSET));
+        return RegionHeader.isReady(buffer, MAGIC);
     }
 
     /**
@@ -259,9 +252,6 @@ public final class DataRegionDescriptor
      */
     public static String shareName(final AtomicBuffer buffer)
     {
-        final int length = Math.max(0, Math.min(MAX_SHARE_NAME_LENGTH, buffer.getInt(SHARE_NAME_LENGTH_OFFSET)));
-        final byte[] bytes = new byte[length];
-        buffer.getBytes(SHARE_NAME_OFFSET, bytes);
-        return new String(bytes, StandardCharsets.UTF_8);
+        return RegionHeader.getName(buffer, SHARE_NAME_LENGTH_OFFSET, SHARE_NAME_OFFSET, MAX_SHARE_NAME_LENGTH);
     }
 }
