@@ -1,0 +1,82 @@
+package dev.pcb.protocol;
+
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class FlyweightsTest
+{
+    private final UnsafeBuffer buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(64 * 1024));
+
+    @Test
+    void pathRequestsRoundTripAndRejectLiesAboutTheirLength()
+    {
+        final PathRequest request = new PathRequest();
+        request.wrap(buffer, 16);
+        request.correlationId(42);
+        request.shareId(3).maxEntries(100).cookie(7);
+        final int length = request.path("dir/ünïcode.txt");
+        assertTrue(PathRequest.isWellFormed(buffer, 16, length));
+        assertEquals("dir/ünïcode.txt", request.path());
+        assertEquals(42, request.correlationId());
+        assertEquals(3, request.shareId());
+
+        assertFalse(PathRequest.isWellFormed(buffer, 16, length - 1), "path runs past the record");
+        assertFalse(PathRequest.isWellFormed(buffer, 16, PathRequest.PATH_OFFSET - 1), "no room for the header");
+        buffer.putInt(16 + PathRequest.PATH_LENGTH_OFFSET, -5);
+        assertFalse(PathRequest.isWellFormed(buffer, 16, length), "negative length");
+        assertThrows(IllegalArgumentException.class, () -> request.path("x".repeat(PathRequest.MAX_PATH_LENGTH + 1)));
+    }
+
+    @Test
+    void attachedAndListEntriesStayInsideTheirRecord()
+    {
+        final AttachedResponse attached = new AttachedResponse();
+        attached.wrap(buffer, 0);
+        final int first = attached.putShare(AttachedResponse.SHARES_OFFSET, 1, 1 << 21, 1L << 28, 99, "data");
+        final int at = attached.putShare(first, 2, 1 << 21, 1L << 28, 100, "usr");
+        attached.shareCount(2);
+        final AttachedResponse.ShareInfo info = new AttachedResponse.ShareInfo();
+        final int next = attached.getShare(AttachedResponse.SHARES_OFFSET, at, info);
+        assertEquals("data", info.name());
+        attached.getShare(next, at, info);
+        assertEquals("usr", info.name());
+        assertEquals(100, info.regionId());
+        assertThrows(IllegalStateException.class, () -> attached.getShare(next, at - 1, info));
+
+        final ListResponse list = new ListResponse();
+        list.wrap(buffer, 0);
+        final int end = list.putEntry(ListResponse.ENTRIES_OFFSET, FileType.REGULAR, 5, "a".getBytes());
+        final ListResponse.Entry entry = new ListResponse.Entry();
+        list.getEntry(ListResponse.ENTRIES_OFFSET, end, entry);
+        assertEquals("a", entry.name());
+        assertThrows(IllegalStateException.class, () -> list.getEntry(ListResponse.ENTRIES_OFFSET, end - 1, entry));
+    }
+
+    @Test
+    void errorCodesSurviveTheWireAndUnknownOnesAreNamed()
+    {
+        final ErrorResponse error = new ErrorResponse();
+        error.wrap(buffer, 0);
+        error.code(ErrorCode.STALE).requestType(MessageType.ACQUIRE);
+        final int length = error.message("data/x: changed");
+        assertEquals(ErrorCode.STALE, error.code());
+        assertEquals("data/x: changed", error.message(length));
+        assertEquals(ErrorCode.UNKNOWN, ErrorCode.of(12345));
+        assertEquals("data/x", error.message(length - 9), "a message is cut at the record's end");
+    }
+
+    @Test
+    void heldWindowKeysCarryShareAndWindow()
+    {
+        final long key = WindowRequest.heldWindow(3, 77);
+        assertEquals(3, (int)(key >>> 32));
+        assertEquals(77, (int)key);
+    }
+}
