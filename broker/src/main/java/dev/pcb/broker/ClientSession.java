@@ -119,6 +119,7 @@ final class ClientSession
         this.sessionId = sessionId;
         this.attached = false;
         this.pid = 0;
+        this.requestCount = 0;
         this.lastHeartbeat = slot.getLongVolatile(ClientSlotDescriptor.OWNER_HEARTBEAT_OFFSET);
         this.lastHeartbeatChangeMs = nowMs;
         slot.putLongRelease(ClientSlotDescriptor.ACCEPTED_OWNER_ID_OFFSET, ownerId);

@@ -4,8 +4,9 @@ package dev.pcb.layout;
  * One entry of a data region's window descriptor table: what a window holds right now.
  * <p>
  * Written only by the broker. The generation works as a sequence lock: it is odd while the broker fills the window
- * and even once the contents are complete. An agent trusts the window only after the broker answered its ACQUIRE
- * with this generation, and can cross-check the table, so a guest never reads a half-filled window.
+ * and even once the contents are complete. An agent trusts a window only after the broker answered its ACQUIRE
+ * (with the generation), so it never reads a half-filled window; the table is there for operators and tools
+ * ({@code pcb inspect}, tests) and for a restarted broker, which quarantines the windows it finds READY or PACKED.
  * <pre>
  *   0                   1                   2                   3
  *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1

@@ -3,7 +3,8 @@ package dev.pcb.protocol;
 import java.nio.charset.StandardCharsets;
 
 /**
- * LIST_RESULT: one page of a directory listing, in name order.
+ * LIST_RESULT: one page of a directory listing, in the host's directory order; the next cookie is the kernel's
+ * position cookie ({@code d_off}) of the first entry not sent.
  * <pre>
  *  0: correlation id (long) | 8: next cookie (long, -1 at the end) | 16: entry count (int)
  *  20: entries, each: 0: type (int) | 4: size (long) | 12: name length (int) | 16: name bytes (UTF-8)

@@ -8,7 +8,7 @@ import java.nio.charset.StandardCharsets;
  * OPEN, STAT and LIST: a request naming a path in a share.
  * <pre>
  *  0: correlation id (long) | 8: share id (int) | 12: max entries (int, LIST only)
- *  16: cookie (long, LIST only: index of the first entry wanted)
+ *  16: cookie (long, LIST only: 0, or the next cookie of the previous page)
  *  24: path length (int) | 28: path bytes (UTF-8, relative to the share root, at most 4096 bytes)
  * </pre>
  */
@@ -74,7 +74,7 @@ public final class PathRequest extends Flyweight
     /**
      * LIST cookie.
      *
-     * @return index of the first entry wanted.
+     * @return 0 for the first page, else the next cookie of the previous page.
      */
     public long cookie()
     {
@@ -84,7 +84,7 @@ public final class PathRequest extends Flyweight
     /**
      * Set the LIST cookie.
      *
-     * @param cookie index of the first entry wanted.
+     * @param cookie 0 for the first page, else the next cookie of the previous page.
      * @return this.
      */
     public PathRequest cookie(final long cookie)
