@@ -7,12 +7,15 @@ cd "$HERE"
 
 JDK25="${PCB_JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 
+# QEMU, a guest kernel and busybox for the VM tests (Debian packages; nothing happens when present).
+./scripts/install-deps.sh
+
 echo "== JDK $(java -version 2>&1 | head -1)"
-mvn -B -ntp verify "$@"
+mvn -B -ntp clean verify "$@"
 
 if [[ -x "$JDK25/bin/java" ]]; then
     echo "== JDK 25: $JDK25"
-    JAVA_HOME="$JDK25" mvn -B -ntp verify "$@"
+    JAVA_HOME="$JDK25" mvn -B -ntp clean verify "$@"
 else
     echo "== JDK 25 not found at $JDK25: skipped the second pass" >&2
 fi
