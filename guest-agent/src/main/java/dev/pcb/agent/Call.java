@@ -25,7 +25,6 @@ final class Call
     final ErrorResponse error = new ErrorResponse();
     final BackoffIdleStrategy idle = new BackoffIdleStrategy(1_000, 100, 1_000, 100_000);
     long correlationId;
-    long startRecoveries;
     boolean recovering;
     int responseType;
     int responseLength;

@@ -53,7 +53,6 @@ final class ClientChannel implements AutoCloseable
     private final Thread heartbeat;
     private volatile String brokerFailure;
     private volatile boolean permanentFailure;
-    private volatile long recoveries;
     private volatile Recovery recovery;
     private long recoveringEpoch;
     private volatile boolean closed;
@@ -180,10 +179,6 @@ final class ClientChannel implements AutoCloseable
         return slotIndex;
     }
 
-    long epoch()
-    {
-        return epoch;
-    }
 
     /**
      * This thread's reusable call; encode the request into {@link Call#request} then {@link #call}.
@@ -204,7 +199,6 @@ final class ClientChannel implements AutoCloseable
         {
             awaitServing();
         }
-        call.startRecoveries = recoveries;
         call.done = false;
         long id;
         int index;
@@ -243,6 +237,12 @@ final class ClientChannel implements AutoCloseable
      */
     void send(final Call call, final int typeId, final int length) throws PcbException
     {
+        final String failure = brokerFailure;
+        if (null != failure)
+        {
+            // No waiting for a new broker here: a release during an outage has nothing left to release.
+            throw new BrokerUnavailableException(failure);
+        }
         call.request.putLong(0, correlationIds.incrementAndGet());
         write(call, typeId, length, System.nanoTime() + requestTimeoutNs);
     }
@@ -386,7 +386,6 @@ final class ClientChannel implements AutoCloseable
                     call.recovering = false;
                 }
             }
-            recoveries++;
             brokerFailure = null;
         }
         catch (final PcbException | RuntimeException ex)
