@@ -46,6 +46,8 @@ if [[ "${FEATURE%%.*}" -ge 24 ]]; then
 fi
 
 STAMP="$(date +%Y%m%d-%H%M%S)"
+# What was measured: the commit, and whether the tree had uncommitted changes.
+GIT_DESC="$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
 OUT="$HERE/results/$MODE-$STAMP"
 SHM="/dev/shm/pcb-bench-$STAMP-$$"
 DATA="$HERE/target/bench-data-$STAMP-$$"
@@ -104,6 +106,6 @@ fi
 echo "run.sh: $MODE mode, results in $OUT"
 set -o pipefail
 "$JAVA" "${FLAGS[@]}" \
-    "-Dpcb.bench.shm=$SHM" "-Dpcb.bench.data=$DATA" \
+    "-Dpcb.bench.shm=$SHM" "-Dpcb.bench.data=$DATA" "-Dpcb.bench.git=$GIT_DESC" \
     -cp "$CP/$(basename "$JAR"):$CP/lib/*" \
     dev.pcb.bench.BenchmarkSuite "--$MODE" --out "$OUT" 2>&1 | tee "$OUT/output.txt"

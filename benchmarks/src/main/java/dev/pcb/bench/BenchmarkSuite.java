@@ -414,9 +414,10 @@ public final class BenchmarkSuite
         {
             // Not Linux, or /proc is hidden: leave "unknown".
         }
-        return String.format(Locale.ROOT, "cpu: %s, %d cores online%nmemory: %s%nkernel: %s%njdk: %s %s (%s)",
+        return String.format(Locale.ROOT, "cpu: %s, %d cores online%nmemory: %s%nkernel: %s%njdk: %s %s (%s)%n" +
+            "pcb: %s",
             cpu, Runtime.getRuntime().availableProcessors(), memory, kernel,
             System.getProperty("java.vm.name"), System.getProperty("java.runtime.version"),
-            System.getProperty("java.vendor"));
+            System.getProperty("java.vendor"), System.getProperty("pcb.bench.git", "unknown"));
     }
 }
