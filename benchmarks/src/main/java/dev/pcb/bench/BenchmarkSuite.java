@@ -176,6 +176,10 @@ public final class BenchmarkSuite
 
         final Map<String, Result<?>> read = scores(readResults);
         sb.append("## Read throughput (MB/s = bytes/us; higher is better)\n\n");
+        sb.append("Views: windows cached at the broker, each acquired and closed around its read (a round trip " +
+            "each); ViewsHeld: windows already held by this process (acquire is local); RawMapping: the same " +
+            "bytes through a second read-only mapping, no protocol (the ceiling); FileChannel: pread of the " +
+            "source file, warm in the page cache, into a reused direct buffer (the baseline).\n\n");
         sb.append("| benchmark | MB/s | +/- (99.9% CI) |\n|---|---:|---:|\n");
         read.forEach((name, r) -> sb.append(String.format(Locale.ROOT, "| %s | %.0f | %.0f |%n",
             name, r.getScore(), r.getScoreError())));

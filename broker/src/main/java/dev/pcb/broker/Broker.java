@@ -85,6 +85,13 @@ public final class Broker implements AutoCloseable
                         given.add(share);
                     }
                 }
+                final StringBuilder names = new StringBuilder();
+                given.forEach((share) -> names.append(share.name()).append('\n'));
+                final Path sharesFile = RunDirectory.guestSharesFile(config.runDir(), entry.getKey());
+                final Path tmp = sharesFile.resolveSibling(sharesFile.getFileName() + ".tmp");
+                Files.writeString(tmp, names, StandardCharsets.UTF_8);
+                Files.move(tmp, sharesFile, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
                 guests.add(new GuestControl(entry.getKey(),
                     RunDirectory.controlRegionFile(config.runDir(), entry.getKey()), given, config, epoch,
                     Linux.getpid()));

@@ -32,6 +32,8 @@ final class Logging
         handler.setLevel(level);
         root.addHandler(handler);
         root.setLevel(level);
+        // Chronicle announces itself at INFO on every start; keep its warnings only.
+        Logger.getLogger("net.openhft").setLevel(Level.WARNING);
     }
 
     static void level(final String levelName)

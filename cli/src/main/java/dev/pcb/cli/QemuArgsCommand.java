@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,7 +34,8 @@ public final class QemuArgsCommand implements Callable<Integer>
     @Option(names = "--guest", required = true, paramLabel = "NAME", description = "The guest.")
     String guest;
 
-    @Option(names = "--share", paramLabel = "NAME", description = "Only these shares (default: every share in DIR).")
+    @Option(names = "--share", paramLabel = "NAME",
+        description = "Only these of the guest's shares (default: every share the broker gave the guest).")
     List<String> shares;
 
     @CommandLine.Spec
@@ -43,16 +44,7 @@ public final class QemuArgsCommand implements Callable<Integer>
     /** {@inheritDoc} */
     public Integer call() throws IOException
     {
-        final List<Broker.RegionFile> files = regionFiles(runDir, guest, shares);
-        spec.commandLine().getOut().println(render(files));
-        if (null == shares && files.size() > 2)
-        {
-            // The run directory does not record which shares a guest was given (--guest NAME:SHARE,...): a data
-            // region holds file contents as they are, so attaching one the guest was not given lets it read them.
-            spec.commandLine().getErr().println("pcb qemu-args: attaching every share in " + runDir + " (" +
-                (files.size() - 1) + "); if " + guest + " was given fewer, name them with --share, or use the lines " +
-                "pcb broker printed");
-        }
+        spec.commandLine().getOut().println(render(regionFiles(runDir, guest, shares)));
         return 0;
     }
 
@@ -75,20 +67,26 @@ public final class QemuArgsCommand implements Callable<Integer>
             throw new IOException("no control region for guest " + guest + " in " + runDir +
                 " (is the broker started with --guest " + guest + "?)");
         }
-        final List<Broker.RegionFile> files = new ArrayList<>();
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(runDir, "share-*.data"))
+        // A data region holds file contents as they are: attach only the shares the broker gave this guest.
+        final Path given = RunDirectory.guestSharesFile(runDir, guest);
+        if (!Files.exists(given))
         {
-            for (final Path entry : entries)
+            throw new IOException("no " + given + ": start a current broker with --guest " + guest);
+        }
+        final List<Broker.RegionFile> files = new ArrayList<>();
+        for (final String share : Files.readAllLines(given, StandardCharsets.UTF_8))
+        {
+            if (!share.isBlank() && (null == shares || shares.contains(share)))
             {
-                final String file = entry.getFileName().toString();
-                final String share = file.substring("share-".length(), file.length() - ".data".length());
-                if (null == shares || shares.contains(share))
-                {
-                    files.add(new Broker.RegionFile(entry, Files.size(entry), true));
-                }
+                final Path data = RunDirectory.dataRegionFile(runDir, share);
+                files.add(new Broker.RegionFile(data, Files.size(data), true));
             }
         }
-        files.sort((a, b) -> a.path().compareTo(b.path()));
+        if (null != shares && files.size() != shares.size())
+        {
+            throw new IOException("guest " + guest + " was given only " +
+                Files.readAllLines(given, StandardCharsets.UTF_8) + "; asked for " + shares);
+        }
         files.add(new Broker.RegionFile(control, Files.size(control), false));
         return files;
     }

@@ -8,6 +8,7 @@ import java.nio.file.Path;
  * <pre>
  *  share-NAME.data   data region of share NAME (QEMU: readonly=on)
  *  guest-NAME.ctl    control region of guest NAME (QEMU: writable)
+ *  guest-NAME.shares the shares guest NAME was given, one per line, in attach order
  *  broker.pid        pid of the running broker
  *  counters.dat      the broker's counters (host only; read by pcb stat, kept after the broker stops)
  *  inspect.request   created by {@code pcb inspect}: asks the broker for a report
@@ -42,6 +43,19 @@ public final class RunDirectory
     public static Path controlRegionFile(final Path runDir, final String guestName)
     {
         return runDir.resolve("guest-" + guestName + ".ctl");
+    }
+
+    /**
+     * The shares a guest was given, one name per line in the order the broker attaches them, so tools that print
+     * QEMU arguments never attach a data region the guest may not read.
+     *
+     * @param runDir    run directory.
+     * @param guestName guest name.
+     * @return {@code runDir/guest-NAME.shares}.
+     */
+    public static Path guestSharesFile(final Path runDir, final String guestName)
+    {
+        return runDir.resolve("guest-" + guestName + ".shares");
     }
 
     /**
