@@ -211,7 +211,7 @@ final class QemuDemo
         {
             if (!entry.isEmpty())
             {
-                classpath.add(QemuGuest.requireVisibleInGuest(Path.of(entry)).toString());
+                classpath.add(QemuGuest.visibleInGuest(Path.of(entry)).toString());
             }
         }
         final List<String> java = new ArrayList<>();

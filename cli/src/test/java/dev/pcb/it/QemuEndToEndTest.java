@@ -217,8 +217,8 @@ final class QemuEndToEndTest
      */
     private static String guestScript(final String guest, final Iterable<String> paths)
     {
-        final Path jar = QemuGuest.requireVisibleInGuest(pcbHome().resolve("pcb.jar"));
-        final Path lib = QemuGuest.requireVisibleInGuest(pcbHome().resolve("lib"));
+        final Path jar = QemuGuest.visibleInGuest(pcbHome().resolve("pcb.jar"));
+        final Path lib = QemuGuest.visibleInGuest(pcbHome().resolve("lib"));
         assertTrue(Files.isRegularFile(jar) && Files.isDirectory(lib), "run after package: no " + jar + " or " + lib);
         final String classpath = jar + ":" + lib + "/*";
 
@@ -402,7 +402,7 @@ final class QemuEndToEndTest
     {
         try
         {
-            return QemuGuest.requireVisibleInGuest(
+            return QemuGuest.visibleInGuest(
                 Path.of(GuestBarWriter.class.getProtectionDomain().getCodeSource().getLocation().toURI()));
         }
         catch (final URISyntaxException ex)

@@ -29,7 +29,7 @@ import java.util.stream.Stream;
  * built, see {@link Initramfs}. Its serial console is QEMU's stdout; the guest init prints
  * {@code PCB-GUEST-EXIT <status>} when the script ends and powers off. Inside the guest the host's {@code /tmp} and
  * {@code /dev/shm} are hidden by the guest's own tmpfs: keep what the guest reads from the host elsewhere (see
- * {@link #requireVisibleInGuest(Path)}).
+ * {@link #visibleInGuest(Path)}).
  * <pre>{@code
  * try (QemuGuest guest = QemuGuest.builder()
  *     .name("vm1")
@@ -402,27 +402,77 @@ public final class QemuGuest implements AutoCloseable
         }
     }
 
+    /** Where host files the guest could not see are copied, under the host root the guest mounts. */
+    public static final Path GUEST_STAGING = Path.of("/var/tmp/pcb-guest-stage");
+
     /**
-     * Check that a guest sees this host path: it must not lie under {@link #HIDDEN_IN_GUEST}, which the guest replaces
-     * with its own mounts.
+     * A path the guest sees with this file's or directory's content: the path itself when the guest sees it, else a
+     * fresh copy under {@link #GUEST_STAGING} (a build under /tmp, for example, is hidden by the guest's own /tmp).
      *
-     * @param path a host path the guest script will read.
-     * @return the absolute, normalised path.
-     * @throws IllegalArgumentException when the guest would not see it.
+     * @param path a host file or directory the guest script will read.
+     * @return a host path, visible in the guest, with the same content.
      */
-    public static Path requireVisibleInGuest(final Path path)
+    public static Path visibleInGuest(final Path path)
     {
         final Path absolute = path.toAbsolutePath().normalize();
+        if (isVisibleInGuest(absolute))
+        {
+            return absolute;
+        }
+        final Path copy = GUEST_STAGING.resolve(Integer.toHexString(absolute.toString().hashCode()))
+            .resolve(absolute.getFileName());
+        try
+        {
+            deleteTree(copy);
+            Files.createDirectories(copy.getParent());
+            try (var paths = Files.walk(absolute))
+            {
+                for (final Path source : (Iterable<Path>)paths::iterator)
+                {
+                    final Path target = copy.resolve(absolute.relativize(source).toString());
+                    if (Files.isDirectory(source))
+                    {
+                        Files.createDirectories(target);
+                    }
+                    else
+                    {
+                        Files.copy(source, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    }
+                }
+            }
+            return copy;
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    private static boolean isVisibleInGuest(final Path absolute)
+    {
         for (final Path hidden : HIDDEN_IN_GUEST)
         {
             if (absolute.startsWith(hidden))
             {
-                throw new IllegalArgumentException(absolute + " is under " + hidden +
-                    ", which the guest mounts afresh, so the guest cannot see it: put it elsewhere (e.g. target/)");
+                return false;
             }
         }
+        return true;
+    }
 
-        return absolute;
+    private static void deleteTree(final Path root) throws IOException
+    {
+        if (!Files.exists(root))
+        {
+            return;
+        }
+        try (var paths = Files.walk(root))
+        {
+            for (final Path p : (Iterable<Path>)paths.sorted(java.util.Comparator.reverseOrder())::iterator)
+            {
+                Files.deleteIfExists(p);
+            }
+        }
     }
 
     /**

@@ -203,9 +203,9 @@ final class QemuGuestTest
         final Path lib = pcbHome().resolve("lib");
         assertTrue(Files.isRegularFile(jar) && Files.isDirectory(lib), "run after package: no " + jar + " or " + lib);
 
-        return QemuGuest.requireVisibleInGuest(testClasses) + ":" +
-            QemuGuest.requireVisibleInGuest(jar) + ":" +
-            QemuGuest.requireVisibleInGuest(lib) + "/*";
+        return QemuGuest.visibleInGuest(testClasses) + ":" +
+            QemuGuest.visibleInGuest(jar) + ":" +
+            QemuGuest.visibleInGuest(lib) + "/*";
     }
 
     /**
