@@ -36,6 +36,14 @@ public final class Broker implements AutoCloseable
     /** How long the conductor may park when idle: bounds the answer time of the first request after a lull. */
     public static final long MAX_IDLE_PARK_NS = TimeUnit.MICROSECONDS.toNanos(100);
 
+    /**
+     * Yields before the conductor starts to park: a few milliseconds. A reader streaming through windows asks again
+     * within microseconds to a few hundred microseconds; parking between its requests would add a wake-up (tens of
+     * microseconds) to each. After the yields the conductor backs off to {@link #MAX_IDLE_PARK_NS}, so an idle
+     * broker costs little CPU.
+     */
+    public static final int IDLE_YIELDS = 10_000;
+
     private static final System.Logger LOG = System.getLogger("pcb.broker");
 
     private final BrokerConfig config;
@@ -109,7 +117,7 @@ public final class Broker implements AutoCloseable
             final BrokerConductor conductor = new BrokerConductor(config, epoch, shares,
                 guests.toArray(new GuestControl[0]), fillers, SystemEpochClock.INSTANCE, counters);
             this.runner = new AgentRunner(
-                new BackoffIdleStrategy(100, 100, 1_000, MAX_IDLE_PARK_NS),
+                new BackoffIdleStrategy(100, IDLE_YIELDS, 1_000, MAX_IDLE_PARK_NS),
                 (ex) -> LOG.log(WARNING, "conductor error", ex),
                 null,
                 conductor);
