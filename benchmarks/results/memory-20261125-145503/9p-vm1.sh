@@ -1,9 +1,0 @@
-cd /tmp
-mkdir -p /tmp/b && mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 bench /tmp/b || exit 10
-cached() { awk '/^Cached:/ {print $2}' /proc/meminfo; }
-sha256sum /dev/null >/dev/null; size=$(stat -c %s /tmp/b/file.bin)
-echo "PCB-MEM ready cached_kb=$(cached) size=$size"
-while [ ! -e '/work/main/benchmarks/results/memory-20261125-145503/go-9p' ]; do sleep 0.2; done
-t0=$(date +%s%N); sum=$(sha256sum /tmp/b/file.bin | cut -d' ' -f1); t1=$(date +%s%N)
-echo "PCB-MEM done cached_kb=$(cached) read_ms=$(( (t1 - t0) / 1000000 )) sha256=$sum"
-while [ ! -e '/work/main/benchmarks/results/memory-20261125-145503/release-9p' ]; do sleep 0.2; done
