@@ -224,7 +224,7 @@ final class BrokerConductor implements Agent
             {
                 throw new RequestException(ErrorCode.NOT_ATTACHED, "ATTACH first");
             }
-            if (isRateLimited(typeId) &&
+            if (config.maxRequestsPerSecondPerGuest() > 0 && isRateLimited(typeId) &&
                 !session.guest().tryRequest(System.nanoTime(), config.maxRequestsPerSecondPerGuest()))
             {
                 throw new RequestException(ErrorCode.QUOTA_EXCEEDED, "guest " + session.guest().name() +
