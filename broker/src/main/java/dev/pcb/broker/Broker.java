@@ -185,12 +185,6 @@ public final class Broker implements AutoCloseable
         throw new IllegalArgumentException("no such guest: " + guestName);
     }
 
-    /** @return a one-line summary of the counters. */
-    public String countersSummary()
-    {
-        return counters.snapshot();
-    }
-
     /** {@inheritDoc} */
     public void close()
     {

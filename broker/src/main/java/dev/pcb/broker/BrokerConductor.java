@@ -167,11 +167,6 @@ final class BrokerConductor implements Agent
         }
     }
 
-    ManyToOneConcurrentArrayQueue<FillTask> completions()
-    {
-        return completions;
-    }
-
     private int pollSlot(final ClientSession session, final long now)
     {
         final long ownerId = session.slot().getLongVolatile(ClientSlotDescriptor.OWNER_ID_OFFSET);
@@ -948,14 +943,5 @@ final class BrokerConductor implements Agent
         {
             detach(session, "response ring full: the client does not read its answers");
         }
-    }
-
-    /**
-     * Read-only view for tools and tests of the conductor's state; call only from the conductor thread or after
-     * it stopped.
-     */
-    List<Share> shares()
-    {
-        return shares;
     }
 }

@@ -47,11 +47,6 @@ final class Share implements AutoCloseable
         return name;
     }
 
-    Path root()
-    {
-        return root;
-    }
-
     int rootFd()
     {
         return rootFd;

@@ -143,11 +143,6 @@ final class WindowTable
         return freed;
     }
 
-    boolean isQuarantineOver()
-    {
-        return quarantineOver;
-    }
-
     private void freeQuarantined(final int window)
     {
         quarantined--;
@@ -190,16 +185,6 @@ final class WindowTable
     long generation(final int window)
     {
         return generation[window];
-    }
-
-    FileVersion owner(final int window)
-    {
-        return owner[window];
-    }
-
-    long ownerFileWindow(final int window)
-    {
-        return ownerFileWindow[window];
     }
 
     void pin(final int window)
