@@ -1,5 +1,10 @@
 package dev.pcb.it;
 
+import dev.pcb.agent.AgentConfig;
+import dev.pcb.agent.BrokerUnavailableException;
+import dev.pcb.agent.PcbAgent;
+import dev.pcb.agent.PcbFile;
+import dev.pcb.agent.WindowView;
 import dev.pcb.cli.InspectCommand;
 import dev.pcb.cli.JavaProcess;
 import org.junit.jupiter.api.AfterEach;
@@ -13,12 +18,14 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -101,6 +108,26 @@ class BrokerRestartTest
         assertTrue(holder.isAlive(), "the holder saw its held bytes change (CORRUPT) or died");
         final String report = InspectCommand.report(runDir, 5000);
         assertTrue(report.contains("pins=4"), report);
+    }
+
+    @Test
+    void aDeadBrokerIsReportedClearlyInBoundedTime() throws Exception
+    {
+        try (PcbAgent agent = PcbAgent.attach(new AgentConfig().runDir(runDir).guest("vm1")
+            .connectTimeout(Duration.ofSeconds(2)));
+            PcbFile file = agent.open("data/held.bin");
+            WindowView view = file.acquire(0))
+        {
+            broker.kill();
+            final long start = System.nanoTime();
+            final BrokerUnavailableException dead =
+                assertThrows(BrokerUnavailableException.class, () -> agent.open("data/big.bin"));
+            final long waitedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertTrue(dead.getMessage().contains("has not heartbeated"), dead.getMessage());
+            assertTrue(waitedMs < 15_000, "waited " + waitedMs + " ms");
+            assertEquals(Files.readAllBytes(shareDir.resolve("held.bin"))[0], view.buffer().getByte(0),
+                "a view held when the broker died stays readable");
+        }
     }
 
     private void readAcrossRestart(final boolean kill) throws Exception
