@@ -1,0 +1,605 @@
+package dev.pcb.bench;
+
+import dev.pcb.agent.AgentConfig;
+import dev.pcb.agent.PcbAgent;
+import dev.pcb.agent.PcbFile;
+import dev.pcb.agent.WindowView;
+import dev.pcb.cli.JavaProcess;
+import org.HdrHistogram.Histogram;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.CRC32C;
+
+/**
+ * Issue 6's remaining measurements, each against a baseline taken in the same run: broker idle CPU and the first
+ * request after idling ({@code idle}), miss-heavy fill throughput against {@code dd} and the host memory left
+ * behind ({@code fill}), host memory of 8 agent processes against 8 plain readers ({@code memory}), and
+ * acquire/release latency with 1 vs 64 attached guests and 1,000 vs many files in the share ({@code scale}).
+ * Run through {@code benchmarks/issue6.sh MODE [ARGS]}; data goes under {@code pcb.bench.data}.
+ */
+public final class Issue6Bench
+{
+    private static final int WINDOW = 2 << 20;
+    private static final long GIB = 1L << 30;
+
+    private Issue6Bench()
+    {
+    }
+
+    /**
+     * Entry point.
+     *
+     * @param args a mode ({@code idle}, {@code fill}, {@code memory}, {@code scale}) and its arguments, or a
+     *             child mode used internally.
+     * @throws Exception when a measurement fails.
+     */
+    public static void main(final String[] args) throws Exception
+    {
+        switch (args[0])
+        {
+            case "idle" -> idle();
+            case "fill" -> fill(args.length > 1 ? Integer.parseInt(args[1]) : 1024);
+            case "memory" -> memory(args.length > 1 ? Integer.parseInt(args[1]) : 8);
+            case "scale" -> scale(args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000);
+            case "child-pcb" -> childPcb(Path.of(args[1]), args[2], args[3]);
+            case "child-plain" -> childPlain(Path.of(args[1]));
+            case "child-idlers" -> childIdlers(Path.of(args[1]), Integer.parseInt(args[2]));
+            default -> throw new IllegalArgumentException("unknown mode " + args[0]);
+        }
+        System.exit(0);
+    }
+
+    // ---------------------------------------------------------------- idle
+
+    private static void idle() throws Exception
+    {
+        final Path share = Files.createDirectories(BenchData.dataDir().resolve("idle-share"));
+        final Path file = share.resolve("f.bin");
+        Files.write(file, new byte[4 * WINDOW]);
+        try (Broker broker = Broker.start(share, 64L << 20, 1);
+            PcbAgent agent = PcbAgent.attach(new AgentConfig().runDir(broker.runDir).guest("g0"));
+            PcbFile f = agent.open("s/f.bin"))
+        {
+            final Histogram warm = new Histogram(10_000_000_000L, 3);
+            for (int i = 0; i < 200_000; i++)
+            {
+                final long t0 = System.nanoTime();
+                f.acquire(0).close();
+                warm.recordValue(System.nanoTime() - t0);
+            }
+            System.out.printf(Locale.ROOT, "warm acquire+release (200k, incl. JIT warm-up): p50 %.2f us, p99 %.2f us%n",
+                warm.getValueAtPercentile(50) / 1e3, warm.getValueAtPercentile(99) / 1e3);
+            final long tick = 100; // USER_HZ on Linux
+            for (int run = 1; run <= 2; run++)
+            {
+                final long before = cpuTicks(broker.process.pid());
+                final long t0 = System.nanoTime();
+                Thread.sleep(10_000);
+                final double wall = (System.nanoTime() - t0) / 1e9;
+                final long ticks = cpuTicks(broker.process.pid()) - before;
+                System.out.printf(Locale.ROOT, "idle run %d: broker utime+stime %d ticks = %.3f core-s over %.2f s wall " +
+                    "= %.2f%% of one core (agent attached, heartbeats on)%n", run, ticks, ticks / (double)tick, wall,
+                    100.0 * ticks / tick / wall);
+            }
+            for (final long idleMs : new long[] {1_000, 5_000})
+            {
+                final StringBuilder sb = new StringBuilder();
+                for (int i = 0; i < 5; i++)
+                {
+                    Thread.sleep(idleMs);
+                    final long t0 = System.nanoTime();
+                    f.acquire(0).close();
+                    final long ns = System.nanoTime() - t0;
+                    sb.append(String.format(Locale.ROOT, " %.1f", ns / 1e3));
+                }
+                System.out.printf(Locale.ROOT, "first acquire+release after %d ms idle (5 tries, us):%s%n", idleMs, sb);
+            }
+        }
+        BrokerProcess.deleteTree(share);
+    }
+
+    private static long cpuTicks(final long pid) throws IOException
+    {
+        final String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        final String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        // Fields after ")": state is field 3, utime field 14, stime field 15 (1-based in proc(5)).
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+    }
+
+    // ---------------------------------------------------------------- fill
+
+    private static void fill(final int mib) throws Exception
+    {
+        final Path share = Files.createDirectories(BenchData.dataDir().resolve("fill-share"));
+        final Path file = BenchData.ensureFile("fill-share/big.bin", (long)mib << 20);
+        final long size = Files.size(file);
+        System.out.printf(Locale.ROOT, "file %s, %d MiB; region 256 MiB, windows 2 MiB (every window a miss)%n",
+            file, size >> 20);
+        try (Broker broker = Broker.start(share, 256L << 20, 1);
+            PcbAgent agent = PcbAgent.attach(new AgentConfig().runDir(broker.runDir).guest("g0")))
+        {
+            System.out.println("| round | dd warm MB/s | agent fills (warm source) MB/s | ratio | agent fills " +
+                "(cold source) MB/s | dd cold MB/s | ratio |");
+            System.out.println("|---|---:|---:|---:|---:|---:|---:|");
+            for (int round = 1; round <= 3; round++)
+            {
+                sh("cat '" + file + "' > /dev/null");
+                final double ddWarm = dd(file);
+                final String afterDd = sh("fincore -b -n -o RES,SIZE '" + file + "'");
+                final double agentWarm = agentPass(agent, size);
+                final String afterAgent = sh("fincore -b -n -o RES,SIZE '" + file + "'");
+                final double agentCold = agentPass(agent, size);
+                final double ddCold = dd(file);
+                System.out.printf(Locale.ROOT, "| %d | %.0f | %.0f | %.2f | %.0f | %.0f | %.2f |%n", round,
+                    ddWarm, agentWarm, agentWarm / ddWarm, agentCold, ddCold, agentCold / ddCold);
+                if (round == 1)
+                {
+                    System.err.println("fincore RES SIZE of source after dd: " + afterDd.trim() +
+                        "; after agent fills: " + afterAgent.trim());
+                }
+            }
+            sh("dd if='" + file + "' iflag=nocache count=0 status=none");
+            agentPass(agent, size);
+            System.err.println("after a final agent pass: fincore RES SIZE of source: " +
+                sh("fincore -b -n -o RES,SIZE '" + file + "'").trim());
+            System.err.println("run dir files (apparent size, allocated KiB, fincore RES):\n" +
+                sh("cd '" + broker.runDir + "' && for f in $(find . -type f); do echo \"$f $(stat -c %s $f) " +
+                    "$(du -k $f | cut -f1) $(fincore -b -n -o RES $f)\"; done"));
+            System.err.println("meminfo: " + sh("grep -E '^(Shmem|Cached):' /proc/meminfo | tr -s ' ' | tr '\\n' ' '"));
+        }
+    }
+
+    private static double agentPass(final PcbAgent agent, final long size) throws Exception
+    {
+        final long t0 = System.nanoTime();
+        long sum = 0;
+        long bytes = 0;
+        try (PcbFile f = agent.open("s/big.bin"))
+        {
+            for (long w = 0; w < f.windowCount(); w++)
+            {
+                try (WindowView view = f.acquire(w))
+                {
+                    for (int i = 0; i + 8 <= view.length(); i += 64)
+                    {
+                        sum += view.buffer().getLong(i);
+                    }
+                    bytes += view.length();
+                }
+            }
+        }
+        if (bytes != size)
+        {
+            throw new IllegalStateException("read " + bytes + " of " + size + (sum == 42 ? "" : ""));
+        }
+        return size / ((System.nanoTime() - t0) / 1e3);
+    }
+
+    private static double dd(final Path file) throws Exception
+    {
+        final long t0 = System.nanoTime();
+        sh("dd if='" + file + "' of=/dev/null bs=2M status=none");
+        return Files.size(file) / ((System.nanoTime() - t0) / 1e3);
+    }
+
+    private static String sh(final String command) throws Exception
+    {
+        final Process p = new ProcessBuilder("bash", "-c", command).redirectErrorStream(true).start();
+        final String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(5, TimeUnit.MINUTES) || p.exitValue() != 0)
+        {
+            throw new IllegalStateException(command + " failed: " + out);
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------- memory
+
+    private static void memory(final int n) throws Exception
+    {
+        final Path share = Files.createDirectories(BenchData.dataDir().resolve("mem-share"));
+        final Path file = BenchData.ensureFile("mem-share/big.bin", GIB);
+        final long expected = crc(file);
+        System.out.printf(Locale.ROOT, "file %s 1 GiB, crc32c %08x; %d processes%n", file, expected, n);
+        for (final String mode : new String[] {"plain", "pcb"})
+        {
+            sh("dd if='" + file + "' iflag=nocache count=0 status=none");
+            Thread.sleep(500);
+            final long[] before = meminfo();
+            final List<Process> children = new ArrayList<>();
+            Broker broker = null;
+            try
+            {
+                if ("pcb".equals(mode))
+                {
+                    broker = Broker.start(share, 2 * GIB, n);
+                }
+                for (int i = 0; i < n; i++)
+                {
+                    final List<String> cmd = "pcb".equals(mode) ?
+                        childCommand("-Xmx32m", "child-pcb", broker.runDir.toString(), "g" + i, "s/big.bin") :
+                        childCommand("-Xmx32m", "-XX:MaxDirectMemorySize=1100m", "child-plain", file.toString());
+                    children.add(new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start());
+                }
+                final long t0 = System.nanoTime();
+                boolean ok = true;
+                for (final Process c : children)
+                {
+                    final String line = new BufferedReader(new InputStreamReader(c.getInputStream(),
+                        StandardCharsets.UTF_8)).readLine();
+                    ok &= null != line && Long.parseLong(line.trim(), 16) == expected;
+                }
+                final double secs = (System.nanoTime() - t0) / 1e9;
+                final long[] after = meminfo();
+                long priv = 0;
+                long rssShmem = 0;
+                for (final Process c : children)
+                {
+                    priv += smapsPrivate(c.pid());
+                    rssShmem += statusKb(c.pid(), "RssShmem:");
+                }
+                final double shmemGrowth = (after[0] - before[0]) / 1024.0;
+                final double cachedGrowth = (after[1] - before[1]) / 1024.0;
+                final String fin = sh("fincore -b -n -o RES '" + file + "'").trim();
+                System.out.printf(Locale.ROOT, "%s: %d readers done in %.1f s, checksums %s; Shmem +%.1f MiB, " +
+                    "Cached +%.1f MiB (Cached includes Shmem), sum of readers' Private_* %.1f MiB, sum RssShmem " +
+                    "%.1f MiB, source in page cache %.1f MiB; TOTAL (Shmem growth + Private + source cached) " +
+                    "%.1f MiB%n", mode, n, secs, ok ? "all match" : "MISMATCH", shmemGrowth, cachedGrowth,
+                    priv / 1024.0, rssShmem / 1024.0, Long.parseLong(fin) / 1048576.0,
+                    shmemGrowth + priv / 1024.0 + Long.parseLong(fin) / 1048576.0);
+            }
+            finally
+            {
+                for (final Process c : children)
+                {
+                    c.getOutputStream().close();
+                    if (!c.waitFor(30, TimeUnit.SECONDS))
+                    {
+                        c.destroyForcibly();
+                    }
+                }
+                if (null != broker)
+                {
+                    broker.close();
+                }
+            }
+        }
+    }
+
+    private static List<String> childCommand(final String... args)
+    {
+        final List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(JavaProcess.jvmFlags());
+        int i = 0;
+        while (args[i].startsWith("-"))
+        {
+            cmd.add(args[i++]);
+        }
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(Issue6Bench.class.getName());
+        while (i < args.length)
+        {
+            cmd.add(args[i++]);
+        }
+        return cmd;
+    }
+
+    private static long[] meminfo() throws IOException
+    {
+        long shmem = 0;
+        long cached = 0;
+        for (final String line : Files.readAllLines(Path.of("/proc/meminfo")))
+        {
+            if (line.startsWith("Shmem:"))
+            {
+                shmem = Long.parseLong(line.replaceAll("\\D", ""));
+            }
+            else if (line.startsWith("Cached:"))
+            {
+                cached = Long.parseLong(line.replaceAll("\\D", ""));
+            }
+        }
+        return new long[] {shmem, cached};
+    }
+
+    private static long smapsPrivate(final long pid) throws IOException
+    {
+        long kb = 0;
+        for (final String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "smaps_rollup")))
+        {
+            if (line.startsWith("Private_"))
+            {
+                kb += Long.parseLong(line.replaceAll("\\D", ""));
+            }
+        }
+        return kb;
+    }
+
+    private static long statusKb(final long pid, final String key) throws IOException
+    {
+        for (final String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status")))
+        {
+            if (line.startsWith(key))
+            {
+                return Long.parseLong(line.replaceAll("\\D", ""));
+            }
+        }
+        return 0;
+    }
+
+    private static long crc(final Path file) throws IOException
+    {
+        final CRC32C crc = new CRC32C();
+        final ByteBuffer buf = ByteBuffer.allocateDirect(WINDOW);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ))
+        {
+            while (ch.read(buf) > 0 || buf.position() > 0)
+            {
+                buf.flip();
+                crc.update(buf);
+                buf.clear();
+            }
+        }
+        return crc.getValue();
+    }
+
+    private static void childPcb(final Path runDir, final String guest, final String path) throws Exception
+    {
+        final CRC32C crc = new CRC32C();
+        try (PcbAgent agent = PcbAgent.attach(new AgentConfig().runDir(runDir).guest(guest));
+            PcbFile f = agent.open(path))
+        {
+            for (long w = 0; w < f.windowCount(); w++)
+            {
+                try (WindowView view = f.acquire(w))
+                {
+                    crc.update(view.byteBuffer());
+                }
+            }
+            reportAndWait(crc.getValue());
+        }
+    }
+
+    private static void childPlain(final Path file) throws Exception
+    {
+        final ByteBuffer buf = ByteBuffer.allocateDirect((int)Files.size(file));
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ))
+        {
+            while (buf.hasRemaining() && ch.read(buf) > 0)
+            {
+                // Read it all.
+            }
+        }
+        buf.flip();
+        final CRC32C crc = new CRC32C();
+        crc.update(buf);
+        reportAndWait(crc.getValue());
+    }
+
+    /** Print the checksum, then stay alive (memory still held) until the parent closes our stdin. */
+    private static void reportAndWait(final long crc) throws IOException
+    {
+        final PrintStream out = System.out;
+        out.printf("%08x%n", crc);
+        out.flush();
+        System.in.transferTo(OutputStream.nullOutputStream());
+    }
+
+    // ---------------------------------------------------------------- scale
+
+    private static void scale(final int manyFiles) throws Exception
+    {
+        System.out.println("| files in share | attached guests | p50 us | p90 us | p99 us | p99.9 us | max us | " +
+            "broker RSS MiB | broker heap used KiB (after GC.run) |");
+        System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        for (final int files : new int[] {1_000, manyFiles})
+        {
+            final Path share = BenchData.dataDir().resolve("scale-share-" + files);
+            makeFiles(share, files);
+            try (Broker broker = Broker.start(share, 64L << 20, 64);
+                PcbAgent agent = PcbAgent.attach(new AgentConfig().runDir(broker.runDir).guest("g0"));
+                PcbFile f = agent.open("s/d0/f0"))
+            {
+                for (final int guests : new int[] {1, 64})
+                {
+                    Process idlers = null;
+                    if (guests > 1)
+                    {
+                        idlers = new ProcessBuilder(childCommand("-Xmx256m", "child-idlers",
+                            broker.runDir.toString(), Integer.toString(guests - 1)))
+                            .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                        final String line = new BufferedReader(new InputStreamReader(idlers.getInputStream(),
+                            StandardCharsets.UTF_8)).readLine();
+                        if (!"attached".equals(line))
+                        {
+                            throw new IllegalStateException("idlers: " + line);
+                        }
+                    }
+                    final Histogram h = new Histogram(10_000_000_000L, 3);
+                    for (int i = 0; i < 300_000; i++)
+                    {
+                        f.acquire(0).close();
+                    }
+                    for (int i = 0; i < 1_000_000; i++)
+                    {
+                        final long t0 = System.nanoTime();
+                        f.acquire(0).close();
+                        h.recordValue(System.nanoTime() - t0);
+                    }
+                    final long pid = broker.process.pid();
+                    sh("jcmd " + pid + " GC.run");
+                    final String heap = sh("jcmd " + pid + " GC.heap_info");
+                    final java.util.regex.Matcher m =
+                        java.util.regex.Pattern.compile("total \\d+K, used (\\d+)K").matcher(heap);
+                    final long used = m.find() ? Long.parseLong(m.group(1)) : -1;
+                    System.out.printf(Locale.ROOT, "| %d | %d | %.2f | %.2f | %.2f | %.2f | %.1f | %.1f | %d |%n",
+                        files, guests, h.getValueAtPercentile(50) / 1e3, h.getValueAtPercentile(90) / 1e3,
+                        h.getValueAtPercentile(99) / 1e3, h.getValueAtPercentile(99.9) / 1e3, h.getMaxValue() / 1e3,
+                        statusKb(pid, "VmRSS:") / 1024.0, used);
+                    if (null != idlers)
+                    {
+                        idlers.getOutputStream().close();
+                        if (!idlers.waitFor(30, TimeUnit.SECONDS))
+                        {
+                            idlers.destroyForcibly();
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static void makeFiles(final Path share, final int files) throws IOException
+    {
+        final Path marker = share.resolve(".complete");
+        if (Files.exists(marker))
+        {
+            return;
+        }
+        final long t0 = System.nanoTime();
+        final byte[] content = new byte[64];
+        final int perDir = 1_000;
+        for (int d = 0; d * perDir < files; d++)
+        {
+            final Path dir = Files.createDirectories(share.resolve("d" + d));
+            for (int i = 0; i < perDir && d * perDir + i < files; i++)
+            {
+                Files.write(dir.resolve("f" + i), content);
+            }
+        }
+        Files.createFile(marker);
+        System.err.printf(Locale.ROOT, "created %d files in %.1f s%n", files, (System.nanoTime() - t0) / 1e9);
+    }
+
+    private static void childIdlers(final Path runDir, final int count) throws Exception
+    {
+        final List<PcbAgent> agents = new ArrayList<>();
+        try
+        {
+            for (int i = 1; i <= count; i++)
+            {
+                agents.add(PcbAgent.attach(new AgentConfig().runDir(runDir).guest("g" + i)));
+            }
+            System.out.println("attached");
+            System.out.flush();
+            System.in.transferTo(OutputStream.nullOutputStream());
+        }
+        finally
+        {
+            for (final PcbAgent a : agents)
+            {
+                a.close();
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- broker with N guests
+
+    /** A broker in its own JVM serving share "s" to guests g0..g(N-1); run directory on /dev/shm. */
+    private static final class Broker implements AutoCloseable
+    {
+        private final Process process;
+        private final Path runDir;
+
+        private Broker(final Process process, final Path runDir)
+        {
+            this.process = process;
+            this.runDir = runDir;
+        }
+
+        static Broker start(final Path share, final long region, final int guests) throws IOException
+        {
+            final Path runDir = Files.createTempDirectory(BenchData.shmBase(), "pcb-issue6-");
+            final List<String> args = new ArrayList<>(List.of("broker", "--run-dir", runDir.toString(),
+                "--share", "s=" + share, "--region-size", Long.toString(region),
+                "--window-size", Integer.toString(WINDOW)));
+            for (int i = 0; i < guests; i++)
+            {
+                args.add("--guest");
+                args.add("g" + i);
+            }
+            final Process p = JavaProcess.pcb(args.toArray(new String[0])).redirectErrorStream(true).start();
+            final Broker broker = new Broker(p, runDir);
+            final BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+            final Thread watchdog = new Thread(() ->
+            {
+                try
+                {
+                    if (!p.waitFor(60, TimeUnit.SECONDS))
+                    {
+                        p.destroyForcibly();
+                    }
+                }
+                catch (final InterruptedException ignore)
+                {
+                    // Ready.
+                }
+            });
+            watchdog.setDaemon(true);
+            watchdog.start();
+            final StringBuilder seen = new StringBuilder();
+            String line;
+            while (null != (line = r.readLine()))
+            {
+                if ("ready".equals(line.trim()))
+                {
+                    watchdog.interrupt();
+                    final InputStream in = p.getInputStream();
+                    final Thread drain = new Thread(() ->
+                    {
+                        try
+                        {
+                            in.transferTo(OutputStream.nullOutputStream());
+                        }
+                        catch (final IOException ignore)
+                        {
+                            // Exited.
+                        }
+                    });
+                    drain.setDaemon(true);
+                    drain.start();
+                    return broker;
+                }
+                seen.append(line).append('\n');
+            }
+            broker.close();
+            throw new IOException("broker not ready:\n" + seen);
+        }
+
+        @Override
+        public void close()
+        {
+            process.destroy();
+            try
+            {
+                if (!process.waitFor(15, TimeUnit.SECONDS))
+                {
+                    process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                }
+            }
+            catch (final InterruptedException ex)
+            {
+                process.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
+            BrokerProcess.deleteTree(runDir);
+        }
+    }
+}
