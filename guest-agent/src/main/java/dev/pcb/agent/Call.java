@@ -23,7 +23,9 @@ final class Call
     final PathRequest pathRequest = new PathRequest();
     final AcquiredResponse acquired = new AcquiredResponse();
     final ErrorResponse error = new ErrorResponse();
-    final BackoffIdleStrategy idle = new BackoffIdleStrategy(1_000, 100, 1_000, 100_000);
+    // Spin, then yield for about a millisecond before parking: an answer usually comes within microseconds (a
+    // fill within tens), and Linux's timer slack turns even a 1 us park into tens of microseconds.
+    final BackoffIdleStrategy idle = new BackoffIdleStrategy(1_000, 10_000, 1_000, 100_000);
     long correlationId;
     boolean recovering;
     int responseType;
