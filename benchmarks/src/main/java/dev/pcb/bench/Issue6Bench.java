@@ -36,6 +36,8 @@ public final class Issue6Bench
 {
     private static final int WINDOW = 2 << 20;
     private static final long GIB = 1L << 30;
+    /** Keeps the reads of the agent passes live. */
+    private static volatile long sink;
 
     private Issue6Bench()
     {
@@ -52,7 +54,7 @@ public final class Issue6Bench
     {
         switch (args[0])
         {
-            case "idle" -> idle();
+            case "idle" -> idle(args.length > 1 ? Integer.parseInt(args[1]) : 1);
             case "fill" -> fill(args.length > 1 ? Integer.parseInt(args[1]) : 1024);
             case "memory" -> memory(args.length > 1 ? Integer.parseInt(args[1]) : 8);
             case "scale" -> scale(args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000);
@@ -66,13 +68,31 @@ public final class Issue6Bench
 
     // ---------------------------------------------------------------- idle
 
-    private static void idle() throws Exception
+    private static void idle(final int configuredGuests) throws Exception
     {
         final Path share = Files.createDirectories(BenchData.dataDir().resolve("idle-share"));
         final Path file = share.resolve("f.bin");
         Files.write(file, new byte[4 * WINDOW]);
-        try (Broker broker = Broker.start(share, 64L << 20, 1);
-            PcbAgent agent = PcbAgent.attach(new AgentConfig().runDir(broker.runDir).guest("g0"));
+        final long tick = 100; // USER_HZ on Linux
+        try (Broker broker = Broker.start(share, 64L << 20, configuredGuests))
+        {
+            System.out.println("broker configured with " + configuredGuests + " guest(s)");
+            Thread.sleep(2_000);
+            final long before = cpuTicks(broker.process.pid());
+            final long t0 = System.nanoTime();
+            Thread.sleep(10_000);
+            final double wall = (System.nanoTime() - t0) / 1e9;
+            final long ticks = cpuTicks(broker.process.pid()) - before;
+            System.out.printf(Locale.ROOT, "baseline: broker with no agent attached: %d ticks = %.2f%% of one core " +
+                "over %.2f s%n", ticks, 100.0 * ticks / tick / wall, wall);
+            idleWithAgent(broker, tick);
+        }
+        BrokerProcess.deleteTree(share);
+    }
+
+    private static void idleWithAgent(final Broker broker, final long tick) throws Exception
+    {
+        try (PcbAgent agent = PcbAgent.attach(new AgentConfig().runDir(broker.runDir).guest("g0"));
             PcbFile f = agent.open("s/f.bin"))
         {
             final Histogram warm = new Histogram(10_000_000_000L, 3);
@@ -84,7 +104,6 @@ public final class Issue6Bench
             }
             System.out.printf(Locale.ROOT, "warm acquire+release (200k, incl. JIT warm-up): p50 %.2f us, p99 %.2f us%n",
                 warm.getValueAtPercentile(50) / 1e3, warm.getValueAtPercentile(99) / 1e3);
-            final long tick = 100; // USER_HZ on Linux
             for (int run = 1; run <= 2; run++)
             {
                 final long before = cpuTicks(broker.process.pid());
@@ -99,7 +118,7 @@ public final class Issue6Bench
             for (final long idleMs : new long[] {1_000, 5_000})
             {
                 final StringBuilder sb = new StringBuilder();
-                for (int i = 0; i < 5; i++)
+                for (int i = 0; i < 10; i++)
                 {
                     Thread.sleep(idleMs);
                     final long t0 = System.nanoTime();
@@ -107,10 +126,9 @@ public final class Issue6Bench
                     final long ns = System.nanoTime() - t0;
                     sb.append(String.format(Locale.ROOT, " %.1f", ns / 1e3));
                 }
-                System.out.printf(Locale.ROOT, "first acquire+release after %d ms idle (5 tries, us):%s%n", idleMs, sb);
+                System.out.printf(Locale.ROOT, "first acquire+release after %d ms idle (10 tries, us):%s%n", idleMs, sb);
             }
         }
-        BrokerProcess.deleteTree(share);
     }
 
     private static long cpuTicks(final long pid) throws IOException
@@ -126,27 +144,31 @@ public final class Issue6Bench
     private static void fill(final int mib) throws Exception
     {
         final Path share = Files.createDirectories(BenchData.dataDir().resolve("fill-share"));
-        final Path file = BenchData.ensureFile("fill-share/big.bin", (long)mib << 20);
+        final Path file = shareFile(share, (long)mib << 20);
         final long size = Files.size(file);
         System.out.printf(Locale.ROOT, "file %s, %d MiB; region 256 MiB, windows 2 MiB (every window a miss)%n",
             file, size >> 20);
         try (Broker broker = Broker.start(share, 256L << 20, 1);
             PcbAgent agent = PcbAgent.attach(new AgentConfig().runDir(broker.runDir).guest("g0")))
         {
-            System.out.println("| round | dd warm MB/s | agent fills (warm source) MB/s | ratio | agent fills " +
-                "(cold source) MB/s | dd cold MB/s | ratio |");
-            System.out.println("|---|---:|---:|---:|---:|---:|---:|");
-            for (int round = 1; round <= 3; round++)
+            System.out.println("| round | dd warm MB/s | pread into 256 MiB rotating buffer (warm) MB/s | agent fills " +
+                "(warm source) MB/s | fills / dd | fills / pread-rotating | agent fills (cold source) MB/s | " +
+                "dd cold MB/s | cold fills / dd cold |");
+            System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+            final ByteBuffer rotating = ByteBuffer.allocateDirect(256 << 20);
+            for (int round = 1; round <= 4; round++)
             {
                 sh("cat '" + file + "' > /dev/null");
                 final double ddWarm = dd(file);
+                final double preadRot = preadRotating(file, rotating);
                 final String afterDd = sh("fincore -b -n -o RES,SIZE '" + file + "'");
                 final double agentWarm = agentPass(agent, size);
                 final String afterAgent = sh("fincore -b -n -o RES,SIZE '" + file + "'");
                 final double agentCold = agentPass(agent, size);
                 final double ddCold = dd(file);
-                System.out.printf(Locale.ROOT, "| %d | %.0f | %.0f | %.2f | %.0f | %.0f | %.2f |%n", round,
-                    ddWarm, agentWarm, agentWarm / ddWarm, agentCold, ddCold, agentCold / ddCold);
+                System.out.printf(Locale.ROOT, "| %d | %.0f | %.0f | %.0f | %.2f | %.2f | %.0f | %.0f | %.2f |%n", round,
+                    ddWarm, preadRot, agentWarm, agentWarm / ddWarm, agentWarm / preadRot, agentCold, ddCold,
+                    agentCold / ddCold);
                 if (round == 1)
                 {
                     System.err.println("fincore RES SIZE of source after dd: " + afterDd.trim() +
@@ -162,6 +184,17 @@ public final class Issue6Bench
                     "$(du -k $f | cut -f1) $(fincore -b -n -o RES $f)\"; done"));
             System.err.println("meminfo: " + sh("grep -E '^(Shmem|Cached):' /proc/meminfo | tr -s ' ' | tr '\\n' ' '"));
         }
+    }
+
+    private static Path shareFile(final Path share, final long size) throws IOException
+    {
+        final Path file = share.resolve("big.bin");
+        if (!Files.isRegularFile(file) || Files.size(file) != size)
+        {
+            Files.move(BenchData.ensureFile("big-" + size + ".bin", size), file,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        return file;
     }
 
     private static double agentPass(final PcbAgent agent, final long size) throws Exception
@@ -185,9 +218,36 @@ public final class Issue6Bench
         }
         if (bytes != size)
         {
-            throw new IllegalStateException("read " + bytes + " of " + size + (sum == 42 ? "" : ""));
+            throw new IllegalStateException("read " + bytes + " of " + size);
         }
+        sink += sum;
         return size / ((System.nanoTime() - t0) / 1e3);
+    }
+
+    /** pread of the whole file, 2 MiB at a time, into successive slices of a 256 MiB buffer, as fills land. */
+    private static double preadRotating(final Path file, final ByteBuffer buffer) throws IOException
+    {
+        final long t0 = System.nanoTime();
+        long pos = 0;
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ))
+        {
+            final long size = ch.size();
+            while (pos < size)
+            {
+                final int off = (int)(pos % buffer.capacity());
+                final ByteBuffer slice = buffer.duplicate().position(off).limit(off + WINDOW).slice();
+                while (slice.hasRemaining())
+                {
+                    final int n = ch.read(slice, pos + slice.position());
+                    if (n < 0)
+                    {
+                        break;
+                    }
+                }
+                pos += WINDOW;
+            }
+            return size / ((System.nanoTime() - t0) / 1e3);
+        }
     }
 
     private static double dd(final Path file) throws Exception
@@ -213,7 +273,7 @@ public final class Issue6Bench
     private static void memory(final int n) throws Exception
     {
         final Path share = Files.createDirectories(BenchData.dataDir().resolve("mem-share"));
-        final Path file = BenchData.ensureFile("mem-share/big.bin", GIB);
+        final Path file = shareFile(share, GIB);
         final long expected = crc(file);
         System.out.printf(Locale.ROOT, "file %s 1 GiB, crc32c %08x; %d processes%n", file, expected, n);
         for (final String mode : new String[] {"plain", "pcb"})
@@ -409,15 +469,26 @@ public final class Issue6Bench
         System.out.println("| files in share | attached guests | p50 us | p90 us | p99 us | p99.9 us | max us | " +
             "broker RSS MiB | broker heap used KiB (after GC.run) |");
         System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-        for (final int files : new int[] {1_000, manyFiles})
+        for (final int files : new int[] {1_000, manyFiles, 1_000})
         {
             final Path share = BenchData.dataDir().resolve("scale-share-" + files);
             makeFiles(share, files);
-            try (Broker broker = Broker.start(share, 64L << 20, 64);
+            for (final int configured : new int[] {1, 64})
+            {
+                System.out.println("| broker configured with " + configured + " guest(s) | | | | | | | | |");
+                scaleRun(share, files, configured);
+            }
+        }
+    }
+
+    private static void scaleRun(final Path share, final int files, final int configured) throws Exception
+    {
+        {
+            try (Broker broker = Broker.start(share, 64L << 20, configured);
                 PcbAgent agent = PcbAgent.attach(new AgentConfig().runDir(broker.runDir).guest("g0"));
                 PcbFile f = agent.open("s/d0/f0"))
             {
-                for (final int guests : new int[] {1, 64})
+                for (final int guests : configured == 1 ? new int[] {1} : new int[] {1, 64})
                 {
                     Process idlers = null;
                     if (guests > 1)
