@@ -34,7 +34,7 @@ import static java.lang.System.Logger.Level.WARNING;
 public final class Broker implements AutoCloseable
 {
     /** How long the conductor may park when idle: bounds the answer time of the first request after a lull. */
-    public static final long MAX_IDLE_PARK_NS = TimeUnit.MICROSECONDS.toNanos(100);
+    public static final long MAX_IDLE_PARK_NS = TimeUnit.MICROSECONDS.toNanos(500);
 
     /**
      * Yields before the conductor starts to park: a few milliseconds. A reader streaming through windows asks again

@@ -96,6 +96,9 @@ final class BrokerConductor implements Agent
     private ClientSession current;
     private long nextSessionId;
     private long lastHousekeepingMs;
+    private long lastClaimScanMs;
+    private ClientSession[] active = new ClientSession[0];
+    private boolean activeChanged;
     private long quarantineDeadlineMs;
     private boolean quarantineEnded;
 
@@ -143,12 +146,31 @@ final class BrokerConductor implements Agent
     {
         int work = drainCompletions();
         final long now = clock.time();
-        for (final GuestControl guest : guests)
+        // Attached clients are polled every cycle; free slots only for new claims, at most once a millisecond, so
+        // the cost of a cycle follows the clients attached, not the guests configured.
+        final ClientSession[] attached = active;
+        for (final ClientSession session : attached)
         {
-            for (final ClientSession session : guest.sessions())
+            work += pollSlot(session, now);
+        }
+        if (now != lastClaimScanMs)
+        {
+            lastClaimScanMs = now;
+            for (final GuestControl guest : guests)
             {
-                work += pollSlot(session, now);
+                for (final ClientSession session : guest.sessions())
+                {
+                    if (!session.isActive())
+                    {
+                        work += pollSlot(session, now);
+                    }
+                }
             }
+        }
+        if (activeChanged)
+        {
+            activeChanged = false;
+            rebuildActive();
         }
         if (now - lastHousekeepingMs >= HOUSEKEEPING_INTERVAL_MS)
         {
@@ -167,11 +189,28 @@ final class BrokerConductor implements Agent
         }
     }
 
+    private void rebuildActive()
+    {
+        final List<ClientSession> sessions = new java.util.ArrayList<>();
+        for (final GuestControl guest : guests)
+        {
+            for (final ClientSession session : guest.sessions())
+            {
+                if (session.isActive())
+                {
+                    sessions.add(session);
+                }
+            }
+        }
+        active = sessions.toArray(new ClientSession[0]);
+    }
+
     private int pollSlot(final ClientSession session, final long now)
     {
         final long ownerId = session.slot().getLongVolatile(ClientSlotDescriptor.OWNER_ID_OFFSET);
         if (ownerId != session.ownerId())
         {
+            activeChanged = true;
             if (session.isActive())
             {
                 LOG.log(INFO, () -> session.describe() + " released: " +
@@ -791,6 +830,7 @@ final class BrokerConductor implements Agent
     private void detach(final ClientSession session, final String reason)
     {
         LOG.log(WARNING, () -> session.describe() + " detached: " + reason);
+        activeChanged = true;
         counters.clientDetached();
         releaseAll(session);
         session.reset(true);
