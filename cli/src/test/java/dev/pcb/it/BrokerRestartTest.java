@@ -38,7 +38,7 @@ class BrokerRestartTest
     @TempDir
     Path shareDir;
 
-    private final List<Process> processes = new ArrayList<>();
+    private final ChildProcesses children = new ChildProcesses();
     private Path runDir;
     private BrokerProcess broker;
 
@@ -59,10 +59,7 @@ class BrokerRestartTest
     @AfterEach
     void tearDown() throws Exception
     {
-        for (final Process process : processes)
-        {
-            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        }
+        children.close();
         if (null != broker)
         {
             broker.close();
@@ -84,7 +81,7 @@ class BrokerRestartTest
     @Test
     void windowsHeldAcrossARestartAreNeverReused() throws Exception
     {
-        final Process holder = track(new ProcessBuilder(JavaProcess.javaCommand(PinHolder.class.getName(),
+        final Process holder = children.track(new ProcessBuilder(JavaProcess.javaCommand(PinHolder.class.getName(),
             runDir.toString(), "vm1", "data/held.bin", "4")).start());
         final BufferedReader holderOut = new BufferedReader(
             new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
@@ -132,7 +129,7 @@ class BrokerRestartTest
 
     private void readAcrossRestart(final boolean kill) throws Exception
     {
-        final Process reader = track(new ProcessBuilder(JavaProcess.javaCommand(StreamingReader.class.getName(),
+        final Process reader = children.track(new ProcessBuilder(JavaProcess.javaCommand(StreamingReader.class.getName(),
             runDir.toString(), "vm1", "data/big.bin", "60")).start());
         final BufferedReader out = new BufferedReader(
             new InputStreamReader(reader.getInputStream(), StandardCharsets.UTF_8));
@@ -167,12 +164,6 @@ class BrokerRestartTest
         return BrokerProcess.start(runDir, "--share", "data=" + shareDir, "--guest", "vm1", "--guest", "vm2",
             "--region-size", Long.toString(TestShare.REGION), "--window-size", Integer.toString(TestShare.WINDOW),
             "--client-lease", "2000");
-    }
-
-    private Process track(final Process process)
-    {
-        processes.add(process);
-        return process;
     }
 
     private void write(final String name, final int size, final SplittableRandom random) throws Exception

@@ -47,16 +47,13 @@ class FuzzTest
     @TempDir
     Path shareDir;
 
-    private final List<Process> processes = new ArrayList<>();
+    private final ChildProcesses children = new ChildProcesses();
     private BrokerProcess broker;
 
     @AfterEach
     void tearDown() throws Exception
     {
-        for (final Process process : processes)
-        {
-            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        }
+        children.close();
         if (null != broker)
         {
             broker.close();
@@ -87,7 +84,7 @@ class FuzzTest
         {
             final Process reader = new ProcessBuilder(JavaProcess.javaCommand(TortureReader.class.getName(),
                 broker.runDir().toString(), "good", Integer.toString(FILES), Integer.toString(SECONDS))).start();
-            processes.add(reader);
+            children.track(reader);
             readers.add(reader);
         }
 

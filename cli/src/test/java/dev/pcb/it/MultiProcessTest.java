@@ -34,16 +34,13 @@ class MultiProcessTest
     @TempDir
     Path shareDir;
 
-    private final List<Process> processes = new ArrayList<>();
+    private final ChildProcesses children = new ChildProcesses();
     private BrokerProcess broker;
 
     @AfterEach
     void tearDown() throws Exception
     {
-        for (final Process process : processes)
-        {
-            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        }
+        children.close();
         if (null != broker)
         {
             broker.close();
@@ -63,7 +60,7 @@ class MultiProcessTest
         final List<Process> agents = new ArrayList<>();
         for (int i = 0; i < 8; i++)
         {
-            agents.add(track(AgentProcess.start(broker, "vm1", "sha256", "data/shared.bin", "data/own-" + i + ".bin",
+            agents.add(children.track(AgentProcess.start(broker, "vm1", "sha256", "data/shared.bin", "data/own-" + i + ".bin",
                 "data/shared.bin")));
         }
         for (int i = 0; i < 8; i++)
@@ -122,7 +119,7 @@ class MultiProcessTest
         startHolder("vm1", 1);
         startHolder("vm1", 1);
         final long start = System.nanoTime();
-        final Process third = track(new ProcessBuilder(JavaProcess.pcbCommand("agent", "--run-dir",
+        final Process third = children.track(new ProcessBuilder(JavaProcess.pcbCommand("agent", "--run-dir",
             broker.runDir().toString(), "--guest", "vm1", "--timeout", "2", "ls", "data")).start());
         final AgentProcess result = AgentProcess.await(third);
         assertEquals(1, result.exitCode());
@@ -145,7 +142,7 @@ class MultiProcessTest
             final List<Process> batch = new ArrayList<>();
             for (int i = 0; i < 4 && killed + batch.size() < kills; i++)
             {
-                batch.add(track(new ProcessBuilder(JavaProcess.javaCommand(PinHolder.class.getName(),
+                batch.add(children.track(new ProcessBuilder(JavaProcess.javaCommand(PinHolder.class.getName(),
                     broker.runDir().toString(), "vm1", "data/f.bin", Integer.toString(1 + random.nextInt(6))))
                     .redirectErrorStream(true).start()));
             }
@@ -157,7 +154,7 @@ class MultiProcessTest
             for (final Process process : batch)
             {
                 assertTrue(process.waitFor(10, TimeUnit.SECONDS));
-                processes.remove(process);
+                children.forget(process);
             }
             killed += batch.size();
         }
@@ -212,7 +209,7 @@ class MultiProcessTest
 
     private Process startHolder(final String guest, final int windows) throws Exception
     {
-        final Process process = track(new ProcessBuilder(JavaProcess.javaCommand(PinHolder.class.getName(),
+        final Process process = children.track(new ProcessBuilder(JavaProcess.javaCommand(PinHolder.class.getName(),
             broker.runDir().toString(), guest, "data/f.bin", Integer.toString(windows))).start());
         final String line = new String(process.getInputStream().readNBytes(5), StandardCharsets.UTF_8);
         assertEquals("held\n", line, () -> new String(readQuietly(process), StandardCharsets.UTF_8));
@@ -237,12 +234,6 @@ class MultiProcessTest
             "--region-size", Long.toString(TestShare.REGION), "--window-size", Integer.toString(TestShare.WINDOW)));
         args.addAll(List.of(extra));
         broker = BrokerProcess.start(BrokerProcess.newRunDir("multi"), args.toArray(new String[0]));
-    }
-
-    private Process track(final Process process)
-    {
-        processes.add(process);
-        return process;
     }
 
     private void write(final String name, final int size, final SplittableRandom random) throws Exception

@@ -32,16 +32,13 @@ class TortureTest
     @TempDir
     Path shareDir;
 
-    private final List<Process> processes = new ArrayList<>();
+    private final ChildProcesses children = new ChildProcesses();
     private BrokerProcess broker;
 
     @AfterEach
     void tearDown() throws Exception
     {
-        for (final Process process : processes)
-        {
-            process.destroyForcibly();
-        }
+        children.close();
         if (null != broker)
         {
             broker.close();
@@ -98,8 +95,6 @@ class TortureTest
 
     private Process start(final List<String> command) throws Exception
     {
-        final Process process = new ProcessBuilder(command).start();
-        processes.add(process);
-        return process;
+        return children.track(new ProcessBuilder(command).start());
     }
 }
