@@ -672,74 +672,61 @@ final class BrokerConductor implements Agent
         final WindowTable table = share.windows();
         final FileVersion version = fill.version();
         final int window = fill.window();
+        final boolean packed = version.packedFill() == fill;
         version.fillEnded();
-        if (version.packedFill() == fill)
+        if (packed)
         {
-            onPackedFillComplete(fill, table, version, window);
-            return;
+            version.packedFill(null);
+            table.packFillEnded(window);
         }
-        share.fills()[window] = null;
+        else
+        {
+            share.fills()[window] = null;
+        }
 
         if (null == fill.failure())
         {
-            table.filled(window, fill.fileOffset(), fill.length());
+            if (packed)
+            {
+                version.packedFilled();
+            }
+            else
+            {
+                table.filled(window, fill.fileOffset(), fill.length());
+            }
             counters.filled(fill.length(), fill.nanos());
             for (final FillTask.Waiter waiter : fill.waiters())
             {
                 if (isLive(waiter))
                 {
                     sendAcquired(waiter.session(), waiter.correlationId(), waiter.handle().id(), fill.fileWindow(),
-                        share, window, 0, fill.length());
+                        share, window, fill.offsetInWindow(), fill.length());
                 }
             }
             share.reclaim(version);
-        }
-        else
-        {
-            if (ErrorCode.STALE == fill.failure())
-            {
-                version.markStale();
-            }
-            failWaiters(fill, table, window);
-            if (0 == table.pins(window))
-            {
-                table.discard(window);
-            }
-            else
-            {
-                LOG.log(WARNING, "window " + window + " of share " + share.name() + " failed its fill but is pinned");
-            }
-            LOG.log(INFO, () -> "fill of " + version.path() + " window " + fill.fileWindow() + " failed: " +
-                fill.failureMessage());
-        }
-    }
-
-    private void onPackedFillComplete(
-        final FillTask fill, final WindowTable table, final FileVersion version, final int window)
-    {
-        version.packedFill(null);
-        table.packFillEnded(window);
-        if (null == fill.failure())
-        {
-            version.packedFilled();
-            counters.filled(fill.length(), fill.nanos());
-            for (final FillTask.Waiter waiter : fill.waiters())
-            {
-                if (isLive(waiter))
-                {
-                    sendAcquired(waiter.session(), waiter.correlationId(), waiter.handle().id(), 0, version.share(),
-                        window, fill.offsetInWindow(), fill.length());
-                }
-            }
-            version.share().reclaim(version);
             return;
         }
+
         if (ErrorCode.STALE == fill.failure())
         {
             version.markStale();
         }
         failWaiters(fill, table, window);
-        table.removeMember(window, version);
+        if (packed)
+        {
+            table.removeMember(window, version);
+            return;
+        }
+        if (0 == table.pins(window))
+        {
+            table.discard(window);
+        }
+        else
+        {
+            LOG.log(WARNING, "window " + window + " of share " + share.name() + " failed its fill but is pinned");
+        }
+        LOG.log(INFO, () -> "fill of " + version.path() + " window " + fill.fileWindow() + " failed: " +
+            fill.failureMessage());
     }
 
     private void failWaiters(final FillTask fill, final WindowTable table, final int window)
