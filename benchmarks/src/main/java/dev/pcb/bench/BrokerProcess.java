@@ -1,5 +1,6 @@
 package dev.pcb.bench;
 
+import dev.pcb.cli.FileTrees;
 import dev.pcb.cli.JavaProcess;
 
 import java.io.BufferedReader;
@@ -7,15 +8,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
-import java.util.Comparator;
 import java.util.Deque;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * A {@code pcb broker} in its own JVM, as it runs in production, so a benchmark measures the cross-process ring
@@ -190,25 +188,11 @@ public final class BrokerProcess implements AutoCloseable
 
     static void deleteTree(final Path dir)
     {
-        if (!Files.exists(dir))
+        try
         {
-            return;
+            FileTrees.delete(dir);
         }
-        try (Stream<Path> paths = Files.walk(dir))
-        {
-            paths.sorted(Comparator.reverseOrder()).forEach((p) ->
-            {
-                try
-                {
-                    Files.deleteIfExists(p);
-                }
-                catch (final IOException ex)
-                {
-                    throw new UncheckedIOException(ex);
-                }
-            });
-        }
-        catch (final IOException | UncheckedIOException ex)
+        catch (final IOException ex)
         {
             System.err.println("pcb-bench: could not delete " + dir + ": " + ex);
         }

@@ -140,7 +140,7 @@ public final class DemoCommand implements Callable<Integer>
             {
                 broker.destroyForcibly();
             }
-            deleteRecursively(runDir);
+            FileTrees.delete(runDir);
             out.println("broker stopped, " + runDir + " removed");
             out.flush();
         }
@@ -241,18 +241,4 @@ public final class DemoCommand implements Callable<Integer>
         return 0;
     }
 
-    static void deleteRecursively(final Path dir) throws IOException
-    {
-        if (!Files.exists(dir))
-        {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir))
-        {
-            for (final Path p : (Iterable<Path>)paths.sorted((a, b) -> b.compareTo(a))::iterator)
-            {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
 }

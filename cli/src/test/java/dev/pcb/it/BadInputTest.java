@@ -1,5 +1,6 @@
 package dev.pcb.it;
 
+import dev.pcb.cli.FileTrees;
 import dev.pcb.cli.JavaProcess;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -50,8 +51,8 @@ class BadInputTest
         {
             broker.close();
         }
-        BrokerProcess.deleteRecursively(shareDir);
-        BrokerProcess.deleteRecursively(outside);
+        FileTrees.delete(shareDir);
+        FileTrees.delete(outside);
     }
 
     @ParameterizedTest(name = "{0} {1}")

@@ -1,18 +1,17 @@
 package dev.pcb.it;
 
+import dev.pcb.cli.FileTrees;
 import dev.pcb.cli.JavaProcess;
 
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * A real {@code pcb broker} in its own JVM, for end-to-end tests: started with a bounded wait for "ready", its
@@ -148,27 +147,6 @@ public final class BrokerProcess implements AutoCloseable
         {
             stop();
         }
-        deleteRecursively(runDir);
-    }
-
-    /**
-     * Delete a directory tree if it exists.
-     *
-     * @param dir the tree.
-     * @throws IOException on failure.
-     */
-    public static void deleteRecursively(final Path dir) throws IOException
-    {
-        if (!Files.exists(dir))
-        {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir))
-        {
-            for (final Path p : (Iterable<Path>)paths.sorted((a, b) -> b.compareTo(a))::iterator)
-            {
-                Files.deleteIfExists(p);
-            }
-        }
+        FileTrees.delete(runDir);
     }
 }

@@ -1,5 +1,6 @@
 package dev.pcb.it;
 
+import dev.pcb.cli.FileTrees;
 import dev.pcb.cli.JavaProcess;
 import dev.pcb.cli.qemu.QemuArgs;
 import dev.pcb.cli.qemu.QemuGuest;
@@ -84,8 +85,8 @@ final class QemuEndToEndTest
         {
             broker.close();
         }
-        BrokerProcess.deleteRecursively(runDir);
-        BrokerProcess.deleteRecursively(shareDir);
+        FileTrees.delete(runDir);
+        FileTrees.delete(shareDir);
     }
 
     @Test

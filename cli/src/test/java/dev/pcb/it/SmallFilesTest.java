@@ -6,6 +6,7 @@ import dev.pcb.agent.DirectoryPage;
 import dev.pcb.agent.PcbAgent;
 import dev.pcb.agent.PcbFile;
 import dev.pcb.agent.WindowView;
+import dev.pcb.cli.FileTrees;
 import dev.pcb.cli.InspectCommand;
 import dev.pcb.protocol.FileType;
 import org.junit.jupiter.api.AfterEach;
@@ -53,7 +54,7 @@ class SmallFilesTest
         }
         if (null != tree)
         {
-            BrokerProcess.deleteRecursively(tree);
+            FileTrees.delete(tree);
         }
     }
 

@@ -1,6 +1,8 @@
 package dev.pcb.cli.qemu;
 
 import java.io.File;
+import dev.pcb.cli.FileTrees;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -423,7 +425,7 @@ public final class QemuGuest implements AutoCloseable
             .resolve(absolute.getFileName());
         try
         {
-            deleteTree(copy);
+            FileTrees.delete(copy);
             Files.createDirectories(copy.getParent());
             try (var paths = Files.walk(absolute))
             {
@@ -460,20 +462,6 @@ public final class QemuGuest implements AutoCloseable
         return true;
     }
 
-    private static void deleteTree(final Path root) throws IOException
-    {
-        if (!Files.exists(root))
-        {
-            return;
-        }
-        try (var paths = Files.walk(root))
-        {
-            for (final Path p : (Iterable<Path>)paths.sorted(java.util.Comparator.reverseOrder())::iterator)
-            {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
 
     /**
      * Find a program the way a shell would, on the PATH.
