@@ -2,6 +2,7 @@ package dev.pcb.broker;
 
 import dev.pcb.layout.ClientSlotDescriptor;
 import dev.pcb.layout.LayoutVersion;
+import dev.pcb.layout.RetainedWindowsDescriptor;
 import dev.pcb.layout.RunDirectory;
 import dev.pcb.layout.WindowDescriptor;
 import dev.pcb.nativeshim.DirectoryReader;
@@ -470,7 +471,8 @@ final class BrokerConductor implements Agent
             throw new RequestException(ErrorCode.BEYOND_EOF,
                 version.displayPath() + ": window " + fileWindow + " is past the end (" + version.size() + " bytes)");
         }
-        if (session.guest().pins() >= config.maxPinsPerGuest())
+        if (session.guest().pins() >= config.maxPinsPerGuest() &&
+            (0 == reclaimRetained(null, session.guest()) || session.guest().pins() >= config.maxPinsPerGuest()))
         {
             throw new RequestException(ErrorCode.QUOTA_EXCEEDED, "guest " + session.guest().name() +
                 " reached its quota of " + config.maxPinsPerGuest() + " pinned windows");
@@ -504,6 +506,10 @@ final class BrokerConductor implements Agent
             final long fileOffset = fileWindow * windowSize;
             final int fillLength = (int)Math.min(windowSize, version.size() - fileOffset);
             window = table.allocate(version, fileWindow, fileOffset, fillLength);
+            if (WindowTable.NONE == window && reclaimRetained(share, null) > 0)
+            {
+                window = table.allocate(version, fileWindow, fileOffset, fillLength);
+            }
             if (WindowTable.NONE == window)
             {
                 counters.noSpace();
@@ -557,6 +563,10 @@ final class BrokerConductor implements Agent
             throw new RequestException(ErrorCode.STALE, version.displayPath() + ": changed on the host since it was opened");
         }
         window = table.allocatePacked(version, (int)version.size());
+        if (WindowTable.NONE == window && reclaimRetained(share, null) > 0)
+        {
+            window = table.allocatePacked(version, (int)version.size());
+        }
         if (WindowTable.NONE == window)
         {
             counters.noSpace();
@@ -585,15 +595,85 @@ final class BrokerConductor implements Agent
         }
         final Handle handle = handle(session, windowRequest.handleId());
         final long fileWindow = windowRequest.fileWindow();
-        if (!handle.unpin(fileWindow))
+        if (!unpin(session, handle, fileWindow))
         {
             throw new RequestException(ErrorCode.MALFORMED,
                 "RELEASE of window " + fileWindow + " that handle " + handle.id() + " does not hold");
         }
+        counters.release();
+    }
+
+    private static boolean unpin(final ClientSession session, final Handle handle, final long fileWindow)
+    {
+        if (!handle.unpin(fileWindow))
+        {
+            return false;
+        }
         final FileVersion version = handle.version();
         version.share().windows().unpin(version.windowOf(fileWindow));
         session.unpinned();
-        counters.release();
+        return true;
+    }
+
+    /**
+     * Take back the pins of windows that clients retain but do not read, so the windows can be evicted; called only
+     * when a share has no window to give or a guest is at its pin quota.
+     *
+     * @param share      only windows of this share; null for any.
+     * @param onlyGuest  only clients of this guest; null for every guest.
+     * @return pins dropped.
+     */
+    private int reclaimRetained(final Share share, final GuestControl onlyGuest)
+    {
+        int dropped = 0;
+        for (final GuestControl guest : guests)
+        {
+            if (null != onlyGuest && guest != onlyGuest)
+            {
+                continue;
+            }
+            for (final ClientSession session : guest.sessions())
+            {
+                if (session.isActive())
+                {
+                    dropped += reclaimRetained(session, share);
+                }
+            }
+        }
+        if (dropped > 0)
+        {
+            counters.retainedReclaimed(dropped);
+        }
+        return dropped;
+    }
+
+    private static int reclaimRetained(final ClientSession session, final Share share)
+    {
+        final UnsafeBuffer table = session.retainedWindows();
+        int dropped = 0;
+        for (int i = 0; i < RetainedWindowsDescriptor.ENTRY_COUNT; i++)
+        {
+            final int at = RetainedWindowsDescriptor.entryOffset(i);
+            final long state = table.getLongVolatile(at + RetainedWindowsDescriptor.STATE_OFFSET);
+            if (RetainedWindowsDescriptor.RETAINED != RetainedWindowsDescriptor.kind(state))
+            {
+                continue;
+            }
+            // Read before the swap: a successful swap proves these were written for this very state.
+            final Handle handle = session.handles().get(table.getLong(at + RetainedWindowsDescriptor.HANDLE_ID_OFFSET));
+            final long fileWindow = table.getLong(at + RetainedWindowsDescriptor.FILE_WINDOW_OFFSET);
+            if (null != handle && null != share && handle.version().share() != share)
+            {
+                continue;
+            }
+            final long reclaimed = (state & ~RetainedWindowsDescriptor.KIND_MASK) | RetainedWindowsDescriptor.RECLAIMED;
+            if (table.compareAndSetLong(at + RetainedWindowsDescriptor.STATE_OFFSET, state, reclaimed) &&
+                null != handle && unpin(session, handle, fileWindow))
+            {
+                dropped++;
+            }
+        }
+        return dropped;
     }
 
     private void onClose(final ClientSession session, final MutableDirectBuffer buffer, final int index, final int length)

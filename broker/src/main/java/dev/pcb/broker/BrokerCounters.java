@@ -24,7 +24,7 @@ import java.util.List;
  */
 final class BrokerCounters implements AutoCloseable
 {
-    private static final int BROKER_COUNTERS = 14;
+    private static final int BROKER_COUNTERS = 15;
     private static final int SHARE_COUNTERS = 3;
     private static final int GUEST_COUNTERS = 5;
 
@@ -42,6 +42,7 @@ final class BrokerCounters implements AutoCloseable
     private final AtomicCounter noSpace;
     private final AtomicCounter opens;
     private final AtomicCounter releases;
+    private final AtomicCounter retainedReclaims;
     private final AtomicCounter clientsAttached;
     private final AtomicCounter clientsDetached;
     private final AtomicCounter[] errorsByCode;
@@ -86,6 +87,7 @@ final class BrokerCounters implements AutoCloseable
         noSpace = newCounter(CounterType.NO_SPACE, "");
         opens = newCounter(CounterType.OPENS, "");
         releases = newCounter(CounterType.RELEASES, "");
+        retainedReclaims = newCounter(CounterType.RETAINED_RECLAIMS, "");
         clientsAttached = newCounter(CounterType.CLIENTS_ATTACHED, "");
         clientsDetached = newCounter(CounterType.CLIENTS_DETACHED, "");
 
@@ -329,6 +331,11 @@ final class BrokerCounters implements AutoCloseable
         releases.incrementRelease();
     }
 
+    void retainedReclaimed(final int pins)
+    {
+        retainedReclaims.getAndAddRelease(pins);
+    }
+
     void clientAttached()
     {
         clientsAttached.incrementRelease();
@@ -349,6 +356,7 @@ final class BrokerCounters implements AutoCloseable
             " fills=" + fills.get() + " bytesFilled=" + bytesFilled.get() + " fillNanos=" + fillNanos.get() +
             " stale=" + stale.get() + " errors=" + errors.get() + " noSpace=" + noSpace.get() +
             " evictions=" + evictions.get() + " opens=" + opens.get() + " releases=" + releases.get() +
+            " retainedReclaims=" + retainedReclaims.get() +
             " clientsAttached=" + clientsAttached.get() + " clientsDetached=" + clientsDetached.get();
     }
 }

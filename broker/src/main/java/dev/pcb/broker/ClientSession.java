@@ -1,6 +1,7 @@
 package dev.pcb.broker;
 
 import dev.pcb.layout.ClientSlotDescriptor;
+import dev.pcb.layout.RetainedWindowsDescriptor;
 import org.agrona.collections.Long2LongHashMap;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -21,6 +22,7 @@ final class ClientSession
     private final UnsafeBuffer slot;
     private final UnsafeBuffer requestBuffer;
     private final UnsafeBuffer responseBuffer;
+    private final UnsafeBuffer retainedWindows;
     private final Long2ObjectHashMap<Handle> handles = new Long2ObjectHashMap<>();
     private final Long2LongHashMap heldWindows = new Long2LongHashMap(0);
     private ManyToOneRingBuffer requests;
@@ -48,6 +50,8 @@ final class ClientSession
         this.requestBuffer = new UnsafeBuffer(slot, ClientSlotDescriptor.requestRingOffset(), requestRingLength);
         this.responseBuffer = new UnsafeBuffer(
             slot, ClientSlotDescriptor.responseRingOffset(requestRingLength), responseRingLength);
+        this.retainedWindows = new UnsafeBuffer(
+            slot, ClientSlotDescriptor.RETAINED_WINDOWS_OFFSET, RetainedWindowsDescriptor.LENGTH);
     }
 
     GuestControl guest()
@@ -63,6 +67,14 @@ final class ClientSession
     UnsafeBuffer slot()
     {
         return slot;
+    }
+
+    /**
+     * The owner's table of retained windows ({@link RetainedWindowsDescriptor}); written by the guest.
+     */
+    UnsafeBuffer retainedWindows()
+    {
+        return retainedWindows;
     }
 
     ManyToOneRingBuffer requests()

@@ -37,6 +37,7 @@ import static dev.pcb.layout.CounterType.NO_SPACE;
 import static dev.pcb.layout.CounterType.OPENS;
 import static dev.pcb.layout.CounterType.RELEASES;
 import static dev.pcb.layout.CounterType.REQUESTS;
+import static dev.pcb.layout.CounterType.RETAINED_RECLAIMS;
 import static dev.pcb.layout.CounterType.STALE;
 import static dev.pcb.layout.CounterType.WINDOWS;
 import static dev.pcb.layout.CounterType.WINDOWS_FREE;
@@ -47,7 +48,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A known workload against a fresh broker, and the exact counts it must leave in the shared-memory counters: three
- * files each within one window, read once (three misses, three fills), then again (three hits).
+ * files each within one window, read once (three misses, three fills), again while retained (no request), then by a
+ * second process that retains nothing (three hits, three releases).
  */
 @Timeout(180)
 class CountersTest
@@ -106,35 +108,55 @@ class CountersTest
         {
             files[i] = agent.open("data/f" + i);
         }
-        for (int round = 0; round < 2; round++)
+        readEachOnce();
+        // Read again while the agent retains the windows: no request at all.
+        readEachOnce();
+        CountersSnapshot s = PcbCommand.awaitCounters(broker.runDir(), (c) ->
+            3 == c.value(GUEST_PINS, "vm1") && 3 == c.value(GUEST_HANDLES, "vm1"));
+        assertEquals(0, s.value(HITS));
+        assertEquals(0, s.value(RELEASES));
+        assertEquals(2, s.value(WINDOWS_PINNED, "data"), "two small files share one packed window");
+
+        // Closing the files releases the retained windows; a second process that retains nothing then hits thrice.
+        for (int i = 0; i < files.length; i++)
         {
-            for (final PcbFile file : files)
+            files[i].close();
+            files[i] = null;
+        }
+        try (PcbAgent second = PcbAgent.attach(new AgentConfig().runDir(broker.runDir()).guest("vm1")
+            .retainedWindows(0).connectTimeout(Duration.ofSeconds(20))))
+        {
+            for (int i = 0; i < files.length; i++)
             {
-                try (WindowView view = file.acquire(0))
-                {
-                    assertEquals(file.size(), view.length());
-                }
+                files[i] = second.open("data/f" + i);
+            }
+            readEachOnce();
+            for (int i = 0; i < files.length; i++)
+            {
+                files[i].close();
+                files[i] = null;
             }
         }
 
         // RELEASE has no answer and the gauges are sampled: wait until all six releases and the handles show.
-        final CountersSnapshot s = PcbCommand.awaitCounters(broker.runDir(), (c) ->
-            6 == c.value(RELEASES) && 3 == c.value(GUEST_HANDLES, "vm1") && 1 == c.value(GUEST_CLIENTS, "vm1"));
-        assertEquals(3, s.value(OPENS));
+        s = PcbCommand.awaitCounters(broker.runDir(), (c) ->
+            6 == c.value(RELEASES) && 0 == c.value(GUEST_HANDLES, "vm1") && 1 == c.value(GUEST_CLIENTS, "vm1"));
+        assertEquals(6, s.value(OPENS));
         assertEquals(3, s.value(MISSES));
         assertEquals(3, s.value(FILLS));
         assertEquals(3, s.value(HITS));
         assertEquals(SIZES[0] + SIZES[1] + SIZES[2], s.value(BYTES_FILLED));
         assertEquals(6, s.value(RELEASES));
+        assertEquals(0, s.value(RETAINED_RECLAIMS), "the region never ran out of room");
         assertTrue(s.value(FILL_TIME) > 0, "fill time is measured");
         assertEquals(0, s.value(EVICTIONS));
         assertEquals(0, s.value(STALE));
         assertEquals(0, s.value(ERRORS));
         assertEquals(0, s.value(NO_SPACE));
-        assertEquals(1, s.value(CLIENTS_ATTACHED));
+        assertEquals(2, s.value(CLIENTS_ATTACHED));
         assertEquals(0, s.value(CLIENTS_DETACHED));
-        // ATTACH, 3 OPEN, 6 ACQUIRE, 6 RELEASE at least; all of them from vm1.
-        assertTrue(s.value(REQUESTS) >= 16, "requests: " + s.value(REQUESTS));
+        // 2 ATTACH, 6 OPEN, 6 ACQUIRE, 6 RELEASE, 6 CLOSE, 1 DETACH; all of them from vm1.
+        assertEquals(27, s.value(REQUESTS));
         assertEquals(s.value(REQUESTS), s.value(GUEST_REQUESTS, "vm1"));
 
         final long windows = s.value(WINDOWS, "data");
@@ -151,6 +173,17 @@ class CountersTest
         assertEquals(0, s.value(GUEST_REQUESTS, "vm2"));
         assertEquals(0, s.value(GUEST_LAST_HEARTBEAT, "vm2"), "never heard from");
         assertTrue(s.isBrokerUp());
+    }
+
+    private void readEachOnce() throws PcbException
+    {
+        for (final PcbFile file : files)
+        {
+            try (WindowView view = file.acquire(0))
+            {
+                assertEquals(file.size(), view.length());
+            }
+        }
     }
 
     @Test

@@ -1,5 +1,7 @@
 package dev.pcb.agent;
 
+import dev.pcb.layout.RetainedWindowsDescriptor;
+
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -19,6 +21,7 @@ public final class AgentConfig
     private Duration connectTimeout = Duration.ofSeconds(10);
     private Duration requestTimeout = Duration.ofSeconds(30);
     private long heartbeatIntervalMs = 100;
+    private int retainedWindows = RetainedWindowsDescriptor.ENTRY_COUNT;
 
     /**
      * Host-local mode: the broker's run directory.
@@ -144,6 +147,31 @@ public final class AgentConfig
     public long heartbeatIntervalMs()
     {
         return heartbeatIntervalMs;
+    }
+
+    /**
+     * How many windows the process keeps pinned after their last view is closed, so that reading them again needs
+     * no round trip to the broker. The broker takes such pins back whenever it needs the room, so this never makes
+     * an ACQUIRE fail; 0 releases every window at once.
+     *
+     * @param windows 0 to {@link RetainedWindowsDescriptor#ENTRY_COUNT}.
+     * @return this.
+     */
+    public AgentConfig retainedWindows(final int windows)
+    {
+        if (windows < 0 || windows > RetainedWindowsDescriptor.ENTRY_COUNT)
+        {
+            throw new IllegalArgumentException(
+                "retained windows must be 0.." + RetainedWindowsDescriptor.ENTRY_COUNT + ": " + windows);
+        }
+        this.retainedWindows = windows;
+        return this;
+    }
+
+    /** @return windows kept pinned after their last view is closed. */
+    public int retainedWindows()
+    {
+        return retainedWindows;
     }
 
     /** @return true in host-local mode. */

@@ -2,6 +2,7 @@ package dev.pcb.agent;
 
 import dev.pcb.layout.ClientSlotDescriptor;
 import dev.pcb.layout.ControlRegionDescriptor;
+import dev.pcb.layout.RetainedWindowsDescriptor;
 import dev.pcb.nativeshim.Linux;
 import dev.pcb.nativeshim.MappedRegion;
 import dev.pcb.protocol.ErrorCode;
@@ -85,6 +86,8 @@ final class ClientChannel implements AutoCloseable
         this.slotIndex = claimSlot(whole, slotCount, slotLength, deadlineNs, config);
         this.slot = new UnsafeBuffer(whole, ControlRegionDescriptor.slotOffset(slotLength, slotIndex), slotLength);
         awaitAccepted(deadlineNs);
+        // A previous owner's retained windows died with it; the broker dropped their pins before accepting us.
+        slot.setMemory(ClientSlotDescriptor.RETAINED_WINDOWS_OFFSET, RetainedWindowsDescriptor.LENGTH, (byte)0);
 
         this.requests = new ManyToOneRingBuffer(
             new UnsafeBuffer(slot, ClientSlotDescriptor.requestRingOffset(), requestRingLength));
@@ -177,6 +180,12 @@ final class ClientChannel implements AutoCloseable
     int slotIndex()
     {
         return slotIndex;
+    }
+
+    /** @return this slot's table of retained windows. */
+    UnsafeBuffer retainedWindowsTable()
+    {
+        return new UnsafeBuffer(slot, ClientSlotDescriptor.RETAINED_WINDOWS_OFFSET, RetainedWindowsDescriptor.LENGTH);
     }
 
 

@@ -47,6 +47,7 @@ public final class PcbAgent implements AutoCloseable
     private final List<ShareRegion> shares;
     private final Set<PcbFile> openFiles = ConcurrentHashMap.newKeySet();
     private final AtomicLong viewsHeld = new AtomicLong();
+    private final RetainedWindows retained;
     private volatile boolean closed;
 
     private PcbAgent(final AgentConfig config, final ClientChannel channel, final List<ShareRegion> shares)
@@ -54,6 +55,7 @@ public final class PcbAgent implements AutoCloseable
         this.config = config;
         this.channel = channel;
         this.shares = shares;
+        this.retained = new RetainedWindows(channel.retainedWindowsTable(), config.retainedWindows());
     }
 
     /**
@@ -125,6 +127,8 @@ public final class PcbAgent implements AutoCloseable
      */
     private void reattach(final Call call) throws PcbException
     {
+        // Before any OPEN: the new broker numbers handles afresh, and an old entry must never name a new handle.
+        retained.dropAll();
         for (final AttachedResponse.ShareInfo info : attachCall(channel, call))
         {
             for (final ShareRegion share : shares)
@@ -253,6 +257,8 @@ public final class PcbAgent implements AutoCloseable
             return;
         }
         closed = true;
+        // DETACH drops these pins at the broker; a retained view must not be read again after the unmap below.
+        retained.dropAll();
         if (null == channel.brokerFailure())
         {
             try
@@ -273,6 +279,11 @@ public final class PcbAgent implements AutoCloseable
                 CloseHelper.quietClose(share.mapping());
             }
         }
+    }
+
+    RetainedWindows retained()
+    {
+        return retained;
     }
 
     void viewAcquired()

@@ -38,6 +38,7 @@ public final class PcbFile implements AutoCloseable
     private final int windowSize;
     private final long windowCount;
     private final AtomicReferenceArray<WindowView> views;
+    private final RetainedWindows retained;
     private final AtomicInteger held = new AtomicInteger();
     private final AtomicBoolean closeSent = new AtomicBoolean();
     private volatile boolean closing;
@@ -55,6 +56,7 @@ public final class PcbFile implements AutoCloseable
     {
         this.agent = agent;
         this.channel = channel;
+        this.retained = agent.retained();
         this.share = share;
         this.path = path;
         this.relativePath = relativePath;
@@ -160,6 +162,11 @@ public final class PcbFile implements AutoCloseable
             {
                 return view;
             }
+            if (retained.revive(view))
+            {
+                view.revived();
+                return view;
+            }
             final Call call = channel.prepare();
             for (int attempt = 1; ; attempt++)
             {
@@ -203,9 +210,56 @@ public final class PcbFile implements AutoCloseable
     }
 
     /**
-     * The last reference to a view was closed: unpin it at the broker.
+     * The last reference to a view was closed: retain its pin for the next read, or unpin it at the broker.
      */
     void released(final WindowView view)
+    {
+        synchronized (view)
+        {
+            if (view.refs() > 0)
+            {
+                // Another thread found the view released and pinned it anew meanwhile: this pin is one too many.
+                unpinned(view, true);
+                return;
+            }
+            if (!closing && !view.heldAcrossRestart && retained.retain(view, handleId))
+            {
+                if (closing && retained.revive(view))
+                {
+                    unpinned(view, true);
+                }
+                return;
+            }
+        }
+        unpinned(view, true);
+    }
+
+    /**
+     * A pin of this file is gone: count it, and unpin it at the broker if it is still there.
+     *
+     * @param view    the view whose pin it was.
+     * @param release send RELEASE; false when the broker dropped the pin already.
+     */
+    void unpinned(final WindowView view, final boolean release)
+    {
+        try
+        {
+            if (release)
+            {
+                sendRelease(view);
+            }
+        }
+        finally
+        {
+            agent.viewReleased();
+            if (0 == held.decrementAndGet() && closing)
+            {
+                sendClose();
+            }
+        }
+    }
+
+    private void sendRelease(final WindowView view)
     {
         try
         {
@@ -228,14 +282,6 @@ public final class PcbFile implements AutoCloseable
         catch (final PcbException ignore)
         {
             // The broker is gone: it dropped every pin of this client with it.
-        }
-        finally
-        {
-            agent.viewReleased();
-            if (0 == held.decrementAndGet() && closing)
-            {
-                sendClose();
-            }
         }
     }
 
@@ -297,6 +343,7 @@ public final class PcbFile implements AutoCloseable
         if (!closing)
         {
             closing = true;
+            retained.releaseAll(this);
             if (0 == held.get())
             {
                 sendClose();

@@ -34,6 +34,9 @@ public final class WindowView implements AutoCloseable
     private int length;
     private int regionWindow;
     private long generation;
+    // Where this view's pin is retained, under the view's monitor; -1 when it is not.
+    private int retainedIndex = -1;
+    private long retainedTag;
     private volatile int refs;
 
     WindowView(final PcbFile file, final long fileWindow)
@@ -76,6 +79,35 @@ public final class WindowView implements AutoCloseable
         bytesStore.set(address, length);
         heldAcrossRestart = false;
         REFS.set(this, 1);
+    }
+
+    /**
+     * Read again a view whose pin was retained: the first reference since its last close.
+     */
+    void revived()
+    {
+        REFS.set(this, 1);
+    }
+
+    void retainedAt(final int index, final long tag)
+    {
+        retainedIndex = index;
+        retainedTag = tag;
+    }
+
+    int retainedIndex()
+    {
+        return retainedIndex;
+    }
+
+    long retainedTag()
+    {
+        return retainedTag;
+    }
+
+    PcbFile file()
+    {
+        return file;
     }
 
     /** @return index of this window in the file. */

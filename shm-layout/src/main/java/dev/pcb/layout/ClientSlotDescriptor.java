@@ -28,6 +28,8 @@ package dev.pcb.layout;
  *  +---------------------------------------------------------------+
  *  |                  Reserved to 128 bytes                       ...
  *  +---------------------------------------------------------------+  128 (cache line pair apart from rings)
+ *  |                  Retained windows table (8 KiB)              ...
+ *  +---------------------------------------------------------------+  128 + RetainedWindowsDescriptor.LENGTH
  *  |                  Request ring: capacity + trailer            ...
  *  +---------------------------------------------------------------+
  *  |                  Response ring: capacity + trailer           ...
@@ -45,8 +47,14 @@ public final class ClientSlotDescriptor
     /** Offset of the owner id the broker accepted. */
     public static final int ACCEPTED_OWNER_ID_OFFSET = 24;
 
-    /** Length of the slot header; the request ring follows. */
+    /** Length of the slot header; the retained windows table follows. */
     public static final int HEADER_LENGTH = 128;
+
+    /** Offset of the retained windows table ({@link RetainedWindowsDescriptor}). */
+    public static final int RETAINED_WINDOWS_OFFSET = HEADER_LENGTH;
+
+    /** Bytes before the request ring. */
+    public static final int RINGS_OFFSET = RETAINED_WINDOWS_OFFSET + RetainedWindowsDescriptor.LENGTH;
 
     /** Owner id of a free slot. */
     public static final long FREE = 0;
@@ -62,7 +70,7 @@ public final class ClientSlotDescriptor
      */
     public static int requestRingOffset()
     {
-        return HEADER_LENGTH;
+        return RINGS_OFFSET;
     }
 
     /**
@@ -73,6 +81,6 @@ public final class ClientSlotDescriptor
      */
     public static int responseRingOffset(final int requestRingLength)
     {
-        return HEADER_LENGTH + requestRingLength;
+        return RINGS_OFFSET + requestRingLength;
     }
 }

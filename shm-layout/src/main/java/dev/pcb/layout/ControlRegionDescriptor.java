@@ -117,7 +117,7 @@ public final class ControlRegionDescriptor
      */
     public static int slotLength(final int requestRingCapacity, final int responseRingCapacity)
     {
-        final int raw = ClientSlotDescriptor.HEADER_LENGTH +
+        final int raw = ClientSlotDescriptor.RINGS_OFFSET +
             requestRingCapacity + RingBufferDescriptor.TRAILER_LENGTH +
             responseRingCapacity + RingBufferDescriptor.TRAILER_LENGTH;
         return BitUtil.align(raw, 4096);

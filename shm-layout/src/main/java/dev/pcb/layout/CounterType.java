@@ -54,6 +54,9 @@ public enum CounterType
     /** Error answers of one code; the key names the code. */
     ERRORS_BY_CODE(15, Scope.ERROR_CODE, "errors", "pcb_error_answers_total", Kind.COUNTER, 0,
         "Requests answered with an error, by error code."),
+    /** Pins of retained windows the broker took back to make room. */
+    RETAINED_RECLAIMS(16, Scope.BROKER, "retained reclaims", "pcb_retained_reclaims_total", Kind.COUNTER, 0,
+        "Pins of windows clients retained but did not read, taken back by the broker to make room."),
 
     /** Windows in the share's data region. */
     WINDOWS(20, Scope.SHARE, "windows", "pcb_windows", Kind.GAUGE, 0,
