@@ -1,5 +1,6 @@
 package dev.pcb.bench;
 
+import dev.pcb.agent.AgentConfig;
 import dev.pcb.agent.PcbFile;
 import dev.pcb.agent.WindowView;
 import org.HdrHistogram.Histogram;
@@ -106,7 +107,7 @@ public final class AcquireLatency
 
         try (ShareFixture fixture = ShareFixture.start(AcquireLatencyBenchmark.FILE_NAME,
             AcquireLatencyBenchmark.FILE_SIZE, AcquireLatencyBenchmark.REGION_SIZE,
-            AcquireLatencyBenchmark.WINDOW_SIZE, false, false))
+            AcquireLatencyBenchmark.WINDOW_SIZE, false, false, 0))
         {
             final PcbFile file = fixture.file();
             final Pair remote = () -> file.acquire(0).close();
@@ -133,6 +134,14 @@ public final class AcquireLatency
             {
                 anchor.close();
             }
+        }
+
+        try (ShareFixture fixture = ShareFixture.start(AcquireLatencyBenchmark.FILE_NAME,
+            AcquireLatencyBenchmark.FILE_SIZE, AcquireLatencyBenchmark.REGION_SIZE,
+            AcquireLatencyBenchmark.WINDOW_SIZE, false, false, AgentConfig.DEFAULT_RETAINED_WINDOWS))
+        {
+            final PcbFile file = fixture.file();
+            measure("retainedPair", () -> file.acquire(0).close(), true);
         }
     }
 

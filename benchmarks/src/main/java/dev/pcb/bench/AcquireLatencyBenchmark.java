@@ -1,5 +1,6 @@
 package dev.pcb.bench;
 
+import dev.pcb.agent.AgentConfig;
 import dev.pcb.agent.PcbFile;
 import dev.pcb.agent.WindowView;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -41,7 +42,7 @@ public class AcquireLatencyBenchmark
     static final int WINDOW_SIZE = 2 * 1024 * 1024;
     static final long REGION_SIZE = 32L * 1024 * 1024;
 
-    /** A broker in another process with the file's windows cached, none held here. */
+    /** A broker in another process with the file's windows cached, none held or retained here. */
     @State(Scope.Benchmark)
     public static class Remote
     {
@@ -56,7 +57,35 @@ public class AcquireLatencyBenchmark
         @Setup
         public void setup() throws IOException
         {
-            fixture = ShareFixture.start(FILE_NAME, FILE_SIZE, REGION_SIZE, WINDOW_SIZE, false, false);
+            fixture = ShareFixture.start(FILE_NAME, FILE_SIZE, REGION_SIZE, WINDOW_SIZE, false, false, 0);
+            file = fixture.file();
+        }
+
+        /** Stop the broker. */
+        @TearDown
+        public void tearDown()
+        {
+            fixture.close();
+        }
+    }
+
+    /** As {@link Remote}, but the agent retains the windows after their last close (its default). */
+    @State(Scope.Benchmark)
+    public static class Retained
+    {
+        ShareFixture fixture;
+        PcbFile file;
+
+        /**
+         * Start the broker and fill the windows; the agent retains them.
+         *
+         * @throws IOException when the broker or agent fails.
+         */
+        @Setup
+        public void setup() throws IOException
+        {
+            fixture = ShareFixture.start(FILE_NAME, FILE_SIZE, REGION_SIZE, WINDOW_SIZE, false, false,
+                AgentConfig.DEFAULT_RETAINED_WINDOWS);
             file = fixture.file();
         }
 
@@ -83,7 +112,7 @@ public class AcquireLatencyBenchmark
         @Setup
         public void setup() throws IOException
         {
-            fixture = ShareFixture.start(FILE_NAME, FILE_SIZE, REGION_SIZE, WINDOW_SIZE, true, false);
+            fixture = ShareFixture.start(FILE_NAME, FILE_SIZE, REGION_SIZE, WINDOW_SIZE, true, false, 0);
             file = fixture.file();
         }
 
@@ -125,6 +154,23 @@ public class AcquireLatencyBenchmark
      */
     @Benchmark
     public int remotePair(final Remote state) throws IOException
+    {
+        final WindowView view = state.file.acquire(0);
+        final int length = view.length();
+        view.close();
+        return length;
+    }
+
+    /**
+     * Acquire and release a window this process retains: the pin is taken back from the table and put there again,
+     * no message.
+     *
+     * @param state the fixture.
+     * @return the view's length.
+     * @throws IOException when the broker refuses (only if it took the pin back).
+     */
+    @Benchmark
+    public int retainedPair(final Retained state) throws IOException
     {
         final WindowView view = state.file.acquire(0);
         final int length = view.length();

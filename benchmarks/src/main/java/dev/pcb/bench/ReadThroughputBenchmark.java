@@ -1,5 +1,6 @@
 package dev.pcb.bench;
 
+import dev.pcb.agent.AgentConfig;
 import dev.pcb.agent.PcbFile;
 import dev.pcb.agent.WindowView;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -81,9 +82,41 @@ public class ReadThroughputBenchmark
         return pages;
     }
 
-    /** Windows cached at the broker, none held here: each window's first acquire is a round trip. */
+    /**
+     * Windows cached at the broker, none held here, and the agent as it comes: it retains closed windows, so an
+     * acquire of one read before costs no message.
+     */
     @State(Scope.Benchmark)
     public static class CachedViews
+    {
+        ShareFixture fixture;
+        PcbFile file;
+        int cursor;
+
+        /**
+         * Start the broker, fill the file's windows, close them.
+         *
+         * @throws IOException when the broker or agent fails.
+         */
+        @Setup
+        public void setup() throws IOException
+        {
+            fixture = ShareFixture.start(FILE_NAME, FILE_SIZE, REGION_SIZE, WINDOW_SIZE, false, false,
+                AgentConfig.DEFAULT_RETAINED_WINDOWS);
+            file = fixture.file();
+        }
+
+        /** Stop the broker. */
+        @TearDown
+        public void tearDown()
+        {
+            fixture.close();
+        }
+    }
+
+    /** Windows cached at the broker, an agent that retains nothing: every acquire is a round trip. */
+    @State(Scope.Benchmark)
+    public static class RoundTripViews
     {
         ShareFixture fixture;
         PcbFile file;
@@ -97,7 +130,7 @@ public class ReadThroughputBenchmark
         @Setup
         public void setup() throws IOException
         {
-            fixture = ShareFixture.start(FILE_NAME, FILE_SIZE, REGION_SIZE, WINDOW_SIZE, false, false);
+            fixture = ShareFixture.start(FILE_NAME, FILE_SIZE, REGION_SIZE, WINDOW_SIZE, false, false, 0);
             file = fixture.file();
         }
 
@@ -125,7 +158,7 @@ public class ReadThroughputBenchmark
         @Setup
         public void setup() throws IOException
         {
-            fixture = ShareFixture.start(FILE_NAME, FILE_SIZE, REGION_SIZE, WINDOW_SIZE, true, false);
+            fixture = ShareFixture.start(FILE_NAME, FILE_SIZE, REGION_SIZE, WINDOW_SIZE, true, false, 0);
             file = fixture.file();
         }
 
@@ -153,7 +186,7 @@ public class ReadThroughputBenchmark
         @Setup
         public void setup() throws IOException
         {
-            fixture = ShareFixture.start(FILE_NAME, FILE_SIZE, REGION_SIZE, WINDOW_SIZE, true, true);
+            fixture = ShareFixture.start(FILE_NAME, FILE_SIZE, REGION_SIZE, WINDOW_SIZE, true, true, 0);
             windows = fixture.rawWindows();
         }
 
@@ -259,6 +292,20 @@ public class ReadThroughputBenchmark
     }
 
     /**
+     * (a) Views through an agent that retains nothing: an ACQUIRE round trip and a RELEASE per window.
+     *
+     * @param state the fixture.
+     * @return the sum.
+     * @throws IOException when an acquire fails.
+     */
+    @Benchmark
+    @OperationsPerInvocation(FILE_SIZE)
+    public long seqViewsRoundTrip(final RoundTripViews state) throws IOException
+    {
+        return sequentialViews(state.file);
+    }
+
+    /**
      * (a) Views, windows held by this process: the same code, acquire is the local fast path.
      *
      * @param state the fixture.
@@ -320,7 +367,7 @@ public class ReadThroughputBenchmark
     }
 
     /**
-     * (a) Random 4 KiB reads through views, windows cached but not held: a round trip per read.
+     * (a) Random 4 KiB reads through views, windows cached, not held, retained by the agent after each read.
      *
      * @param state the fixture.
      * @return the sum.
@@ -329,6 +376,27 @@ public class ReadThroughputBenchmark
     @Benchmark
     @OperationsPerInvocation(RANDOM_BYTES)
     public long random4kViews(final CachedViews state) throws IOException
+    {
+        long sum = 0;
+        int cursor = state.cursor;
+        for (int i = 0; i < RANDOM_READS; i++)
+        {
+            sum += readPage(state.file, (long)PAGES[cursor++ & PAGES_MASK] * PAGE);
+        }
+        state.cursor = cursor;
+        return sum;
+    }
+
+    /**
+     * (a) Random 4 KiB reads through views, an agent that retains nothing: a round trip per read.
+     *
+     * @param state the fixture.
+     * @return the sum.
+     * @throws IOException when an acquire fails.
+     */
+    @Benchmark
+    @OperationsPerInvocation(RANDOM_BYTES)
+    public long random4kViewsRoundTrip(final RoundTripViews state) throws IOException
     {
         long sum = 0;
         int cursor = state.cursor;

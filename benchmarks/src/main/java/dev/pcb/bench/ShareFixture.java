@@ -53,6 +53,8 @@ public final class ShareFixture implements AutoCloseable
      * @param windowSize window size.
      * @param hold       keep every window acquired until {@link #close()}.
      * @param mapRaw     also map the region read-only and point an {@link UnsafeBuffer} at each window; needs hold.
+     * @param retain     windows the agent retains after their last close ({@link AgentConfig#retainedWindows(int)});
+     *                   0 makes every acquire of a window not held a round trip to the broker.
      * @return the fixture, its checksums verified against the source file.
      * @throws IOException when any step fails.
      */
@@ -62,7 +64,8 @@ public final class ShareFixture implements AutoCloseable
         final long regionSize,
         final int windowSize,
         final boolean hold,
-        final boolean mapRaw) throws IOException
+        final boolean mapRaw,
+        final int retain) throws IOException
     {
         if (mapRaw && !hold)
         {
@@ -72,7 +75,8 @@ public final class ShareFixture implements AutoCloseable
         try
         {
             fixture.broker = BrokerProcess.start(SHARE, BenchData.dataDir(), GUEST, regionSize, windowSize);
-            fixture.agent = PcbAgent.attach(new AgentConfig().runDir(fixture.broker.runDir()).guest(GUEST));
+            fixture.agent = PcbAgent.attach(
+                new AgentConfig().runDir(fixture.broker.runDir()).guest(GUEST).retainedWindows(retain));
             fixture.file = fixture.agent.open(SHARE + "/" + fileName);
             fixture.fill(hold);
             fixture.verify();

@@ -13,6 +13,8 @@ public final class AgentConfig
 {
     /** Where sysfs lists PCI devices inside a guest. */
     public static final Path DEFAULT_SYSFS_PCI_DEVICES = Path.of("/sys/bus/pci/devices");
+    /** Windows a process retains by default: the whole table of its slot. */
+    public static final int DEFAULT_RETAINED_WINDOWS = RetainedWindowsDescriptor.ENTRY_COUNT;
 
     private Path runDir;
     private String guest;
@@ -21,7 +23,7 @@ public final class AgentConfig
     private Duration connectTimeout = Duration.ofSeconds(10);
     private Duration requestTimeout = Duration.ofSeconds(30);
     private long heartbeatIntervalMs = 100;
-    private int retainedWindows = RetainedWindowsDescriptor.ENTRY_COUNT;
+    private int retainedWindows = DEFAULT_RETAINED_WINDOWS;
 
     /**
      * Host-local mode: the broker's run directory.
