@@ -1,6 +1,8 @@
 package dev.pcb.bench;
 
 import dev.pcb.agent.AgentConfig;
+import dev.pcb.cli.CountersSnapshot;
+import dev.pcb.layout.CounterType;
 import dev.pcb.agent.PcbAgent;
 import dev.pcb.agent.PcbFile;
 import dev.pcb.agent.WindowView;
@@ -20,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -55,7 +58,8 @@ public final class Issue6Bench
         switch (args[0])
         {
             case "idle" -> idle(args.length > 1 ? Integer.parseInt(args[1]) : 1);
-            case "fill" -> fill(args.length > 1 ? Integer.parseInt(args[1]) : 1024);
+            case "fill" -> fill(args.length > 1 ? Integer.parseInt(args[1]) : 1024,
+                Arrays.asList(args).subList(Math.min(2, args.length), args.length));
             case "memory" -> memory(args.length > 1 ? Integer.parseInt(args[1]) : 8);
             case "scale" -> scale(args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000);
             case "child-pcb" -> childPcb(Path.of(args[1]), args[2], args[3]);
@@ -141,20 +145,20 @@ public final class Issue6Bench
 
     // ---------------------------------------------------------------- fill
 
-    private static void fill(final int mib) throws Exception
+    private static void fill(final int mib, final List<String> brokerOptions) throws Exception
     {
         final Path share = Files.createDirectories(BenchData.dataDir().resolve("fill-share"));
         final Path file = shareFile(share, (long)mib << 20);
         final long size = Files.size(file);
-        System.out.printf(Locale.ROOT, "file %s, %d MiB; region 256 MiB, windows 2 MiB (every window a miss)%n",
-            file, size >> 20);
-        try (Broker broker = Broker.start(share, 256L << 20, 1);
+        System.out.printf(Locale.ROOT, "file %s, %d MiB; region 256 MiB, windows 2 MiB (every window a miss); " +
+            "broker options %s%n", file, size >> 20, brokerOptions);
+        try (Broker broker = Broker.start(share, 256L << 20, 1, brokerOptions);
             PcbAgent agent = PcbAgent.attach(new AgentConfig().runDir(broker.runDir).guest("g0")))
         {
             System.out.println("| round | dd warm MB/s | pread into 256 MiB rotating buffer (warm) MB/s | agent fills " +
-                "(warm source) MB/s | fills / dd | fills / pread-rotating | agent fills (cold source) MB/s | " +
-                "dd cold MB/s | cold fills / dd cold |");
-            System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+                "(warm source) MB/s | fills / dd | fills / pread-rotating | one fill on its filler thread (warm) " +
+                "MB/s | one fill / dd | agent fills (cold source) MB/s | dd cold MB/s | cold fills / dd cold |");
+            System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             final ByteBuffer rotating = ByteBuffer.allocateDirect(256 << 20);
             for (int round = 1; round <= 4; round++)
             {
@@ -162,13 +166,19 @@ public final class Issue6Bench
                 final double ddWarm = dd(file);
                 final double preadRot = preadRotating(file, rotating);
                 final String afterDd = sh("fincore -b -n -o RES,SIZE '" + file + "'");
+                final CountersSnapshot before = CountersSnapshot.read(broker.runDir);
                 final double agentWarm = agentPass(agent, size);
+                final CountersSnapshot after = CountersSnapshot.read(broker.runDir);
+                // Bytes per ns of filler time, summed over fills: the speed of one fill, overlap aside.
+                final double oneFill = 1e3 * (after.value(CounterType.BYTES_FILLED) - before.value(
+                    CounterType.BYTES_FILLED)) / (after.value(CounterType.FILL_TIME) - before.value(CounterType.FILL_TIME));
                 final String afterAgent = sh("fincore -b -n -o RES,SIZE '" + file + "'");
                 final double agentCold = agentPass(agent, size);
                 final double ddCold = dd(file);
-                System.out.printf(Locale.ROOT, "| %d | %.0f | %.0f | %.0f | %.2f | %.2f | %.0f | %.0f | %.2f |%n", round,
-                    ddWarm, preadRot, agentWarm, agentWarm / ddWarm, agentWarm / preadRot, agentCold, ddCold,
-                    agentCold / ddCold);
+                System.out.printf(Locale.ROOT,
+                    "| %d | %.0f | %.0f | %.0f | %.2f | %.2f | %.0f | %.2f | %.0f | %.0f | %.2f |%n", round,
+                    ddWarm, preadRot, agentWarm, agentWarm / ddWarm, agentWarm / preadRot, oneFill, oneFill / ddWarm,
+                    agentCold, ddCold, agentCold / ddCold);
                 if (round == 1)
                 {
                     System.err.println("fincore RES SIZE of source after dd: " + afterDd.trim() +
@@ -597,6 +607,12 @@ public final class Issue6Bench
 
         static Broker start(final Path share, final long region, final int guests) throws IOException
         {
+            return start(share, region, guests, List.of());
+        }
+
+        static Broker start(final Path share, final long region, final int guests, final List<String> options)
+            throws IOException
+        {
             final Path runDir = Files.createTempDirectory(BenchData.shmBase(), "pcb-issue6-");
             final List<String> args = new ArrayList<>(List.of("broker", "--run-dir", runDir.toString(),
                 "--share", "s=" + share, "--region-size", Long.toString(region),
@@ -606,6 +622,7 @@ public final class Issue6Bench
                 args.add("--guest");
                 args.add("g" + i);
             }
+            args.addAll(options);
             final Process p = JavaProcess.pcb(args.toArray(new String[0])).redirectErrorStream(true).start();
             final Broker broker = new Broker(p, runDir);
             final BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));

@@ -78,6 +78,13 @@ public final class Broker implements AutoCloseable
                     random.nextLong() | 1,
                     epoch,
                     entry.getKey());
+                if (config.prefault())
+                {
+                    final long startNs = System.nanoTime();
+                    region.prefault();
+                    LOG.log(INFO, "share " + entry.getKey() + ": region allocated in " +
+                        (System.nanoTime() - startNs) / 1_000_000 + " ms");
+                }
                 shares.add(new Share(++shareId, entry.getKey(), entry.getValue().toRealPath(), region,
                     versionIds::incrementAndGet));
                 LOG.log(INFO, "share " + entry.getKey() + " opened: " + entry.getValue().toRealPath() + ", " +

@@ -102,6 +102,13 @@ final class BrokerConductor implements Agent
     private boolean activeChanged;
     private long quarantineDeadlineMs;
     private boolean quarantineEnded;
+    private int readAheadInFlight;
+    // ACQUIREs waiting for read-ahead fills to end because no window was free; rare, so a plain list.
+    private final List<Deferred> deferred = new java.util.ArrayList<>();
+
+    private record Deferred(FillTask.Waiter waiter, long fileWindow)
+    {
+    }
 
     BrokerConductor(
         final BrokerConfig config,
@@ -460,17 +467,27 @@ final class BrokerConductor implements Agent
     {
         requireLength(length, WindowRequest.LENGTH, "ACQUIRE");
         windowRequest.wrap(buffer, index);
-        final long correlationId = windowRequest.correlationId();
         final Handle handle = handle(session, windowRequest.handleId());
         final long fileWindow = windowRequest.fileWindow();
         final FileVersion version = handle.version();
-        final Share share = version.share();
-        final int windowSize = share.region().windowSize();
-        if (fileWindow < 0 || fileWindow * windowSize >= version.size())
+        if (fileWindow < 0 || fileWindow * version.share().region().windowSize() >= version.size())
         {
             throw new RequestException(ErrorCode.BEYOND_EOF,
                 version.displayPath() + ": window " + fileWindow + " is past the end (" + version.size() + " bytes)");
         }
+        acquire(session, handle, windowRequest.correlationId(), fileWindow);
+    }
+
+    /**
+     * Pin a window for a client and answer now (hit), when its fill ends (miss), or later still when room is held
+     * up by read-ahead fills.
+     */
+    private void acquire(final ClientSession session, final Handle handle, final long correlationId, final long fileWindow)
+        throws RequestException
+    {
+        final FileVersion version = handle.version();
+        final Share share = version.share();
+        final int windowSize = share.region().windowSize();
         if (session.guest().pins() >= config.maxPinsPerGuest() &&
             (0 == reclaimRetained(null, session.guest()) || session.guest().pins() >= config.maxPinsPerGuest()))
         {
@@ -484,6 +501,7 @@ final class BrokerConductor implements Agent
             acquirePacked(session, handle, correlationId, table);
             return;
         }
+        final boolean sequential = version.acquired(fileWindow);
         int window = version.windowOf(fileWindow);
         if (WindowTable.NONE != window && WindowDescriptor.STATE_READY == table.state(window))
         {
@@ -491,10 +509,13 @@ final class BrokerConductor implements Agent
             counters.hit();
             sendAcquired(session, correlationId, handle.id(), fileWindow, share, window, 0,
                 (int)Math.min(windowSize, version.size() - fileWindow * windowSize));
+            if (sequential)
+            {
+                readAhead(version, fileWindow);
+            }
             return;
         }
 
-        counters.miss();
         if (WindowTable.NONE == window)
         {
             if (version.isStale())
@@ -512,23 +533,117 @@ final class BrokerConductor implements Agent
             }
             if (WindowTable.NONE == window)
             {
-                counters.noSpace();
-                throw new RequestException(ErrorCode.NO_SPACE, "all " + table.count() + " windows of share " +
-                    share.name() + " are pinned; release some or enlarge --region-size");
+                noSpace(session, handle, correlationId, fileWindow, table);
+                return;
             }
-            final FillTask fill = new FillTask(share, version, window, fileWindow, fileOffset, fillLength, 0,
-                config.dropSourceCache(), completions);
-            share.fills()[window] = fill;
-            version.fillStarted();
+            counters.miss();
+            final FillTask fill = newFill(version, window, fileWindow, fileOffset, fillLength);
             fill.waiters().add(new FillTask.Waiter(session, session.sessionId(), handle, correlationId));
             pin(session, handle, table, window, fileWindow);
             fillers.execute(fill);
         }
         else
         {
+            counters.miss();
             share.fills()[window].waiters().add(
                 new FillTask.Waiter(session, session.sessionId(), handle, correlationId));
             pin(session, handle, table, window, fileWindow);
+        }
+        if (sequential)
+        {
+            readAhead(version, fileWindow);
+        }
+    }
+
+    /**
+     * No window to give: every one is pinned or filling. Read-ahead fills end in milliseconds and leave their windows
+     * evictable, so while any is in flight the request waits for them rather than being refused for them.
+     */
+    private void noSpace(
+        final ClientSession session, final Handle handle, final long correlationId, final long fileWindow,
+        final WindowTable table) throws RequestException
+    {
+        if (readAheadInFlight > 0)
+        {
+            deferred.add(new Deferred(new FillTask.Waiter(session, session.sessionId(), handle, correlationId),
+                fileWindow));
+            return;
+        }
+        counters.noSpace();
+        throw new RequestException(ErrorCode.NO_SPACE, "all " + table.count() + " windows of share " +
+            handle.version().share().name() + " are pinned; release some or enlarge --region-size");
+    }
+
+    private void retryDeferred()
+    {
+        if (deferred.isEmpty())
+        {
+            return;
+        }
+        final List<Deferred> retry = new java.util.ArrayList<>(deferred);
+        deferred.clear();
+        for (final Deferred d : retry)
+        {
+            final FillTask.Waiter waiter = d.waiter();
+            if (isLive(waiter))
+            {
+                try
+                {
+                    acquire(waiter.session(), waiter.handle(), waiter.correlationId(), d.fileWindow());
+                }
+                catch (final RequestException ex)
+                {
+                    sendError(waiter.session(), waiter.correlationId(), MessageType.ACQUIRE, ex.code(), ex.getMessage());
+                }
+            }
+        }
+    }
+
+    private FillTask newFill(
+        final FileVersion version, final int window, final long fileWindow, final long fileOffset, final int length)
+    {
+        final Share share = version.share();
+        final FillTask fill = new FillTask(share, version, window, fileWindow, fileOffset, length, 0,
+            config.dropSourceCache(), completions);
+        share.fills()[window] = fill;
+        version.fillStarted();
+        return fill;
+    }
+
+    /**
+     * A reader is going through a file in order: fill the next few windows now, unpinned and with nobody waiting,
+     * so that its next ACQUIREs find them ready or filling. Only free or evictable windows are used: read-ahead never
+     * takes retained pins back, and an ACQUIRE that finds no room while read-ahead fills run waits for them instead of
+     * being refused.
+     */
+    private void readAhead(final FileVersion version, final long fileWindow)
+    {
+        final int windowSize = version.share().region().windowSize();
+        final long lastWindow = (version.size() - 1) / windowSize;
+        final WindowTable table = version.share().windows();
+        for (long w = fileWindow + 1, end = Math.min(lastWindow, fileWindow + config.readAheadWindows()); w <= end; w++)
+        {
+            if (WindowTable.NONE != version.windowOf(w))
+            {
+                continue;
+            }
+            // A quarter of the region at most is ever filling ahead, so read-ahead cannot crowd out demand.
+            if (version.isStale() || readAheadInFlight >= Math.max(1, table.count() / 4))
+            {
+                return;
+            }
+            final long fileOffset = w * windowSize;
+            final int length = (int)Math.min(windowSize, version.size() - fileOffset);
+            final int window = table.allocate(version, w, fileOffset, length);
+            if (WindowTable.NONE == window)
+            {
+                return;
+            }
+            counters.readAhead();
+            readAheadInFlight++;
+            final FillTask fill = newFill(version, window, w, fileOffset, length);
+            fill.readAhead(true);
+            fillers.execute(fill);
         }
     }
 
@@ -550,9 +665,9 @@ final class BrokerConductor implements Agent
                 (int)version.size());
             return;
         }
-        counters.miss();
         if (WindowTable.NONE != window)
         {
+            counters.miss();
             version.packedFill().waiters().add(new FillTask.Waiter(session, session.sessionId(), handle, correlationId));
             pin(session, handle, table, window, 0);
             return;
@@ -569,10 +684,10 @@ final class BrokerConductor implements Agent
         }
         if (WindowTable.NONE == window)
         {
-            counters.noSpace();
-            throw new RequestException(ErrorCode.NO_SPACE, "all " + table.count() + " windows of share " +
-                share.name() + " are pinned; release some or enlarge --region-size");
+            noSpace(session, handle, correlationId, 0, table);
+            return;
         }
+        counters.miss();
         final FillTask fill = new FillTask(share, version, window, 0, 0, (int)version.size(), version.packedOffset(),
             config.dropSourceCache(), completions);
         version.packedFill(fill);
@@ -743,7 +858,12 @@ final class BrokerConductor implements Agent
 
     private int drainCompletions()
     {
-        return completions.drain(fillCompletionHandler, 64);
+        final int drained = completions.drain(fillCompletionHandler, 64);
+        if (drained > 0)
+        {
+            retryDeferred();
+        }
+        return drained;
     }
 
     private void onFillComplete(final FillTask fill)
@@ -754,6 +874,10 @@ final class BrokerConductor implements Agent
         final int window = fill.window();
         final boolean packed = version.packedFill() == fill;
         version.fillEnded();
+        if (fill.isReadAhead())
+        {
+            readAheadInFlight--;
+        }
         if (packed)
         {
             version.packedFill(null);

@@ -24,6 +24,8 @@ public final class BrokerConfig
     public static final long DEFAULT_CLIENT_LEASE_MS = 5_000;
     /** Default broker lease agents apply to the broker's heartbeat. */
     public static final long DEFAULT_BROKER_LEASE_MS = 3_000;
+    /** Default read-ahead: windows filled ahead of a sequential reader. */
+    public static final int DEFAULT_READ_AHEAD_WINDOWS = 4;
 
     private Path runDir;
     private final Map<String, Path> shares = new LinkedHashMap<>();
@@ -36,10 +38,12 @@ public final class BrokerConfig
     private long clientLeaseMs = DEFAULT_CLIENT_LEASE_MS;
     private long brokerLeaseMs = DEFAULT_BROKER_LEASE_MS;
     private int fillThreads = 2;
+    private int readAheadWindows = DEFAULT_READ_AHEAD_WINDOWS;
     private int maxHandlesPerGuest = 16384;
     private int maxPinsPerGuest = Integer.MAX_VALUE;
     private int maxRequestsPerSecondPerGuest = 0;
     private boolean dropSourceCache = true;
+    private boolean prefault;
     private long packThreshold = -1;
 
     /**
@@ -236,6 +240,25 @@ public final class BrokerConfig
     }
 
     /**
+     * Windows filled ahead of a reader that acquires a file's windows in order, so the next fills overlap its
+     * reading and each other; never pinned, so they are evicted like any cached window when room is short.
+     *
+     * @param windows 0 (no read-ahead) to 64.
+     * @return this.
+     */
+    public BrokerConfig readAheadWindows(final int windows)
+    {
+        this.readAheadWindows = windows;
+        return this;
+    }
+
+    /** @return windows filled ahead of a sequential reader. */
+    public int readAheadWindows()
+    {
+        return readAheadWindows;
+    }
+
+    /**
      * Quota of open handles per guest, all its processes together.
      *
      * @param max handles.
@@ -306,6 +329,25 @@ public final class BrokerConfig
     public boolean dropSourceCache()
     {
         return dropSourceCache;
+    }
+
+    /**
+     * Allocate every page of the data regions at start, so no fill pays for first touching region memory (about ten
+     * times the cost of the copy on tmpfs); the regions then hold their whole size of host memory from the start.
+     *
+     * @param prefault false by default: memory is taken as windows are first filled.
+     * @return this.
+     */
+    public BrokerConfig prefault(final boolean prefault)
+    {
+        this.prefault = prefault;
+        return this;
+    }
+
+    /** @return whether data regions are allocated in full at start. */
+    public boolean prefault()
+    {
+        return prefault;
     }
 
     /**
@@ -380,6 +422,10 @@ public final class BrokerConfig
         if (fillThreads < 1)
         {
             throw new IllegalArgumentException("fill threads must be at least 1: " + fillThreads);
+        }
+        if (readAheadWindows < 0 || readAheadWindows > 64)
+        {
+            throw new IllegalArgumentException("read-ahead must be 0..64 windows: " + readAheadWindows);
         }
         if (clientLeaseMs < 100 || brokerLeaseMs < 100)
         {

@@ -24,7 +24,7 @@ import java.util.List;
  */
 final class BrokerCounters implements AutoCloseable
 {
-    private static final int BROKER_COUNTERS = 15;
+    private static final int BROKER_COUNTERS = 16;
     private static final int SHARE_COUNTERS = 3;
     private static final int GUEST_COUNTERS = 5;
 
@@ -43,6 +43,7 @@ final class BrokerCounters implements AutoCloseable
     private final AtomicCounter opens;
     private final AtomicCounter releases;
     private final AtomicCounter retainedReclaims;
+    private final AtomicCounter readAheadFills;
     private final AtomicCounter clientsAttached;
     private final AtomicCounter clientsDetached;
     private final AtomicCounter[] errorsByCode;
@@ -88,6 +89,7 @@ final class BrokerCounters implements AutoCloseable
         opens = newCounter(CounterType.OPENS, "");
         releases = newCounter(CounterType.RELEASES, "");
         retainedReclaims = newCounter(CounterType.RETAINED_RECLAIMS, "");
+        readAheadFills = newCounter(CounterType.READ_AHEAD_FILLS, "");
         clientsAttached = newCounter(CounterType.CLIENTS_ATTACHED, "");
         clientsDetached = newCounter(CounterType.CLIENTS_DETACHED, "");
 
@@ -336,6 +338,11 @@ final class BrokerCounters implements AutoCloseable
         retainedReclaims.getAndAddRelease(pins);
     }
 
+    void readAhead()
+    {
+        readAheadFills.incrementRelease();
+    }
+
     void clientAttached()
     {
         clientsAttached.incrementRelease();
@@ -356,7 +363,7 @@ final class BrokerCounters implements AutoCloseable
             " fills=" + fills.get() + " bytesFilled=" + bytesFilled.get() + " fillNanos=" + fillNanos.get() +
             " stale=" + stale.get() + " errors=" + errors.get() + " noSpace=" + noSpace.get() +
             " evictions=" + evictions.get() + " opens=" + opens.get() + " releases=" + releases.get() +
-            " retainedReclaims=" + retainedReclaims.get() +
+            " retainedReclaims=" + retainedReclaims.get() + " readAheadFills=" + readAheadFills.get() +
             " clientsAttached=" + clientsAttached.get() + " clientsDetached=" + clientsDetached.get();
     }
 }

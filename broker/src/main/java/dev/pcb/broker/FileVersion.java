@@ -22,6 +22,7 @@ final class FileVersion
     private int fd;
     private int handles;
     private int fillsInFlight;
+    private long lastAcquired = -1;
     private boolean stale;
     private boolean superseded;
     private int packedOffset = -1;
@@ -156,6 +157,18 @@ final class FileVersion
     boolean isUnused()
     {
         return 0 == handles && 0 == fillsInFlight && windows.isEmpty();
+    }
+
+    /**
+     * Note an ACQUIRE of a window of this version, from any client.
+     *
+     * @return true when it reads on in order: window 0, or the window after the previous ACQUIRE's.
+     */
+    boolean acquired(final long fileWindow)
+    {
+        final boolean sequential = 0 == fileWindow || lastAcquired + 1 == fileWindow;
+        lastAcquired = fileWindow;
+        return sequential;
     }
 
     int windowOf(final long fileWindow)

@@ -28,6 +28,7 @@ final class FillTask implements Runnable
 
     private final Share share;
     private final FileVersion version;
+    private boolean readAhead;
     private final int window;
     private final long fileWindow;
     private final long fileOffset;
@@ -185,6 +186,19 @@ final class FillTask implements Runnable
     Share share()
     {
         return share;
+    }
+
+    /**
+     * Mark a fill started ahead of a reader rather than for one; conductor thread only.
+     */
+    void readAhead(final boolean readAhead)
+    {
+        this.readAhead = readAhead;
+    }
+
+    boolean isReadAhead()
+    {
+        return readAhead;
     }
 
     FileVersion version()

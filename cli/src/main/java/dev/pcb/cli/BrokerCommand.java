@@ -53,6 +53,11 @@ public final class BrokerCommand implements java.util.concurrent.Callable<Intege
     @Option(names = "--fill-threads", paramLabel = "N", description = "Threads reading from disk (default: ${DEFAULT-VALUE}).")
     int fillThreads = 2;
 
+    @Option(names = "--read-ahead", paramLabel = "WINDOWS",
+        description = "Windows filled ahead of a reader going through a file in order; 0: none " +
+            "(default: ${DEFAULT-VALUE}).")
+    int readAheadWindows = BrokerConfig.DEFAULT_READ_AHEAD_WINDOWS;
+
     @Option(names = "--client-lease", paramLabel = "MS",
         description = "Detach a client whose heartbeat stalls this long (default: ${DEFAULT-VALUE} ms).")
     long clientLeaseMs = BrokerConfig.DEFAULT_CLIENT_LEASE_MS;
@@ -76,6 +81,11 @@ public final class BrokerCommand implements java.util.concurrent.Callable<Intege
     @Option(names = "--keep-source-cache",
         description = "Leave the source files in the host page cache after a fill (default: drop, one host copy).")
     boolean keepSourceCache;
+
+    @Option(names = "--prefault",
+        description = "Allocate the data regions' memory in full at start, so first fills do not pay for it " +
+            "(default: allocate as windows are first filled).")
+    boolean prefault;
 
     @Option(names = "--log-level", paramLabel = "LEVEL", description = "INFO (default), WARNING, FINE, ...")
     String logLevel;
@@ -104,11 +114,13 @@ public final class BrokerCommand implements java.util.concurrent.Callable<Intege
             .windowSize(Math.toIntExact(windowSize))
             .slotCount(slots)
             .fillThreads(fillThreads)
+            .readAheadWindows(readAheadWindows)
             .clientLeaseMs(clientLeaseMs)
             .maxHandlesPerGuest(maxHandles)
             .maxPinsPerGuest(maxPins)
             .maxRequestsPerSecondPerGuest(maxRequestRate)
             .dropSourceCache(!keepSourceCache)
+            .prefault(prefault)
             .packThreshold(packThreshold);
         shares.forEach(config::share);
         for (final String guest : guests)

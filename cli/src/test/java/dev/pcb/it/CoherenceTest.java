@@ -57,9 +57,10 @@ class CoherenceTest
         original = bytes(SIZE, 1);
         file = shareDir.resolve("f.bin");
         Files.write(file, original);
+        // No read-ahead: each test decides which windows are filled before the change and which after it.
         broker = BrokerProcess.start(BrokerProcess.newRunDir("coherence"), "--share", "data=" + shareDir,
             "--guest", "vm1", "--region-size", Long.toString(TestShare.REGION),
-            "--window-size", Integer.toString(WINDOW));
+            "--window-size", Integer.toString(WINDOW), "--read-ahead", "0");
         agent = PcbAgent.attach(new AgentConfig().runDir(broker.runDir()).guest("vm1")
             .connectTimeout(Duration.ofSeconds(20)));
     }

@@ -139,9 +139,9 @@ class MetricsEndpointTest
         }
 
         assertEquals(1.0, samples.get("pcb_broker_up"));
-        assertEquals(4.0, samples.get("pcb_misses_total"));
         assertEquals(4.0, samples.get("pcb_fills_total"));
-        assertEquals(0.0, samples.get("pcb_hits_total"));
+        assertEquals(3.0, samples.get("pcb_read_ahead_fills_total"), "windows 1-3 filled ahead of the reader");
+        assertEquals(4.0, samples.get("pcb_misses_total") + samples.get("pcb_hits_total"), "one ACQUIRE per window");
         assertEquals(3.0 * TestShare.WINDOW + 100, samples.get("pcb_bytes_filled_total"));
         assertEquals(1.0, samples.get("pcb_opens_total"));
         assertEquals(4.0, samples.get("pcb_releases_total"));

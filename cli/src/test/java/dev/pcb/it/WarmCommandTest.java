@@ -74,10 +74,9 @@ class WarmCommandTest
 
         CountersSnapshot s = PcbCommand.awaitCounters(broker.runDir(), (c) ->
             WINDOWS == c.value(RELEASES) && 0 == c.value(GUEST_CLIENTS, "vm1"));
-        assertEquals(WINDOWS, s.value(MISSES));
-        assertEquals(WINDOWS, s.value(FILLS));
+        assertEquals(WINDOWS, s.value(FILLS), "each window filled once");
+        assertEquals(WINDOWS, s.value(MISSES) + s.value(HITS), "one ACQUIRE per window; read-ahead makes hits");
         assertEquals(BIG + SMALL + NESTED, s.value(BYTES_FILLED));
-        assertEquals(0, s.value(HITS));
         assertEquals(0, s.value(WINDOWS_PINNED, "data"), "warming pins nothing");
         assertEquals(0, s.value(GUEST_PINS, "vm1"));
 
@@ -86,9 +85,11 @@ class WarmCommandTest
         assertEquals(0, read.exitCode(), read.stderr());
         assertTrue(read.stdoutText().startsWith(TestShare.sha256(shareDir.resolve("warm/big.bin")) + "  "),
             read.stdoutText());
+        final long missesAfterWarm = s.value(MISSES);
+        final long hitsAfterWarm = s.value(HITS);
         s = PcbCommand.awaitCounters(broker.runDir(), (c) -> 2 * WINDOWS == c.value(RELEASES));
-        assertEquals(WINDOWS, s.value(HITS), "every window was warm");
-        assertEquals(WINDOWS, s.value(MISSES), "and no more misses");
+        assertEquals(hitsAfterWarm + WINDOWS, s.value(HITS), "every window was warm");
+        assertEquals(missesAfterWarm, s.value(MISSES), "and no more misses");
         assertEquals(WINDOWS, s.value(FILLS));
     }
 

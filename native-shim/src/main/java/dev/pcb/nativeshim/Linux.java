@@ -82,6 +82,8 @@ public final class Linux
     public static final int MADV_REMOVE = 9;
     /** madvise: back the range with transparent huge pages where possible. */
     public static final int MADV_HUGEPAGE = 14;
+    /** madvise: allocate and map the range writable now, without changing its contents (Linux 5.14). */
+    public static final int MADV_POPULATE_WRITE = 23;
 
     /** fallocate: do not change the file size. */
     public static final int FALLOC_FL_KEEP_SIZE = 0x01;

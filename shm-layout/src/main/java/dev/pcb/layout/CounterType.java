@@ -45,6 +45,12 @@ public enum CounterType
     /** RELEASEs of pinned windows. */
     RELEASES(12, Scope.BROKER, "releases", "pcb_releases_total", Kind.COUNTER, 0,
         "Windows released by clients."),
+    /** Pins of retained windows the broker took back to make room. */
+    RETAINED_RECLAIMS(16, Scope.BROKER, "retained reclaims", "pcb_retained_reclaims_total", Kind.COUNTER, 0,
+        "Pins of windows clients retained but did not read, taken back by the broker to make room."),
+    /** Fills started ahead of a reader going through a file in order. */
+    READ_AHEAD_FILLS(17, Scope.BROKER, "read-ahead fills", "pcb_read_ahead_fills_total", Kind.COUNTER, 0,
+        "Fills started ahead of a reader going through a file in order (also counted in fills when done)."),
     /** Client processes accepted into a slot. */
     CLIENTS_ATTACHED(13, Scope.BROKER, "clients attached", "pcb_clients_attached_total", Kind.COUNTER, 0,
         "Client processes accepted into a slot."),
@@ -54,9 +60,6 @@ public enum CounterType
     /** Error answers of one code; the key names the code. */
     ERRORS_BY_CODE(15, Scope.ERROR_CODE, "errors", "pcb_error_answers_total", Kind.COUNTER, 0,
         "Requests answered with an error, by error code."),
-    /** Pins of retained windows the broker took back to make room. */
-    RETAINED_RECLAIMS(16, Scope.BROKER, "retained reclaims", "pcb_retained_reclaims_total", Kind.COUNTER, 0,
-        "Pins of windows clients retained but did not read, taken back by the broker to make room."),
 
     /** Windows in the share's data region. */
     WINDOWS(20, Scope.SHARE, "windows", "pcb_windows", Kind.GAUGE, 0,
