@@ -182,6 +182,31 @@ class MemoryTest
     }
 
     @Test
+    void populateWriteAllocatesAMappingWithoutChangingIt() throws IOException
+    {
+        final long length = 1 << 20;
+        Linux.ftruncate(fd, length);
+        final long address = Linux.mmap(fd, length, true, 0);
+        try
+        {
+            final StatxResult stat = new StatxResult();
+            new Pointer(address).setLong(4096, 42);
+            Linux.fstat(fd, stat);
+            assertEquals(4096 / 512, stat.blocks(), "tmpfs allocates a page at first touch");
+
+            Linux.madvise(address, length, Linux.MADV_POPULATE_WRITE);
+            Linux.fstat(fd, stat);
+            assertEquals(length / 512, stat.blocks(), "every page allocated");
+            assertEquals(42, new Pointer(address).getLong(4096), "contents unchanged");
+            assertEquals(0, new Pointer(address).getLong(8192));
+        }
+        finally
+        {
+            Linux.munmap(address, length);
+        }
+    }
+
+    @Test
     void fallocateAllocatesAndPunchesHoles() throws IOException
     {
         final StatxResult stat = new StatxResult();
