@@ -285,12 +285,20 @@ public final class Issue6Bench
         final Path share = Files.createDirectories(BenchData.dataDir().resolve("mem-share"));
         final Path file = shareFile(share, GIB);
         final long expected = crc(file);
-        System.out.printf(Locale.ROOT, "file %s 1 GiB, crc32c %08x; %d processes%n", file, expected, n);
+        System.out.printf(Locale.ROOT, "file %s 1 GiB, crc32c %08x; %d processes, each a JVM with %s%n", file,
+            expected, n, String.join(" ", CHILD_JVM));
+        System.out.println("Host memory (MiB) = Shmem + private pages of the readers (and broker) + the source " +
+            "file's page cache, " +
+            "at three points: before anything starts; when all readers are started (pcb: broker up, all attached, " +
+            "file opened); when all have read the file.");
+        System.out.println("| readers | started: total | read: total | reading added | of it: Shmem | private | " +
+            "source cache | checksums | read time s |");
+        System.out.println("|---|---:|---:|---:|---:|---:|---:|---|---:|");
         for (final String mode : new String[] {"plain", "pcb"})
         {
             sh("dd if='" + file + "' iflag=nocache count=0 status=none");
             Thread.sleep(500);
-            final long[] before = meminfo();
+            final double[] before = hostMemory(file, List.of());
             final List<Process> children = new ArrayList<>();
             Broker broker = null;
             try
@@ -299,39 +307,48 @@ public final class Issue6Bench
                 {
                     broker = Broker.start(share, 2 * GIB, n);
                 }
+                final List<BufferedReader> outputs = new ArrayList<>();
                 for (int i = 0; i < n; i++)
                 {
                     final List<String> cmd = "pcb".equals(mode) ?
-                        childCommand("-Xmx32m", "child-pcb", broker.runDir.toString(), "g" + i, "s/big.bin") :
-                        childCommand("-Xmx32m", "-XX:MaxDirectMemorySize=1100m", "child-plain", file.toString());
-                    children.add(new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start());
+                        childCommand("child-pcb", broker.runDir.toString(), "g" + i, "s/big.bin") :
+                        childCommand("-XX:MaxDirectMemorySize=1100m", "child-plain", file.toString());
+                    final Process child = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                    children.add(child);
+                    outputs.add(new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8)));
                 }
-                final long t0 = System.nanoTime();
-                boolean ok = true;
-                for (final Process c : children)
+                for (final BufferedReader output : outputs)
                 {
-                    final String line = new BufferedReader(new InputStreamReader(c.getInputStream(),
-                        StandardCharsets.UTF_8)).readLine();
+                    if (!"ready".equals(output.readLine()))
+                    {
+                        throw new IllegalStateException("a reader did not start");
+                    }
+                }
+                Thread.sleep(500);
+                final List<Process> measured = new ArrayList<>(children);
+                if (null != broker)
+                {
+                    measured.add(broker.process);
+                }
+                final double[] started = hostMemory(file, measured);
+                final long t0 = System.nanoTime();
+                for (final Process child : children)
+                {
+                    child.getOutputStream().write('\n');
+                    child.getOutputStream().flush();
+                }
+                boolean ok = true;
+                for (final BufferedReader output : outputs)
+                {
+                    final String line = output.readLine();
                     ok &= null != line && Long.parseLong(line.trim(), 16) == expected;
                 }
                 final double secs = (System.nanoTime() - t0) / 1e9;
-                final long[] after = meminfo();
-                long priv = 0;
-                long rssShmem = 0;
-                for (final Process c : children)
-                {
-                    priv += smapsPrivate(c.pid());
-                    rssShmem += statusKb(c.pid(), "RssShmem:");
-                }
-                final double shmemGrowth = (after[0] - before[0]) / 1024.0;
-                final double cachedGrowth = (after[1] - before[1]) / 1024.0;
-                final String fin = sh("fincore -b -n -o RES '" + file + "'").trim();
-                System.out.printf(Locale.ROOT, "%s: %d readers done in %.1f s, checksums %s; Shmem +%.1f MiB, " +
-                    "Cached +%.1f MiB (Cached includes Shmem), sum of readers' Private_* %.1f MiB, sum RssShmem " +
-                    "%.1f MiB, source in page cache %.1f MiB; TOTAL (Shmem growth + Private + source cached) " +
-                    "%.1f MiB%n", mode, n, secs, ok ? "all match" : "MISMATCH", shmemGrowth, cachedGrowth,
-                    priv / 1024.0, rssShmem / 1024.0, Long.parseLong(fin) / 1048576.0,
-                    shmemGrowth + priv / 1024.0 + Long.parseLong(fin) / 1048576.0);
+                final double[] read = hostMemory(file, measured);
+                System.out.printf(Locale.ROOT, "| %d %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %s | %.1f |%n",
+                    n, mode, started[3] - before[3], read[3] - before[3], read[3] - started[3],
+                    read[0] - started[0], read[1] - started[1], read[2] - started[2], ok ? "all match" : "MISMATCH",
+                    secs);
             }
             finally
             {
@@ -351,11 +368,30 @@ public final class Issue6Bench
         }
     }
 
+    /** The same lean JVM for both kinds of reader: what is compared is the data they hold, not the JVM. */
+    private static final List<String> CHILD_JVM = List.of("-XX:+UseSerialGC", "-Xmx32m", "-XX:TieredStopAtLevel=1");
+
+    /**
+     * @return MiB of Shmem, of the processes' private pages, of the file's page cache, and their sum.
+     */
+    private static double[] hostMemory(final Path file, final List<Process> processes) throws Exception
+    {
+        final double shmem = meminfo()[0] / 1024.0;
+        long privateKb = 0;
+        for (final Process p : processes)
+        {
+            privateKb += smapsPrivate(p.pid());
+        }
+        final double cached = Long.parseLong(sh("fincore -b -n -o RES '" + file + "'").trim()) / 1048576.0;
+        return new double[] {shmem, privateKb / 1024.0, cached, shmem + privateKb / 1024.0 + cached};
+    }
+
     private static List<String> childCommand(final String... args)
     {
         final List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(JavaProcess.jvmFlags());
+        cmd.addAll(CHILD_JVM);
         int i = 0;
         while (args[i].startsWith("-"))
         {
@@ -436,6 +472,7 @@ public final class Issue6Bench
         try (PcbAgent agent = PcbAgent.attach(new AgentConfig().runDir(runDir).guest(guest));
             PcbFile f = agent.open(path))
         {
+            awaitGo();
             for (long w = 0; w < f.windowCount(); w++)
             {
                 try (WindowView view = f.acquire(w))
@@ -449,6 +486,7 @@ public final class Issue6Bench
 
     private static void childPlain(final Path file) throws Exception
     {
+        awaitGo();
         final ByteBuffer buf = ByteBuffer.allocateDirect((int)Files.size(file));
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ))
         {
@@ -461,6 +499,17 @@ public final class Issue6Bench
         final CRC32C crc = new CRC32C();
         crc.update(buf);
         reportAndWait(crc.getValue());
+    }
+
+    /** Say "ready", then wait for the parent's go: a line on stdin. */
+    private static void awaitGo() throws IOException
+    {
+        System.out.println("ready");
+        System.out.flush();
+        if (System.in.read() < 0)
+        {
+            throw new IOException("parent went away");
+        }
     }
 
     /** Print the checksum, then stay alive (memory still held) until the parent closes our stdin. */

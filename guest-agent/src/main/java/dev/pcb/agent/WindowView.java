@@ -24,7 +24,8 @@ public final class WindowView implements AutoCloseable
     private final PcbFile file;
     private final long fileWindow;
     private final UnsafeBuffer buffer = new UnsafeBuffer(0, 0);
-    private final PointerBytesStore bytesStore = new PointerBytesStore();
+    // Made on first use: Chronicle's start-up (hundreds of classes) is paid only by those who read through it.
+    private volatile PointerBytesStore bytesStore;
     /** Guards {@link #heldAcrossRestart} between a release and a re-attach claiming the view. */
     final Object recoveryLock = new Object();
     /** Claimed with HOLD from a restarted broker: released as a held window, not through the handle. */
@@ -76,7 +77,11 @@ public final class WindowView implements AutoCloseable
         this.regionWindow = regionWindow;
         this.generation = generation;
         buffer.wrap(address, length);
-        bytesStore.set(address, length);
+        final PointerBytesStore store = bytesStore;
+        if (null != store)
+        {
+            store.set(address, length);
+        }
         heldAcrossRestart = false;
         REFS.set(this, 1);
     }
@@ -163,7 +168,15 @@ public final class WindowView implements AutoCloseable
      */
     public PointerBytesStore bytesStore()
     {
-        return bytesStore;
+        PointerBytesStore store = bytesStore;
+        if (null == store)
+        {
+            // Only a holder gets here, so the view is bound and stays so: racing holders each set theirs correctly.
+            store = new PointerBytesStore();
+            store.set(address, length);
+            bytesStore = store;
+        }
+        return store;
     }
 
     /**
