@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Run pcb's benchmark suite: JMH read throughput (views vs raw mapping vs FileChannel.read), JMH acquire/release
-# cost, and the HdrHistogram acquire-latency harness against the in-JVM ring floor.
+# cost, the HdrHistogram acquire-latency harness against the in-JVM ring floor, and the issue 6 harness (idle,
+# fills vs dd, host memory of N readers, scale).
 #
 #   benchmarks/run.sh [--quick] [--wait-quiet[=SECONDS]]
 #
-# --quick: one fork, short iterations, about 2-3 minutes. Without it: three forks, longer iterations and several
-# FileChannel chunk sizes, about 25 minutes. Builds first when the jars are missing or sources are newer.
+# --quick: one fork, short iterations, then the issue 6 harness on small sizes (idle, fill 256 MiB, memory of 4
+# readers): about 5 minutes. Without it: three forks, longer iterations and several FileChannel chunk sizes, then
+# the harness at full size (1 GiB fills and 8 readers, 64 guests, 1,000,000 files): about 35 minutes. Builds first when the jars are missing or sources are newer.
 # --wait-quiet: before starting, wait (default up to 600 s) until the machine is nearly idle: on a small shared
 # machine another process's build or tests take a whole core and wreck ring latencies.
 # Results (JMH JSON, the console text, .hgrm histograms, summary.md) go to benchmarks/results/MODE-TIMESTAMP/.
@@ -109,3 +111,25 @@ set -o pipefail
     "-Dpcb.bench.shm=$SHM" "-Dpcb.bench.data=$DATA" "-Dpcb.bench.git=$GIT_DESC" \
     -cp "$CP/$(basename "$JAR"):$CP/lib/*" \
     dev.pcb.bench.BenchmarkSuite "--$MODE" --out "$OUT" 2>&1 | tee "$OUT/output.txt"
+
+# The harness parts of issue 6 that JMH does not measure: idle cost and first request after idling, fill speed
+# and the host copy, host memory of N readers, scale in guests and files. Each prints Markdown tables, which are
+# appended to summary.md; the output goes to issue6-MODE.txt, its log lines to issue6-MODE.log.
+if [[ "$MODE" == quick ]]; then
+    HARNESS=("idle" "fill 256 --prefault" "memory 4 256")
+else
+    HARNESS=("idle" "idle 64" "fill 1024" "fill 1024 --prefault" "memory 8" "scale 1000000")
+fi
+for run in "${HARNESS[@]}"; do
+    name="issue6-${run// /_}"
+    echo "run.sh: issue6 $run" >&2
+    read -r -a words <<< "$run"
+    "$JAVA" "${FLAGS[@]}" "-Dpcb.bench.shm=$SHM" "-Dpcb.bench.data=$DATA" \
+        -cp "$CP/$(basename "$JAR"):$CP/lib/*" dev.pcb.bench.Issue6Bench "${words[@]}" > "$OUT/$name.txt" \
+        2> "$OUT/$name.log"
+    # Tables stay tables; every other line of the harness's output becomes a bullet.
+    { printf '\n## Issue 6 harness: `%s`\n\n' "$run"
+      awk '/^\|/ { if (!t) print ""; t = 1; print; next } { if (t) print ""; t = 0; print "- " $0 }' "$OUT/$name.txt"
+    } >> "$OUT/summary.md"
+done
+echo "run.sh: done, results in $OUT"

@@ -60,7 +60,8 @@ public final class Issue6Bench
             case "idle" -> idle(args.length > 1 ? Integer.parseInt(args[1]) : 1);
             case "fill" -> fill(args.length > 1 ? Integer.parseInt(args[1]) : 1024,
                 Arrays.asList(args).subList(Math.min(2, args.length), args.length));
-            case "memory" -> memory(args.length > 1 ? Integer.parseInt(args[1]) : 8);
+            case "memory" -> memory(args.length > 1 ? Integer.parseInt(args[1]) : 8,
+                args.length > 2 ? Long.parseLong(args[2]) << 20 : GIB);
             case "scale" -> scale(args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000);
             case "child-pcb" -> childPcb(Path.of(args[1]), args[2], args[3]);
             case "child-plain" -> childPlain(Path.of(args[1]));
@@ -181,18 +182,18 @@ public final class Issue6Bench
                     agentCold, ddCold, agentCold / ddCold);
                 if (round == 1)
                 {
-                    System.err.println("fincore RES SIZE of source after dd: " + afterDd.trim() +
+                    System.out.println("fincore RES SIZE of source after dd: " + afterDd.trim() +
                         "; after agent fills: " + afterAgent.trim());
                 }
             }
             sh("dd if='" + file + "' iflag=nocache count=0 status=none");
             agentPass(agent, size);
-            System.err.println("after a final agent pass: fincore RES SIZE of source: " +
+            System.out.println("after a final agent pass: fincore RES SIZE of source: " +
                 sh("fincore -b -n -o RES,SIZE '" + file + "'").trim());
-            System.err.println("run dir files (apparent size, allocated KiB, fincore RES):\n" +
+            System.out.println("run dir files (apparent size, allocated KiB, fincore RES):\n" +
                 sh("cd '" + broker.runDir + "' && for f in $(find . -type f); do echo \"$f $(stat -c %s $f) " +
                     "$(du -k $f | cut -f1) $(fincore -b -n -o RES $f)\"; done"));
-            System.err.println("meminfo: " + sh("grep -E '^(Shmem|Cached):' /proc/meminfo | tr -s ' ' | tr '\\n' ' '"));
+            System.out.println("meminfo: " + sh("grep -E '^(Shmem|Cached):' /proc/meminfo | tr -s ' ' | tr '\\n' ' '"));
         }
     }
 
@@ -280,13 +281,13 @@ public final class Issue6Bench
 
     // ---------------------------------------------------------------- memory
 
-    private static void memory(final int n) throws Exception
+    private static void memory(final int n, final long size) throws Exception
     {
         final Path share = Files.createDirectories(BenchData.dataDir().resolve("mem-share"));
-        final Path file = shareFile(share, GIB);
+        final Path file = shareFile(share, size);
         final long expected = crc(file);
-        System.out.printf(Locale.ROOT, "file %s 1 GiB, crc32c %08x; %d processes, each a JVM with %s%n", file,
-            expected, n, String.join(" ", CHILD_JVM));
+        System.out.printf(Locale.ROOT, "file %s %d MiB, crc32c %08x; %d processes, each a JVM with %s%n", file,
+            size >> 20, expected, n, String.join(" ", CHILD_JVM));
         System.out.println("Host memory (MiB) = Shmem + private pages of the readers (and broker) + the source " +
             "file's page cache, " +
             "at three points: before anything starts; when all readers are started (pcb: broker up, all attached, " +
@@ -305,14 +306,15 @@ public final class Issue6Bench
             {
                 if ("pcb".equals(mode))
                 {
-                    broker = Broker.start(share, 2 * GIB, n);
+                    broker = Broker.start(share, Long.highestOneBit(2 * size - 1) << 1, n);
                 }
                 final List<BufferedReader> outputs = new ArrayList<>();
                 for (int i = 0; i < n; i++)
                 {
                     final List<String> cmd = "pcb".equals(mode) ?
                         childCommand("child-pcb", broker.runDir.toString(), "g" + i, "s/big.bin") :
-                        childCommand("-XX:MaxDirectMemorySize=1100m", "child-plain", file.toString());
+                        childCommand("-XX:MaxDirectMemorySize=" + (size + (64 << 20)), "child-plain",
+                            file.toString());
                     final Process child = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
                     children.add(child);
                     outputs.add(new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8)));

@@ -556,14 +556,15 @@ final class BrokerConductor implements Agent
     }
 
     /**
-     * No window to give: every one is pinned or filling. Read-ahead fills end in milliseconds and leave their windows
-     * evictable, so while any is in flight the request waits for them rather than being refused for them.
+     * No window to give: every one is pinned, filling or quarantined. Read-ahead fills end in milliseconds and leave
+     * their windows evictable, and quarantined windows of a previous broker are freed when the grace period ends, so
+     * while either is pending the request waits rather than being refused for them.
      */
     private void noSpace(
         final ClientSession session, final Handle handle, final long correlationId, final long fileWindow,
         final WindowTable table) throws RequestException
     {
-        if (readAheadInFlight > 0)
+        if (readAheadInFlight > 0 || (!quarantineEnded && table.quarantinedCount() > 0))
         {
             deferred.add(new Deferred(new FillTask.Waiter(session, session.sessionId(), handle, correlationId),
                 fileWindow));
@@ -869,11 +870,21 @@ final class BrokerConductor implements Agent
     private void onFillComplete(final FillTask fill)
     {
         final Share share = fill.share();
-        final WindowTable table = share.windows();
         final FileVersion version = fill.version();
+        if (fill.published())
+        {
+            // The second completion: the filler has dropped the source's page cache and needs the fd no more.
+            version.fillEnded();
+            share.catalog().forgetIfUnused(version);
+            return;
+        }
+        final WindowTable table = share.windows();
         final int window = fill.window();
         final boolean packed = version.packedFill() == fill;
-        version.fillEnded();
+        if (!fill.dropsSourceCache())
+        {
+            version.fillEnded();
+        }
         if (fill.isReadAhead())
         {
             readAheadInFlight--;
@@ -975,6 +986,7 @@ final class BrokerConductor implements Agent
                         "broker still held by readers, " + freed + " freed");
                 }
             }
+            retryDeferred();
             work++;
         }
         for (final GuestControl guest : guests)

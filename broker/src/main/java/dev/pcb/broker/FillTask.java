@@ -15,7 +15,9 @@ import java.util.List;
  * was copied is reported STALE instead of served torn.
  * <p>
  * Fields other than the outcome are set by the conductor before submission and read by the filler; the outcome is
- * set by the filler and read by the conductor after the completion queue hands the task back.
+ * set by the filler and read by the conductor after the completion queue hands the task back. When the source's
+ * page cache is to be dropped the task comes back twice: once with the window's bytes in place, then once the
+ * drop is done, so readers never wait for it.
  */
 final class FillTask implements Runnable
 {
@@ -29,6 +31,7 @@ final class FillTask implements Runnable
     private final Share share;
     private final FileVersion version;
     private boolean readAhead;
+    private boolean published;
     private final int window;
     private final long fileWindow;
     private final long fileOffset;
@@ -87,10 +90,6 @@ final class FillTask implements Runnable
             else
             {
                 final long read = Linux.preadFully(fd, address, length, fileOffset);
-                if (dropSourceCache)
-                {
-                    Linux.posixFadvise(fd, fileOffset, length, Linux.POSIX_FADV_DONTNEED);
-                }
                 Linux.fstat(fd, stat);
                 if (read != length)
                 {
@@ -118,7 +117,26 @@ final class FillTask implements Runnable
             }
         }
         nanos = System.nanoTime() - start;
+        complete();
 
+        if (dropSourceCache)
+        {
+            // After the window is published, not before: readers do not wait for the page cache to be dropped. The
+            // version keeps its descriptor open until the second completion says this is done.
+            try
+            {
+                Linux.posixFadvise(fd, fileOffset, length, Linux.POSIX_FADV_DONTNEED);
+            }
+            catch (final ErrnoException ignore)
+            {
+                // Only advice: the pages stay cached until the kernel needs them.
+            }
+            complete();
+        }
+    }
+
+    private void complete()
+    {
         while (!completions.offer(this))
         {
             Thread.onSpinWait();
@@ -186,6 +204,26 @@ final class FillTask implements Runnable
     Share share()
     {
         return share;
+    }
+
+    /**
+     * The conductor saw the first completion; conductor thread only.
+     *
+     * @return true when this is the second completion: the page cache drop is done.
+     */
+    boolean published()
+    {
+        if (published)
+        {
+            return true;
+        }
+        published = true;
+        return false;
+    }
+
+    boolean dropsSourceCache()
+    {
+        return dropSourceCache;
     }
 
     /**

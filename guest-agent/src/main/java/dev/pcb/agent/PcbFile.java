@@ -162,7 +162,8 @@ public final class PcbFile implements AutoCloseable
             {
                 return view;
             }
-            if (retained.revive(view))
+            // Not from a broker that is gone or has detached this client: its pins may be gone with it.
+            if (null == channel.brokerFailure() && retained.revive(view))
             {
                 view.revived();
                 return view;
