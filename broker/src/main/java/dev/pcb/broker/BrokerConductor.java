@@ -103,6 +103,9 @@ final class BrokerConductor implements Agent
     private long quarantineDeadlineMs;
     private boolean quarantineEnded;
     private int readAheadInFlight;
+    // High bits of every handle id, random per broker: an id a client kept from a previous broker (in its retained
+    // windows table, say) never names a handle of this one.
+    private final long handleIdBase = (long)java.util.concurrent.ThreadLocalRandom.current().nextInt(1, 1 << 30) << 32;
     // ACQUIREs waiting for read-ahead fills to end because no window was free; rare, so a plain list.
     private final List<Deferred> deferred = new java.util.ArrayList<>();
 
@@ -339,7 +342,7 @@ final class BrokerConductor implements Agent
         final String path = pathRequest.path();
         final FileVersion version = share.catalog().open(path);
         version.addHandle();
-        final Handle handle = new Handle(session.nextHandleId(), version);
+        final Handle handle = new Handle(handleIdBase | session.nextHandleId(), version);
         session.addHandle(handle);
         counters.opened();
 

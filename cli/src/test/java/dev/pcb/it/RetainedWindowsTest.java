@@ -103,7 +103,8 @@ class RetainedWindowsTest
     @Test
     void retainedWindowsAreTakenBackForAnotherReader() throws Exception
     {
-        start();
+        // No read-ahead: the first reader is to end up with exactly the whole region retained.
+        start("--read-ahead", "0");
         final PcbAgent retainer = agent("vm1", 256);
         final PcbAgent reader = agent("vm2", 0);
         final byte[] big = Files.readAllBytes(share.files().get("larger-than-region"));

@@ -455,6 +455,12 @@ final class ClientChannel implements AutoCloseable
         }
     }
 
+    /** @return the epoch of the broker this client is attached to; it changes when a restarted one accepts it. */
+    long epoch()
+    {
+        return epoch;
+    }
+
     /** @return the reason the broker is unusable, or null while it is fine. */
     String brokerFailure()
     {

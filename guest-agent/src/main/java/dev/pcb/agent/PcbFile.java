@@ -163,7 +163,7 @@ public final class PcbFile implements AutoCloseable
                 return view;
             }
             // Not from a broker that is gone or has detached this client: its pins may be gone with it.
-            if (null == channel.brokerFailure() && retained.revive(view))
+            if (null == channel.brokerFailure() && retained.revive(view, channel.epoch()))
             {
                 view.revived();
                 return view;
@@ -211,28 +211,31 @@ public final class PcbFile implements AutoCloseable
     }
 
     /**
-     * The last reference to a view was closed: retain its pin for the next read, or unpin it at the broker.
+     * The last reference to a view is being closed: retain its pin for the next read, or unpin it at the broker.
+     *
+     * @return false when another thread took a reference meanwhile; the caller closes again.
      */
-    void released(final WindowView view)
+    boolean lastClosed(final WindowView view)
     {
         synchronized (view)
         {
-            if (view.refs() > 0)
+            if (!view.dropLastReference())
             {
-                // Another thread found the view released and pinned it anew meanwhile: this pin is one too many.
-                unpinned(view, true);
-                return;
+                return false;
             }
-            if (!closing && !view.heldAcrossRestart && retained.retain(view, handleId))
+            if (!closing && !view.heldAcrossRestart && null == channel.brokerFailure() &&
+                retained.retain(view, handleId, channel.epoch()))
             {
-                if (closing && retained.revive(view))
+                if (closing && retained.takeBackOwn(view))
                 {
                     unpinned(view, true);
                 }
-                return;
+                return true;
             }
+            retained.unbind(view);
         }
         unpinned(view, true);
+        return true;
     }
 
     /**

@@ -13,25 +13,28 @@ import static dev.pcb.layout.RetainedWindowsDescriptor.HANDLE_ID_OFFSET;
 import static dev.pcb.layout.RetainedWindowsDescriptor.RECLAIMED;
 import static dev.pcb.layout.RetainedWindowsDescriptor.RETAINED;
 import static dev.pcb.layout.RetainedWindowsDescriptor.STATE_OFFSET;
+import static dev.pcb.layout.RetainedWindowsDescriptor.state;
 
 /**
- * Windows this process has stopped reading but keeps pinned, in its slot's table
- * ({@link RetainedWindowsDescriptor}), so that reading one again costs two atomic operations instead of a round trip
- * to the broker. The broker takes retained pins back whenever it needs the room, so retaining never makes another
- * reader's ACQUIRE fail; the table is bounded, and when it is full the oldest entry is released.
+ * Windows this process has stopped reading but keeps pinned, in its slot's table ({@link RetainedWindowsDescriptor}),
+ * so that reading one again costs a compare-and-set instead of a round trip to the broker. The broker takes retained
+ * pins back whenever it needs the room, so retaining never makes another reader's ACQUIRE fail; the table is
+ * bounded, and when no entry is free the oldest at the hand is released.
  * <p>
- * Each entry is owned by whoever swaps its state word away from {@code RETAINED | tag}: this class to read the view
- * again or to release it, the broker to drop the pin. The view remembers where it was retained and with which tag,
- * under its own monitor, which {@link PcbFile} holds around {@link #retain} and {@link #revive}.
+ * An entry stays bound to its view while the view is read again ({@code BUSY | tag}: the broker keeps off) and is
+ * parked again with one store when the view is closed ({@code RETAINED | tag}). Whoever swaps the state word away from
+ * {@code RETAINED | tag} owns the pin: the view to read it again, this class to release it, the broker to drop it.
+ * The view's binding (index, tag, epoch) is guarded by the view's monitor, which {@link PcbFile} holds around every
+ * call here that names a view.
  */
 final class RetainedWindows
 {
-    /** Entries looked at for a free one before the oldest at the hand is released instead. */
+    /** Entries looked at for a free one before the entry at the hand is released instead. */
     private static final int FREE_SEARCH = 16;
 
     private final UnsafeBuffer table;
     private final int capacity;
-    // Written only while the entry is BUSY and before it is published, read only by whoever won the entry.
+    // Written only by whoever holds the entry exclusively (BUSY), read only by whoever wins it next.
     private final WindowView[] views;
     private final AtomicInteger hand = new AtomicInteger();
     private final AtomicLong tags = new AtomicLong();
@@ -48,30 +51,40 @@ final class RetainedWindows
     }
 
     /**
-     * Keep the pin of a view whose last reference was just closed. Caller holds the view's monitor.
+     * Keep the pin of a view whose last reference was just closed: park its entry again, or bind it to a new one.
      *
+     * @param epoch the broker epoch the view's handle belongs to.
      * @return false when nothing can be retained; the caller releases the pin.
      */
-    boolean retain(final WindowView view, final long handleId)
+    boolean retain(final WindowView view, final long handleId, final long epoch)
     {
+        final int bound = view.retainedIndex();
+        if (bound >= 0)
+        {
+            if (view.retainedEpoch() == epoch)
+            {
+                // Volatile, not only release: PcbFile.close reads the table after setting its closing flag, and a
+                // retain that races it must either be seen there or see the flag itself.
+                table.putLongVolatile(offset(bound), state(view.retainedTag(), RETAINED));
+                return true;
+            }
+            unbind(view);
+            return false;
+        }
         if (0 == capacity)
         {
             return false;
         }
+
         final int start = (hand.getAndIncrement() & Integer.MAX_VALUE) % capacity;
         int index = -1;
         for (int i = 0; i < FREE_SEARCH && i < capacity; i++)
         {
             final int candidate = (start + i) % capacity;
-            final int at = offset(candidate) + STATE_OFFSET;
-            final long state = table.getLongVolatile(at);
-            final long kind = RetainedWindowsDescriptor.kind(state);
-            if (EMPTY == kind && table.compareAndSetLong(at, state, BUSY))
-            {
-                index = candidate;
-                break;
-            }
-            if (RECLAIMED == kind && takeBack(candidate, false))
+            final long current = table.getLongVolatile(offset(candidate));
+            final long kind = RetainedWindowsDescriptor.kind(current);
+            if ((EMPTY == kind && table.compareAndSetLong(offset(candidate), current, BUSY)) ||
+                (RECLAIMED == kind && takeBack(candidate, current, false)))
             {
                 index = candidate;
                 break;
@@ -79,103 +92,139 @@ final class RetainedWindows
         }
         if (index < 0)
         {
-            index = start;
-            if (!evict(index))
+            final long current = table.getLongVolatile(offset(start));
+            if (RETAINED != RetainedWindowsDescriptor.kind(current) || !takeBack(start, current, true))
             {
                 return false;
             }
+            index = start;
         }
 
         final int at = offset(index);
         final long tag = tags.incrementAndGet();
         views[index] = view;
-        table.putLong(at + HANDLE_ID_OFFSET, handleId);
-        table.putLong(at + FILE_WINDOW_OFFSET, view.fileWindow());
-        view.retainedAt(index, tag);
-        // Volatile, not only release: PcbFile.close reads the table after setting its closing flag, and a retain
-        // that races it must either be seen there or see the flag itself.
-        table.putLongVolatile(at + STATE_OFFSET, RetainedWindowsDescriptor.state(tag, RETAINED));
+        table.putLong(at - STATE_OFFSET + HANDLE_ID_OFFSET, handleId);
+        table.putLong(at - STATE_OFFSET + FILE_WINDOW_OFFSET, view.fileWindow());
+        view.retainedAt(index, tag, epoch);
+        table.putLongVolatile(at, state(tag, RETAINED));
         return true;
     }
 
     /**
-     * Take back a retained view's pin for reading. Caller holds the view's monitor.
+     * Take back a retained view's pin for reading; its entry stays bound to it.
      *
+     * @param epoch the broker epoch now: a pin retained under another broker is not there any more.
      * @return true when the pin is still there; false when the view must be acquired from the broker.
      */
-    boolean revive(final WindowView view)
+    boolean revive(final WindowView view, final long epoch)
     {
         final int index = view.retainedIndex();
         if (index < 0)
         {
             return false;
         }
-        final long tag = view.retainedTag();
-        view.retainedAt(-1, 0);
         final int at = offset(index);
-        if (table.compareAndSetLong(at + STATE_OFFSET, RetainedWindowsDescriptor.state(tag, RETAINED), BUSY))
+        final long tag = view.retainedTag();
+        if (view.retainedEpoch() == epoch && table.compareAndSetLong(at, state(tag, RETAINED), state(tag, BUSY)))
         {
-            views[index] = null;
-            table.putLongRelease(at + STATE_OFFSET, EMPTY);
             return true;
         }
-        if (table.compareAndSetLong(at + STATE_OFFSET, RetainedWindowsDescriptor.state(tag, RECLAIMED), BUSY))
+        final long reclaimed = state(tag, RECLAIMED);
+        if (table.compareAndSetLong(at, reclaimed, BUSY) || table.compareAndSetLong(at, state(tag, RETAINED), BUSY))
         {
+            // Dropped by the broker, or retained under a broker that is gone: only the bookkeeping is left.
             views[index] = null;
-            table.putLongRelease(at + STATE_OFFSET, EMPTY);
+            table.putLongRelease(at, EMPTY);
             view.file().unpinned(view, false);
         }
+        // Otherwise the entry went to another view and whoever took it settled this pin.
+        view.retainedAt(-1, 0, 0);
         return false;
     }
 
     /**
-     * Release every retained window of a file that is closing.
+     * Free the entry of a view that is being read ({@code BUSY | tag}) when its pin is to be released, not parked.
+     */
+    void unbind(final WindowView view)
+    {
+        final int index = view.retainedIndex();
+        if (index >= 0)
+        {
+            final int at = offset(index);
+            if (table.getLongVolatile(at) == state(view.retainedTag(), BUSY))
+            {
+                views[index] = null;
+                table.putLongRelease(at, EMPTY);
+            }
+            view.retainedAt(-1, 0, 0);
+        }
+    }
+
+    /**
+     * Take back a view's own parked pin after all, to release it: its file started closing meanwhile.
+     *
+     * @return true when the caller now owns the pin and must release it.
+     */
+    boolean takeBackOwn(final WindowView view)
+    {
+        final int index = view.retainedIndex();
+        if (index < 0)
+        {
+            return false;
+        }
+        final int at = offset(index);
+        final boolean won = table.compareAndSetLong(at, state(view.retainedTag(), RETAINED), BUSY);
+        if (won)
+        {
+            views[index] = null;
+            table.putLongRelease(at, EMPTY);
+        }
+        view.retainedAt(-1, 0, 0);
+        return won;
+    }
+
+    /**
+     * Release every parked window of a file that is closing; windows being read release at their last close.
      */
     void releaseAll(final PcbFile file)
     {
         for (int i = 0; i < capacity; i++)
         {
+            final long current = table.getLongVolatile(offset(i));
             final WindowView view = views[i];
-            if (null != view && view.file() == file && takeBack(i, true))
+            if (null != view && view.file() == file && takeBack(i, current, true))
             {
-                table.putLongRelease(offset(i) + STATE_OFFSET, EMPTY);
+                table.putLongRelease(offset(i), EMPTY);
             }
         }
     }
 
     /**
-     * Forget every retained pin without a message: the broker that held them is gone (restart) or about to drop them
+     * Forget every parked pin without a message: the broker that held them is gone (restart) or about to drop them
      * all (detach).
      */
     void dropAll()
     {
         for (int i = 0; i < capacity; i++)
         {
-            if (takeBack(i, false))
+            if (takeBack(i, table.getLongVolatile(offset(i)), false))
             {
-                table.putLongRelease(offset(i) + STATE_OFFSET, EMPTY);
+                table.putLongRelease(offset(i), EMPTY);
             }
         }
     }
 
-    private boolean evict(final int index)
-    {
-        final long state = table.getLongVolatile(offset(index) + STATE_OFFSET);
-        return RETAINED == RetainedWindowsDescriptor.kind(state) && takeBack(index, true);
-    }
-
     /**
-     * Win a retained or reclaimed entry and settle its view's pin; the entry is left BUSY for the caller.
+     * Win a parked or reclaimed entry and settle its view's pin; the entry is left BUSY for the caller.
      *
+     * @param seen    the state read just before; a successful swap proves the view read after it is the one.
      * @param release send RELEASE for a pin that is still there.
-     * @return false when the entry was not retained or reclaimed, or someone else won it.
+     * @return false when the entry was not parked or reclaimed, or someone else won it.
      */
-    private boolean takeBack(final int index, final boolean release)
+    private boolean takeBack(final int index, final long seen, final boolean release)
     {
-        final int at = offset(index);
-        final long state = table.getLongVolatile(at + STATE_OFFSET);
-        final long kind = RetainedWindowsDescriptor.kind(state);
-        if ((RETAINED != kind && RECLAIMED != kind) || !table.compareAndSetLong(at + STATE_OFFSET, state, BUSY))
+        final long kind = RetainedWindowsDescriptor.kind(seen);
+        if ((RETAINED != kind && RECLAIMED != kind) || !table.compareAndSetLong(offset(index), seen, BUSY))
         {
             return false;
         }
@@ -191,6 +240,6 @@ final class RetainedWindows
 
     private static int offset(final int index)
     {
-        return RetainedWindowsDescriptor.entryOffset(index);
+        return RetainedWindowsDescriptor.entryOffset(index) + STATE_OFFSET;
     }
 }

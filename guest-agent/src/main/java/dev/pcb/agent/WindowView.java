@@ -35,9 +35,10 @@ public final class WindowView implements AutoCloseable
     private int length;
     private int regionWindow;
     private long generation;
-    // Where this view's pin is retained, under the view's monitor; -1 when it is not.
+    // The retained windows entry bound to this view, under the view's monitor; -1 when none.
     private int retainedIndex = -1;
     private long retainedTag;
+    private long retainedEpoch;
     private volatile int refs;
 
     WindowView(final PcbFile file, final long fileWindow)
@@ -94,10 +95,26 @@ public final class WindowView implements AutoCloseable
         REFS.set(this, 1);
     }
 
-    void retainedAt(final int index, final long tag)
+    void retainedAt(final int index, final long tag, final long epoch)
     {
         retainedIndex = index;
         retainedTag = tag;
+        retainedEpoch = epoch;
+    }
+
+    long retainedEpoch()
+    {
+        return retainedEpoch;
+    }
+
+    /**
+     * Drop the last reference, if it still is the last; under the view's monitor.
+     *
+     * @return false when another thread took a reference meanwhile.
+     */
+    boolean dropLastReference()
+    {
+        return REFS.compareAndSet(this, 1, 0);
     }
 
     int retainedIndex()
@@ -195,15 +212,29 @@ public final class WindowView implements AutoCloseable
      */
     public void close()
     {
-        final int remaining = REFS.decrementAndGet(this);
-        if (0 == remaining)
+        while (true)
         {
-            file.released(this);
-        }
-        else if (remaining < 0)
-        {
-            REFS.incrementAndGet(this);
-            throw new IllegalStateException("WindowView closed more times than acquired");
+            final int current = refs;
+            if (current > 1)
+            {
+                if (REFS.compareAndSet(this, current, current - 1))
+                {
+                    return;
+                }
+            }
+            else if (1 == current)
+            {
+                // The last reference goes under the view's monitor, so no acquire can slip in between the count
+                // reaching 0 and the pin being retained or released.
+                if (file.lastClosed(this))
+                {
+                    return;
+                }
+            }
+            else
+            {
+                throw new IllegalStateException("WindowView closed more times than acquired");
+            }
         }
     }
 

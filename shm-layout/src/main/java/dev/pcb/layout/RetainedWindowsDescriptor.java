@@ -28,7 +28,8 @@ package dev.pcb.layout;
  *  +---------------------------------------------------------------+
  * </pre>
  * Transitions: process {@code EMPTY/RECLAIMED -> BUSY -> RETAINED|tag} (writes handle and window while BUSY);
- * process {@code RETAINED|tag -> EMPTY} (reads it again) or {@code -> BUSY -> EMPTY} (releases it);
+ * process {@code RETAINED|tag -> BUSY|tag} (reads the window again; the entry stays its own) and back
+ * {@code BUSY|tag -> RETAINED|tag} (closes it again); process {@code RETAINED|tag -> BUSY -> EMPTY} (releases it);
  * broker {@code RETAINED|tag -> RECLAIMED|tag} (drops the pin). The broker ignores every other state.
  */
 public final class RetainedWindowsDescriptor
@@ -57,7 +58,7 @@ public final class RetainedWindowsDescriptor
     public static final long RETAINED = 1;
     /** The broker dropped the pin; the process clears the entry. */
     public static final long RECLAIMED = 2;
-    /** The process is writing or clearing the entry; the broker keeps off. */
+    /** The process owns the entry: it reads the window, or writes or clears the entry; the broker keeps off. */
     public static final long BUSY = 3;
 
     private RetainedWindowsDescriptor()
