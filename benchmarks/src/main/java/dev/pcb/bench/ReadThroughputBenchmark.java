@@ -377,13 +377,8 @@ public class ReadThroughputBenchmark
     @OperationsPerInvocation(RANDOM_BYTES)
     public long random4kViews(final CachedViews state) throws IOException
     {
-        long sum = 0;
-        int cursor = state.cursor;
-        for (int i = 0; i < RANDOM_READS; i++)
-        {
-            sum += readPage(state.file, (long)PAGES[cursor++ & PAGES_MASK] * PAGE);
-        }
-        state.cursor = cursor;
+        final long sum = randomPages(state.file, state.cursor);
+        state.cursor += RANDOM_READS;
         return sum;
     }
 
@@ -398,13 +393,8 @@ public class ReadThroughputBenchmark
     @OperationsPerInvocation(RANDOM_BYTES)
     public long random4kViewsRoundTrip(final RoundTripViews state) throws IOException
     {
-        long sum = 0;
-        int cursor = state.cursor;
-        for (int i = 0; i < RANDOM_READS; i++)
-        {
-            sum += readPage(state.file, (long)PAGES[cursor++ & PAGES_MASK] * PAGE);
-        }
-        state.cursor = cursor;
+        final long sum = randomPages(state.file, state.cursor);
+        state.cursor += RANDOM_READS;
         return sum;
     }
 
@@ -419,13 +409,8 @@ public class ReadThroughputBenchmark
     @OperationsPerInvocation(RANDOM_BYTES)
     public long random4kViewsHeld(final HeldViews state) throws IOException
     {
-        long sum = 0;
-        int cursor = state.cursor;
-        for (int i = 0; i < RANDOM_READS; i++)
-        {
-            sum += readPage(state.file, (long)PAGES[cursor++ & PAGES_MASK] * PAGE);
-        }
-        state.cursor = cursor;
+        final long sum = randomPages(state.file, state.cursor);
+        state.cursor += RANDOM_READS;
         return sum;
     }
 
@@ -497,6 +482,16 @@ public class ReadThroughputBenchmark
             {
                 view.close();
             }
+        }
+        return sum;
+    }
+
+    private static long randomPages(final PcbFile file, final int cursor) throws IOException
+    {
+        long sum = 0;
+        for (int i = 0; i < RANDOM_READS; i++)
+        {
+            sum += readPage(file, (long)PAGES[(cursor + i) & PAGES_MASK] * PAGE);
         }
         return sum;
     }

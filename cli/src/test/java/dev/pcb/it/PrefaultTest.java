@@ -15,9 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -61,10 +59,7 @@ class PrefaultTest
             {
                 try (WindowView view = file.acquire(w))
                 {
-                    final byte[] got = new byte[view.length()];
-                    view.buffer().getBytes(0, got);
-                    final int from = (int)view.fileOffset();
-                    assertArrayEquals(Arrays.copyOfRange(source, from, from + got.length), got);
+                    TestShare.assertView(source, view);
                 }
             }
         }

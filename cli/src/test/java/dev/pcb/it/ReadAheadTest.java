@@ -18,14 +18,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.SplittableRandom;
 
 import static dev.pcb.layout.CounterType.ERRORS;
 import static dev.pcb.layout.CounterType.FILLS;
 import static dev.pcb.layout.CounterType.HITS;
 import static dev.pcb.layout.CounterType.READ_AHEAD_FILLS;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -82,7 +80,7 @@ class ReadAheadTest
             {
                 try (WindowView view = file.acquire(w))
                 {
-                    assertBytes(big, view);
+                    TestShare.assertView(big, view);
                 }
             }
         }
@@ -98,7 +96,7 @@ class ReadAheadTest
             {
                 try (WindowView view = file.acquire(w))
                 {
-                    assertBytes(other, view);
+                    TestShare.assertView(other, view);
                 }
             }
         }
@@ -125,7 +123,7 @@ class ReadAheadTest
             {
                 try (WindowView view = reader.acquire(w))
                 {
-                    assertBytes(original, view);
+                    TestShare.assertView(original, view);
                 }
             }
             assertThrows(StaleFileException.class, () -> reader.acquire(4),
@@ -138,13 +136,5 @@ class ReadAheadTest
         final byte[] bytes = new byte[size];
         new SplittableRandom(seed).nextBytes(bytes);
         return bytes;
-    }
-
-    private static void assertBytes(final byte[] source, final WindowView view)
-    {
-        final byte[] got = new byte[view.length()];
-        view.buffer().getBytes(0, got);
-        final int from = (int)view.fileOffset();
-        assertArrayEquals(Arrays.copyOfRange(source, from, from + got.length), got, "window at " + from);
     }
 }

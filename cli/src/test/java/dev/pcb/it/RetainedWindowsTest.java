@@ -30,7 +30,6 @@ import static dev.pcb.layout.CounterType.GUEST_PINS;
 import static dev.pcb.layout.CounterType.GUEST_REQUESTS;
 import static dev.pcb.layout.CounterType.FILLS;
 import static dev.pcb.layout.CounterType.RETAINED_RECLAIMS;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -73,7 +72,7 @@ class RetainedWindowsTest
         {
             try (WindowView view = file.acquire(w))
             {
-                assertBytes(source, view);
+                TestShare.assertView(source, view);
             }
         }
         CountersSnapshot s = PcbCommand.awaitCounters(broker.runDir(), (c) -> 4 == c.value(GUEST_PINS, "vm1"));
@@ -85,7 +84,7 @@ class RetainedWindowsTest
             {
                 try (WindowView view = file.acquire(w))
                 {
-                    assertBytes(source, view);
+                    TestShare.assertView(source, view);
                 }
             }
         }
@@ -114,7 +113,7 @@ class RetainedWindowsTest
         {
             try (WindowView view = retained.acquire(w))
             {
-                assertBytes(big, view);
+                TestShare.assertView(big, view);
             }
         }
         PcbCommand.awaitCounters(broker.runDir(), (c) -> 15 == c.value(GUEST_PINS, "vm1"));
@@ -175,7 +174,7 @@ class RetainedWindowsTest
                     {
                         try (WindowView view = file.acquire(random.nextInt(8)))
                         {
-                            assertBytes(big, view);
+                            TestShare.assertView(big, view);
                         }
                         reads.incrementAndGet();
                     }
@@ -249,17 +248,8 @@ class RetainedWindowsTest
         {
             try (WindowView view = file.acquire(w))
             {
-                assertBytes(source, view);
+                TestShare.assertView(source, view);
             }
         }
-    }
-
-    private static void assertBytes(final byte[] source, final WindowView view)
-    {
-        final byte[] got = new byte[view.length()];
-        view.buffer().getBytes(0, got);
-        final int from = (int)view.fileOffset();
-        assertArrayEquals(Arrays.copyOfRange(source, from, from + got.length), got,
-            "window at " + from + " of region window " + view.regionWindow());
     }
 }

@@ -1,5 +1,7 @@
 package dev.pcb.it;
 
+import dev.pcb.agent.WindowView;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -8,10 +10,13 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 /**
  * Files of the sizes where windowed readers break: empty, one byte, around one window, several and a half, sparse,
@@ -84,6 +89,21 @@ public final class TestShare
     public Map<String, Path> files()
     {
         return files;
+    }
+
+    /**
+     * Assert that a view holds exactly the bytes of the source file at its offset.
+     *
+     * @param source the whole file as written.
+     * @param view   a held view of it.
+     */
+    public static void assertView(final byte[] source, final WindowView view)
+    {
+        final byte[] got = new byte[view.length()];
+        view.buffer().getBytes(0, got);
+        final int from = (int)view.fileOffset();
+        assertArrayEquals(Arrays.copyOfRange(source, from, from + got.length), got,
+            "window at " + from + " of region window " + view.regionWindow());
     }
 
     /**
