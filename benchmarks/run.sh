@@ -5,8 +5,8 @@
 #
 #   benchmarks/run.sh [--quick] [--wait-quiet[=SECONDS]]
 #
-# --quick: one fork, short iterations, then the issue 6 harness on small sizes (idle, fill 256 MiB, memory of 4
-# readers): about 5 minutes. Without it: three forks, longer iterations and several FileChannel chunk sizes, then
+# --quick: one fork, short iterations, then the issue 6 harness on small sizes (idle, fill 512 MiB, memory of 4
+# readers): about 6 minutes. Without it: three forks, longer iterations and several FileChannel chunk sizes, then
 # the harness at full size (1 GiB fills and 8 readers, 64 guests, 1,000,000 files): about 35 minutes. Builds first when the jars are missing or sources are newer.
 # --wait-quiet: before starting, wait (default up to 600 s) until the machine is nearly idle: on a small shared
 # machine another process's build or tests take a whole core and wreck ring latencies.
@@ -116,7 +116,7 @@ set -o pipefail
 # and the host copy, host memory of N readers, scale in guests and files. Each prints Markdown tables, which are
 # appended to summary.md; the output goes to issue6-MODE.txt, its log lines to issue6-MODE.log.
 if [[ "$MODE" == quick ]]; then
-    HARNESS=("idle" "fill 256 --prefault" "memory 4 256")
+    HARNESS=("idle" "fill 512 --prefault" "memory 4 256")
 else
     HARNESS=("idle" "idle 64" "fill 1024" "fill 1024 --prefault" "memory 8" "scale 1000000")
 fi

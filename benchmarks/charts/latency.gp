@@ -1,4 +1,4 @@
-# Acquire/release latency percentile plot from HdrHistogram .hgrm files (remote pair vs ring floor vs local held).
+# Acquire/release latency percentile plot from HdrHistogram .hgrm files (remote pair vs ring floor vs retained vs local held).
 # Called by render.sh; variables: dir, outfile, title_suffix.
 set terminal pngcairo size 900,500 font ",11"
 set output outfile
@@ -12,4 +12,5 @@ set grid
 set key top left
 plot dir."/remotePair.hgrm" using 4:1 every ::1 with lines lw 2 title "remote pair (agent JVM -> broker JVM)", \
      dir."/ringFloor.hgrm"  using 4:1 every ::1 with lines lw 2 title "ring floor (two threads, one JVM)", \
+     dir."/retainedPair.hgrm" using 4:1 every ::1 with lines lw 2 title "retained (window kept pinned after close)", \
      dir."/localHeld.hgrm"  using 4:1 every ::1 with lines lw 2 title "local (window already held)"

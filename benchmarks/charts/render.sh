@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Render docs/bench-throughput.png and docs/bench-latency.png from one quick/full run directory (needs gnuplot-nox):
-#   benchmarks/charts/render.sh benchmarks/results/quick-20261125-154954
+#   benchmarks/charts/render.sh benchmarks/results/quick-20261125-173427
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -12,6 +12,7 @@ trap 'rm -f "$DAT"' EXIT
 row() { awk -F'|' -v b="$1" '{gsub(/ /,"",$2)} $2==b {gsub(/ /,"",$3); print $3; exit}' "$RUN/summary.md"; }
 {
     echo "\"views\" $(row seqViews) $(row random4kViews)"
+    echo "\"views, no retaining\" $(row seqViewsRoundTrip) $(row random4kViewsRoundTrip)"
     echo "\"views held\" $(row seqViewsHeld) $(row random4kViewsHeld)"
     echo "\"raw mapping\" $(row seqRawMapping) $(row random4kRawMapping)"
     echo "\"FileChannel\" $(awk -F'|' '$2 ~ /seqFileChannel/ {gsub(/ /,"",$3); print $3; exit}' "$RUN/summary.md") $(row random4kFileChannel)"
