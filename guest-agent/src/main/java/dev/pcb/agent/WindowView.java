@@ -12,9 +12,10 @@ import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
  * A pinned window of an open file, read in place in shared memory: no copy was made to give it to you.
  * <p>
  * Every {@link PcbFile#acquire(long)} that returns a view must be matched by exactly one {@link #close()}. Threads
- * that acquire the same window of the same file share one view and one broker pin; the pin goes when the last of
- * them closes it. While the view is held its bytes never change: they are the bytes of the file version the handle
- * opened. After the matching close, the view must not be read.
+ * that acquire the same window of the same file share one view and one broker pin; when the last of them closes it
+ * the process retains the pin for a quick re-read, and the broker takes it back when it needs the room. While the
+ * view is held its bytes never change: they are the bytes of the file version the handle opened. After the matching
+ * close, the view must not be read.
  */
 public final class WindowView implements AutoCloseable
 {
@@ -208,7 +209,8 @@ public final class WindowView implements AutoCloseable
     }
 
     /**
-     * Drop this reference; the last one releases the broker's pin.
+     * Drop this reference. After the last one the process retains the broker's pin (see
+     * {@link AgentConfig#retainedWindows(int)}) or releases it; the view must not be read again until acquired again.
      */
     public void close()
     {
