@@ -27,6 +27,7 @@ final class Call
     // fill within tens), and Linux's timer slack turns even a 1 us park into tens of microseconds.
     final BackoffIdleStrategy idle = new BackoffIdleStrategy(1_000, 10_000, 1_000, 100_000);
     long correlationId;
+    int generation;
     boolean recovering;
     int responseType;
     int responseLength;

@@ -41,6 +41,8 @@ final class ClientChannel implements AutoCloseable
     private final int slotLength;
     private final long reconnectTimeoutNs;
     private volatile long epoch;
+    // Counts completed re-attaches: a request prepared under an older count is encoded again before it is sent.
+    private volatile int servingGeneration;
     private final ManyToOneRingBuffer requests;
     private final OneToOneRingBuffer responses;
     private final AtomicLong correlationIds = new AtomicLong();
@@ -194,7 +196,10 @@ final class ClientChannel implements AutoCloseable
      */
     Call prepare()
     {
-        return calls.get();
+        final Call call = calls.get();
+        // Handle and share ids read after this belong to the broker that serves now; see call().
+        call.generation = servingGeneration;
+        return call;
     }
 
     /**
@@ -207,6 +212,11 @@ final class ClientChannel implements AutoCloseable
         if (!call.recovering)
         {
             awaitServing();
+            if (call.generation != servingGeneration)
+            {
+                // Encoded before the last re-attach: its handle and share ids may be the previous broker's.
+                throw new BrokerRestartedException();
+            }
         }
         call.done = false;
         long id;
@@ -395,6 +405,8 @@ final class ClientChannel implements AutoCloseable
                     call.recovering = false;
                 }
             }
+            // Single writer (this thread); published to callers by the volatile write below.
+            servingGeneration++;
             brokerFailure = null;
         }
         catch (final PcbException | RuntimeException ex)

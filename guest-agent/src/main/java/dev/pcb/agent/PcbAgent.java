@@ -167,8 +167,7 @@ public final class PcbAgent implements AutoCloseable
     public PcbFile open(final String path) throws PcbException
     {
         final Target target = target(path);
-        final Call call = channel.prepare();
-        callRetryingRestarts(call, target, MessageType.OPEN, 0, 0, MessageType.OPENED);
+        final Call call = callRetryingRestarts(target, MessageType.OPEN, 0, 0, MessageType.OPENED);
         final OpenedResponse opened = new OpenedResponse();
         opened.wrap(call.response, 0);
         final FileAttributes attributes = opened.getAttributes(new FileAttributes());
@@ -189,8 +188,7 @@ public final class PcbAgent implements AutoCloseable
     public FileAttributes stat(final String path) throws PcbException
     {
         final Target target = target(path);
-        final Call call = channel.prepare();
-        callRetryingRestarts(call, target, MessageType.STAT, 0, 0, MessageType.STAT_RESULT);
+        final Call call = callRetryingRestarts(target, MessageType.STAT, 0, 0, MessageType.STAT_RESULT);
         final StatResponse response = new StatResponse();
         response.wrap(call.response, 0);
         return response.getAttributes(new FileAttributes());
@@ -208,8 +206,7 @@ public final class PcbAgent implements AutoCloseable
     public DirectoryPage list(final String path, final long cookie, final int maxEntries) throws PcbException
     {
         final Target target = target(path);
-        final Call call = channel.prepare();
-        callRetryingRestarts(call, target, MessageType.LIST, cookie, maxEntries, MessageType.LIST_RESULT);
+        final Call call = callRetryingRestarts(target, MessageType.LIST, cookie, maxEntries, MessageType.LIST_RESULT);
         final ListResponse response = new ListResponse();
         response.wrap(call.response, 0);
         final int count = response.count();
@@ -340,17 +337,19 @@ public final class PcbAgent implements AutoCloseable
             path + ": no share named \"" + shareName + "\" (this guest has: " + String.join(", ", names) + ")");
     }
 
-    private void callRetryingRestarts(
-        final Call call, final Target target, final int typeId, final long cookie, final int maxEntries,
-        final int expected) throws PcbException
+    private Call callRetryingRestarts(
+        final Target target, final int typeId, final long cookie, final int maxEntries, final int expected)
+        throws PcbException
     {
         for (int attempt = 1; ; attempt++)
         {
             try
             {
+                // Prepared again on each attempt: a retry after a restart must carry the new broker's share id.
+                final Call call = channel.prepare();
                 final int type = channel.call(call, typeId, encodePath(call, target, cookie, maxEntries));
                 throwIfError(call, type, expected);
-                return;
+                return call;
             }
             catch (final BrokerRestartedException ex)
             {

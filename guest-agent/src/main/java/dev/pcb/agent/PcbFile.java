@@ -168,9 +168,11 @@ public final class PcbFile implements AutoCloseable
                 view.revived();
                 return view;
             }
-            final Call call = channel.prepare();
+            Call call;
             for (int attempt = 1; ; attempt++)
             {
+                // Prepared again on each attempt: a retry after a restart must carry the new broker's handle id.
+                call = channel.prepare();
                 try
                 {
                     final String stale = staleReason;
