@@ -1,12 +1,13 @@
 package dev.pcb.it;
-
 import dev.pcb.agent.AgentConfig;
 import dev.pcb.agent.BrokerUnavailableException;
 import dev.pcb.agent.PcbAgent;
 import dev.pcb.agent.PcbFile;
 import dev.pcb.agent.WindowView;
+import dev.pcb.cli.CountersSnapshot;
 import dev.pcb.cli.InspectCommand;
 import dev.pcb.cli.JavaProcess;
+import dev.pcb.layout.CounterType;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -105,6 +106,39 @@ class BrokerRestartTest
         assertTrue(holder.isAlive(), "the holder saw its held bytes change (CORRUPT) or died");
         final String report = InspectCommand.report(runDir, 5000);
         assertTrue(report.contains("pins=4"), report);
+    }
+
+    @Test
+    void retainedWindowsOfTheOldBrokerAreForgottenAndTheFileClosesAfterARestart() throws Exception
+    {
+        final byte[] held = Files.readAllBytes(shareDir.resolve("held.bin"));
+        try (PcbAgent agent = PcbAgent.attach(new AgentConfig().runDir(runDir).guest("vm1")
+            .connectTimeout(Duration.ofSeconds(20))))
+        {
+            final PcbFile file = agent.open("data/held.bin");
+            for (long w = 0; w < file.windowCount(); w++)
+            {
+                file.acquire(w).close();
+            }
+            PcbCommand.awaitCounters(runDir, (c) -> 4 == c.value(CounterType.GUEST_PINS, "vm1"));
+
+            broker.stop();
+            broker = startBroker();
+            agent.stat("data/held.bin");
+
+            // Windows retained under the old broker are read again through the new one, with the right bytes.
+            for (long w = 0; w < file.windowCount(); w++)
+            {
+                try (WindowView view = file.acquire(w))
+                {
+                    TestShare.assertView(held, view);
+                }
+            }
+            file.close();
+            final CountersSnapshot s = PcbCommand.awaitCounters(runDir, (c) ->
+                0 == c.value(CounterType.GUEST_HANDLES, "vm1") && 0 == c.value(CounterType.GUEST_PINS, "vm1"));
+            assertEquals(1, s.value(CounterType.GUEST_CLIENTS, "vm1"), "the agent is still attached");
+        }
     }
 
     @Test

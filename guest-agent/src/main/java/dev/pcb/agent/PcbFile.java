@@ -234,7 +234,10 @@ public final class PcbFile implements AutoCloseable
                 }
                 return true;
             }
-            retained.unbind(view);
+            if (!retained.unbind(view))
+            {
+                return true;
+            }
         }
         unpinned(view, true);
         return true;

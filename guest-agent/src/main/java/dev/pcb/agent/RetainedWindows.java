@@ -25,7 +25,8 @@ import static dev.pcb.layout.RetainedWindowsDescriptor.state;
  * parked again with one store when the view is closed ({@code RETAINED | tag}). Whoever swaps the state word away from
  * {@code RETAINED | tag} owns the pin: the view to read it again, this class to release it, the broker to drop it.
  * The view's binding (index, tag, epoch) is guarded by the view's monitor, which {@link PcbFile} holds around every
- * call here that names a view.
+ * call here that names a view. Each retention's pin is settled (released, or counted gone) exactly once, by whoever
+ * wins {@link WindowView#settle(long)} for its tag, whatever the table says: a restarted broker zeroes it.
  */
 final class RetainedWindows
 {
@@ -68,7 +69,7 @@ final class RetainedWindows
                 table.putLongVolatile(offset(bound), state(view.retainedTag(), RETAINED));
                 return true;
             }
-            unbind(view);
+            // Bound under a broker that is gone: the caller unbinds and releases.
             return false;
         }
         if (0 == capacity)
@@ -125,39 +126,49 @@ final class RetainedWindows
         }
         final int at = offset(index);
         final long tag = view.retainedTag();
-        if (view.retainedEpoch() == epoch && table.compareAndSetLong(at, state(tag, RETAINED), state(tag, BUSY)))
+        if (view.retainedEpoch() == epoch)
         {
-            return true;
+            if (table.compareAndSetLong(at, state(tag, RETAINED), state(tag, BUSY)))
+            {
+                return true;
+            }
+            if (table.compareAndSetLong(at, state(tag, RECLAIMED), BUSY))
+            {
+                // Dropped by the broker: only the bookkeeping is left.
+                views[index] = null;
+                table.putLongRelease(at, EMPTY);
+                view.retainedAt(-1, 0, 0);
+                if (view.settle(tag))
+                {
+                    view.file().unpinned(view, false);
+                }
+                return false;
+            }
+            // The entry went to another view, and whoever took it settled this pin.
+            view.retainedAt(-1, 0, 0);
+            return false;
         }
-        final long reclaimed = state(tag, RECLAIMED);
-        if (table.compareAndSetLong(at, reclaimed, BUSY) || table.compareAndSetLong(at, state(tag, RETAINED), BUSY))
-        {
-            // Dropped by the broker, or retained under a broker that is gone: only the bookkeeping is left.
-            views[index] = null;
-            table.putLongRelease(at, EMPTY);
-            view.file().unpinned(view, false);
-        }
-        // Otherwise the entry went to another view and whoever took it settled this pin.
-        view.retainedAt(-1, 0, 0);
+        // Retained under a broker that is gone (the new one may have cleared the table).
+        forget(index, view);
         return false;
     }
 
     /**
-     * Free the entry of a view that is being read ({@code BUSY | tag}) when its pin is to be released, not parked.
+     * Free the entry of a view whose pin is to be released now, not parked. Caller holds the view's monitor.
+     *
+     * @return true when the caller owns the pin and releases it; false when it was settled already.
      */
-    void unbind(final WindowView view)
+    boolean unbind(final WindowView view)
     {
         final int index = view.retainedIndex();
-        if (index >= 0)
+        if (index < 0)
         {
-            final int at = offset(index);
-            if (table.getLongVolatile(at) == state(view.retainedTag(), BUSY))
-            {
-                views[index] = null;
-                table.putLongRelease(at, EMPTY);
-            }
-            view.retainedAt(-1, 0, 0);
+            return true;
         }
+        final long tag = view.retainedTag();
+        clear(index, view);
+        view.retainedAt(-1, 0, 0);
+        return view.settle(tag);
     }
 
     /**
@@ -173,14 +184,15 @@ final class RetainedWindows
             return false;
         }
         final int at = offset(index);
-        final boolean won = table.compareAndSetLong(at, state(view.retainedTag(), RETAINED), BUSY);
+        final long tag = view.retainedTag();
+        final boolean won = table.compareAndSetLong(at, state(tag, RETAINED), BUSY);
         if (won)
         {
             views[index] = null;
             table.putLongRelease(at, EMPTY);
         }
         view.retainedAt(-1, 0, 0);
-        return won;
+        return won && view.settle(tag);
     }
 
     /**
@@ -201,15 +213,62 @@ final class RetainedWindows
 
     /**
      * Forget every parked pin without a message: the broker that held them is gone (restart) or about to drop them
-     * all (detach).
+     * all (detach). Goes by this process's own record of the entries, not by the table, which a restarted broker
+     * clears.
      */
     void dropAll()
     {
         for (int i = 0; i < capacity; i++)
         {
-            if (takeBack(i, table.getLongVolatile(offset(i)), false))
+            final WindowView view = views[i];
+            if (null != view)
             {
-                table.putLongRelease(offset(i), EMPTY);
+                synchronized (view)
+                {
+                    if (view.retainedIndex() == i && 0 == view.refs())
+                    {
+                        forget(i, view);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * A view parked at an entry lost its pin with its broker: clear the entry if it is still the view's, and count
+     * the pin as gone. Caller holds the view's monitor.
+     */
+    private void forget(final int index, final WindowView view)
+    {
+        final long tag = view.retainedTag();
+        clear(index, view);
+        view.retainedAt(-1, 0, 0);
+        if (view.settle(tag))
+        {
+            view.file().unpinned(view, false);
+        }
+    }
+
+    /**
+     * Empty an entry that still records this view, whatever its state word says now (a restarted broker zeroes it),
+     * unless another thread is filling it in; the broker may reclaim it meanwhile, so retry until settled.
+     */
+    private void clear(final int index, final WindowView view)
+    {
+        final int at = offset(index);
+        final long own = state(view.retainedTag(), BUSY);
+        while (views[index] == view)
+        {
+            final long current = table.getLongVolatile(at);
+            if (BUSY == RetainedWindowsDescriptor.kind(current) && own != current)
+            {
+                return;
+            }
+            if (table.compareAndSetLong(at, current, BUSY))
+            {
+                views[index] = null;
+                table.putLongRelease(at, EMPTY);
+                return;
             }
         }
     }
@@ -230,7 +289,7 @@ final class RetainedWindows
         }
         final WindowView view = views[index];
         views[index] = null;
-        if (null != view)
+        if (null != view && view.settle(seen >>> 2))
         {
             // A reclaimed pin is gone at the broker already: only the bookkeeping is left.
             view.file().unpinned(view, release && RETAINED == kind);

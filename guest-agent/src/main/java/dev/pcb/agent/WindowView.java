@@ -7,6 +7,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 
 /**
  * A pinned window of an open file, read in place in shared memory: no copy was made to give it to you.
@@ -21,6 +22,8 @@ public final class WindowView implements AutoCloseable
 {
     private static final AtomicIntegerFieldUpdater<WindowView> REFS =
         AtomicIntegerFieldUpdater.newUpdater(WindowView.class, "refs");
+    private static final AtomicLongFieldUpdater<WindowView> PIN_TAG =
+        AtomicLongFieldUpdater.newUpdater(WindowView.class, "pinTag");
 
     private final PcbFile file;
     private final long fileWindow;
@@ -40,6 +43,9 @@ public final class WindowView implements AutoCloseable
     private int retainedIndex = -1;
     private long retainedTag;
     private long retainedEpoch;
+    // The tag of the retention whose pin is still to be settled (released or counted gone); 0 when none. Settled
+    // exactly once, by whoever swaps it to 0: this view's own thread, an evicting thread or a restart.
+    private volatile long pinTag;
     private volatile int refs;
 
     WindowView(final PcbFile file, final long fileWindow)
@@ -101,6 +107,20 @@ public final class WindowView implements AutoCloseable
         retainedIndex = index;
         retainedTag = tag;
         retainedEpoch = epoch;
+        if (index >= 0)
+        {
+            PIN_TAG.set(this, tag);
+        }
+    }
+
+    /**
+     * Claim the settling of a retention's pin.
+     *
+     * @return true for exactly one caller per retention tag.
+     */
+    boolean settle(final long tag)
+    {
+        return 0 != tag && PIN_TAG.compareAndSet(this, tag, 0);
     }
 
     long retainedEpoch()
