@@ -44,83 +44,32 @@ public class AcquireLatencyBenchmark
 
     /** A broker in another process with the file's windows cached, none held or retained here. */
     @State(Scope.Benchmark)
-    public static class Remote
+    public static class Remote extends FixtureState
     {
-        ShareFixture fixture;
-        PcbFile file;
-
-        /**
-         * Start the broker and fill the windows.
-         *
-         * @throws IOException when the broker or agent fails.
-         */
-        @Setup
-        public void setup() throws IOException
+        ShareFixture start() throws IOException
         {
-            fixture = ShareFixture.start(FILE_NAME, FILE_SIZE, REGION_SIZE, WINDOW_SIZE, false, false, 0);
-            file = fixture.file();
-        }
-
-        /** Stop the broker. */
-        @TearDown
-        public void tearDown()
-        {
-            fixture.close();
+            return ShareFixture.start(FILE_NAME, FILE_SIZE, REGION_SIZE, WINDOW_SIZE, false, false, 0);
         }
     }
 
     /** As {@link Remote}, but the agent retains the windows after their last close (its default). */
     @State(Scope.Benchmark)
-    public static class Retained
+    public static class Retained extends FixtureState
     {
-        ShareFixture fixture;
-        PcbFile file;
-
-        /**
-         * Start the broker and fill the windows; the agent retains them.
-         *
-         * @throws IOException when the broker or agent fails.
-         */
-        @Setup
-        public void setup() throws IOException
+        ShareFixture start() throws IOException
         {
-            fixture = ShareFixture.start(FILE_NAME, FILE_SIZE, REGION_SIZE, WINDOW_SIZE, false, false,
+            return ShareFixture.start(FILE_NAME, FILE_SIZE, REGION_SIZE, WINDOW_SIZE, false, false,
                 AgentConfig.DEFAULT_RETAINED_WINDOWS);
-            file = fixture.file();
-        }
-
-        /** Stop the broker. */
-        @TearDown
-        public void tearDown()
-        {
-            fixture.close();
         }
     }
 
     /** As {@link Remote}, but this process holds every window. */
     @State(Scope.Benchmark)
-    public static class Local
+    public static class Local extends FixtureState
     {
-        ShareFixture fixture;
-        PcbFile file;
-
-        /**
-         * Start the broker, fill and hold the windows.
-         *
-         * @throws IOException when the broker or agent fails.
-         */
-        @Setup
-        public void setup() throws IOException
+        ShareFixture start() throws IOException
         {
-            fixture = ShareFixture.start(FILE_NAME, FILE_SIZE, REGION_SIZE, WINDOW_SIZE, true, false, 0);
-            file = fixture.file();
-        }
-
-        /** Stop the broker. */
-        @TearDown
-        public void tearDown()
-        {
-            fixture.close();
+            return ShareFixture.start(FILE_NAME, FILE_SIZE, REGION_SIZE, WINDOW_SIZE, true, false, 0);
         }
     }
 
@@ -155,10 +104,7 @@ public class AcquireLatencyBenchmark
     @Benchmark
     public int remotePair(final Remote state) throws IOException
     {
-        final WindowView view = state.file.acquire(0);
-        final int length = view.length();
-        view.close();
-        return length;
+        return pair(state.file);
     }
 
     /**
@@ -172,10 +118,7 @@ public class AcquireLatencyBenchmark
     @Benchmark
     public int retainedPair(final Retained state) throws IOException
     {
-        final WindowView view = state.file.acquire(0);
-        final int length = view.length();
-        view.close();
-        return length;
+        return pair(state.file);
     }
 
     /**
@@ -188,7 +131,12 @@ public class AcquireLatencyBenchmark
     @Benchmark
     public int localPair(final Local state) throws IOException
     {
-        final WindowView view = state.file.acquire(0);
+        return pair(state.file);
+    }
+
+    private static int pair(final PcbFile file) throws IOException
+    {
+        final WindowView view = file.acquire(0);
         final int length = view.length();
         view.close();
         return length;

@@ -87,114 +87,54 @@ public class ReadThroughputBenchmark
      * acquire of one read before costs no message.
      */
     @State(Scope.Benchmark)
-    public static class CachedViews
+    public static class CachedViews extends FixtureState
     {
-        ShareFixture fixture;
-        PcbFile file;
         int cursor;
 
-        /**
-         * Start the broker, fill the file's windows, close them.
-         *
-         * @throws IOException when the broker or agent fails.
-         */
-        @Setup
-        public void setup() throws IOException
+        ShareFixture start() throws IOException
         {
-            fixture = ShareFixture.start(FILE_NAME, FILE_SIZE, REGION_SIZE, WINDOW_SIZE, false, false,
+            return ShareFixture.start(FILE_NAME, FILE_SIZE, REGION_SIZE, WINDOW_SIZE, false, false,
                 AgentConfig.DEFAULT_RETAINED_WINDOWS);
-            file = fixture.file();
-        }
-
-        /** Stop the broker. */
-        @TearDown
-        public void tearDown()
-        {
-            fixture.close();
         }
     }
 
     /** Windows cached at the broker, an agent that retains nothing: every acquire is a round trip. */
     @State(Scope.Benchmark)
-    public static class RoundTripViews
+    public static class RoundTripViews extends FixtureState
     {
-        ShareFixture fixture;
-        PcbFile file;
         int cursor;
 
-        /**
-         * Start the broker, fill the file's windows, release them.
-         *
-         * @throws IOException when the broker or agent fails.
-         */
-        @Setup
-        public void setup() throws IOException
+        ShareFixture start() throws IOException
         {
-            fixture = ShareFixture.start(FILE_NAME, FILE_SIZE, REGION_SIZE, WINDOW_SIZE, false, false, 0);
-            file = fixture.file();
-        }
-
-        /** Stop the broker. */
-        @TearDown
-        public void tearDown()
-        {
-            fixture.close();
+            return ShareFixture.start(FILE_NAME, FILE_SIZE, REGION_SIZE, WINDOW_SIZE, false, false, 0);
         }
     }
 
     /** Every window held by this process: acquire is the local fast path. */
     @State(Scope.Benchmark)
-    public static class HeldViews
+    public static class HeldViews extends FixtureState
     {
-        ShareFixture fixture;
-        PcbFile file;
         int cursor;
 
-        /**
-         * Start the broker, fill the file's windows and keep holding them.
-         *
-         * @throws IOException when the broker or agent fails.
-         */
-        @Setup
-        public void setup() throws IOException
+        ShareFixture start() throws IOException
         {
-            fixture = ShareFixture.start(FILE_NAME, FILE_SIZE, REGION_SIZE, WINDOW_SIZE, true, false, 0);
-            file = fixture.file();
-        }
-
-        /** Stop the broker. */
-        @TearDown
-        public void tearDown()
-        {
-            fixture.close();
+            return ShareFixture.start(FILE_NAME, FILE_SIZE, REGION_SIZE, WINDOW_SIZE, true, false, 0);
         }
     }
 
     /** The data region mapped a second time, read-only, with a plain buffer per window. */
     @State(Scope.Benchmark)
-    public static class RawMapping
+    public static class RawMapping extends FixtureState
     {
-        ShareFixture fixture;
         UnsafeBuffer[] windows;
         int cursor;
 
-        /**
-         * Start the broker, fill and hold the windows, map the region.
-         *
-         * @throws IOException when the broker, agent or mapping fails.
-         */
-        @Setup
-        public void setup() throws IOException
+        ShareFixture start() throws IOException
         {
-            fixture = ShareFixture.start(FILE_NAME, FILE_SIZE, REGION_SIZE, WINDOW_SIZE, true, true, 0);
-            windows = fixture.rawWindows();
-        }
-
-        /** Unmap and stop the broker. */
-        @TearDown
-        public void tearDown()
-        {
-            fixture.close();
+            final ShareFixture started =
+                ShareFixture.start(FILE_NAME, FILE_SIZE, REGION_SIZE, WINDOW_SIZE, true, true, 0);
+            windows = started.rawWindows();
+            return started;
         }
     }
 
