@@ -12,7 +12,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -24,6 +26,8 @@ public final class BrokerProcess implements AutoCloseable
 {
     /** How long a broker may take to print "ready": JVM start, region creation, on a loaded 2-core machine. */
     private static final long READY_TIMEOUT_MS = 30_000;
+    /** The same with many guests, each a control region to create. */
+    private static final long MANY_GUESTS_READY_TIMEOUT_MS = 60_000;
     private static final int KEPT_OUTPUT_LINES = 40;
 
     private final Process process;
@@ -54,20 +58,35 @@ public final class BrokerProcess implements AutoCloseable
         final String shareName, final Path shareDir, final String guest, final long regionSize, final int windowSize)
         throws IOException
     {
-        final Path runDir = Files.createTempDirectory(BenchData.shmBase(), "pcb-bench-");
-        final Process process = JavaProcess.pcb(
-            "broker",
-            "--run-dir", runDir.toString(),
+        return start(READY_TIMEOUT_MS, List.of(
             "--share", shareName + "=" + shareDir,
             "--guest", guest,
             "--region-size", Long.toString(regionSize),
-            "--window-size", Integer.toString(windowSize))
-            .redirectErrorStream(true)
-            .start();
+            "--window-size", Integer.toString(windowSize)));
+    }
+
+    /**
+     * Start a broker with any arguments and wait until it prints "ready"; allows for many guests.
+     *
+     * @param brokerArgs what follows {@code pcb broker --run-dir DIR}: shares, guests, sizes, options.
+     * @return the running broker.
+     * @throws IOException when it does not come up in time; the message carries its last output.
+     */
+    public static BrokerProcess start(final List<String> brokerArgs) throws IOException
+    {
+        return start(MANY_GUESTS_READY_TIMEOUT_MS, brokerArgs);
+    }
+
+    private static BrokerProcess start(final long readyTimeoutMs, final List<String> brokerArgs) throws IOException
+    {
+        final Path runDir = Files.createTempDirectory(BenchData.shmBase(), "pcb-bench-");
+        final List<String> args = new ArrayList<>(List.of("broker", "--run-dir", runDir.toString()));
+        args.addAll(brokerArgs);
+        final Process process = JavaProcess.pcb(args.toArray(new String[0])).redirectErrorStream(true).start();
         final BrokerProcess broker = new BrokerProcess(process, runDir);
         try
         {
-            broker.awaitReady();
+            broker.awaitReady(readyTimeoutMs);
         }
         catch (final IOException | RuntimeException ex)
         {
@@ -89,14 +108,20 @@ public final class BrokerProcess implements AutoCloseable
         return process.pid();
     }
 
-    private void awaitReady() throws IOException
+    /** @return the broker's process, for sampling its memory. */
+    public Process process()
+    {
+        return process;
+    }
+
+    private void awaitReady(final long readyTimeoutMs) throws IOException
     {
         // readLine blocks; a watchdog kills a broker that neither prints "ready" nor exits, which ends the stream.
         final Thread watchdog = new Thread(() ->
         {
             try
             {
-                if (!process.waitFor(READY_TIMEOUT_MS, TimeUnit.MILLISECONDS))
+                if (!process.waitFor(readyTimeoutMs, TimeUnit.MILLISECONDS))
                 {
                     process.destroyForcibly();
                 }
@@ -130,7 +155,7 @@ public final class BrokerProcess implements AutoCloseable
                 seen.removeFirst();
             }
         }
-        throw new IOException("broker did not print \"ready\" within " + READY_TIMEOUT_MS + " ms; its output:\n" +
+        throw new IOException("broker did not print \"ready\" within " + readyTimeoutMs + " ms; its output:\n" +
             String.join("\n", seen));
     }
 

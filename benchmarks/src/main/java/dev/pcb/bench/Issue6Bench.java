@@ -11,7 +11,6 @@ import org.HdrHistogram.Histogram;
 
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -79,15 +78,15 @@ public final class Issue6Bench
         final Path file = share.resolve("f.bin");
         Files.write(file, new byte[4 * WINDOW]);
         final long tick = 100; // USER_HZ on Linux
-        try (Broker broker = Broker.start(share, 64L << 20, configuredGuests))
+        try (BrokerProcess broker = startBroker(share, 64L << 20, configuredGuests))
         {
             System.out.println("broker configured with " + configuredGuests + " guest(s)");
             Thread.sleep(2_000);
-            final long before = cpuTicks(broker.process.pid());
+            final long before = cpuTicks(broker.pid());
             final long t0 = System.nanoTime();
             Thread.sleep(10_000);
             final double wall = (System.nanoTime() - t0) / 1e9;
-            final long ticks = cpuTicks(broker.process.pid()) - before;
+            final long ticks = cpuTicks(broker.pid()) - before;
             System.out.printf(Locale.ROOT, "baseline: broker with no agent attached: %d ticks = %.2f%% of one core " +
                 "over %.2f s%n", ticks, 100.0 * ticks / tick / wall, wall);
             idleWithAgent(broker, tick);
@@ -95,11 +94,11 @@ public final class Issue6Bench
         BrokerProcess.deleteTree(share);
     }
 
-    private static void idleWithAgent(final Broker broker, final long tick) throws Exception
+    private static void idleWithAgent(final BrokerProcess broker, final long tick) throws Exception
     {
         // Retaining nothing: every pair timed here is a round trip to the broker, which is what idling slows.
         try (PcbAgent agent = PcbAgent.attach(
-            new AgentConfig().runDir(broker.runDir).guest("g0").retainedWindows(0));
+            new AgentConfig().runDir(broker.runDir()).guest("g0").retainedWindows(0));
             PcbFile f = agent.open("s/f.bin"))
         {
             final Histogram warm = new Histogram(10_000_000_000L, 3);
@@ -113,11 +112,11 @@ public final class Issue6Bench
                 warm.getValueAtPercentile(50) / 1e3, warm.getValueAtPercentile(99) / 1e3);
             for (int run = 1; run <= 2; run++)
             {
-                final long before = cpuTicks(broker.process.pid());
+                final long before = cpuTicks(broker.pid());
                 final long t0 = System.nanoTime();
                 Thread.sleep(10_000);
                 final double wall = (System.nanoTime() - t0) / 1e9;
-                final long ticks = cpuTicks(broker.process.pid()) - before;
+                final long ticks = cpuTicks(broker.pid()) - before;
                 System.out.printf(Locale.ROOT, "idle run %d: broker utime+stime %d ticks = %.3f core-s over %.2f s wall " +
                     "= %.2f%% of one core (agent attached, heartbeats on)%n", run, ticks, ticks / (double)tick, wall,
                     100.0 * ticks / tick / wall);
@@ -155,8 +154,8 @@ public final class Issue6Bench
         final long size = Files.size(file);
         System.out.printf(Locale.ROOT, "file %s, %d MiB; region 256 MiB, windows 2 MiB (every window a miss); " +
             "broker options %s%n", file, size >> 20, brokerOptions);
-        try (Broker broker = Broker.start(share, 256L << 20, 1, brokerOptions);
-            PcbAgent agent = PcbAgent.attach(new AgentConfig().runDir(broker.runDir).guest("g0")))
+        try (BrokerProcess broker = startBroker(share, 256L << 20, 1, brokerOptions);
+            PcbAgent agent = PcbAgent.attach(new AgentConfig().runDir(broker.runDir()).guest("g0")))
         {
             System.out.println("| round | dd warm MB/s | pread into 256 MiB rotating buffer (warm) MB/s | agent fills " +
                 "(warm source) MB/s | fills / dd | fills / pread-rotating | one fill on its filler thread (warm) " +
@@ -170,9 +169,9 @@ public final class Issue6Bench
                 final double ddWarm = dd(file);
                 final double preadRot = preadRotating(file, rotating);
                 final String afterDd = sh("fincore -b -n -o RES,SIZE '" + file + "'");
-                final CountersSnapshot before = CountersSnapshot.read(broker.runDir);
+                final CountersSnapshot before = CountersSnapshot.read(broker.runDir());
                 final double agentWarm = agentPass(agent, size);
-                final CountersSnapshot after = CountersSnapshot.read(broker.runDir);
+                final CountersSnapshot after = CountersSnapshot.read(broker.runDir());
                 // Bytes per ns of filler time, summed over fills: the speed of one fill, overlap aside.
                 final double oneFill = 1e3 * (after.value(CounterType.BYTES_FILLED) - before.value(
                     CounterType.BYTES_FILLED)) / (after.value(CounterType.FILL_TIME) - before.value(CounterType.FILL_TIME));
@@ -195,7 +194,7 @@ public final class Issue6Bench
             System.out.println("after a final agent pass: fincore RES SIZE of source: " +
                 sh("fincore -b -n -o RES,SIZE '" + file + "'").trim());
             System.out.println("run dir files (apparent size, allocated KiB, fincore RES):\n" +
-                sh("cd '" + broker.runDir + "' && for f in $(find . -type f); do echo \"$f $(stat -c %s $f) " +
+                sh("cd '" + broker.runDir() + "' && for f in $(find . -type f); do echo \"$f $(stat -c %s $f) " +
                     "$(du -k $f | cut -f1) $(fincore -b -n -o RES $f)\"; done"));
             System.out.println("meminfo: " + sh("grep -E '^(Shmem|Cached):' /proc/meminfo | tr -s ' ' | tr '\\n' ' '"));
         }
@@ -305,18 +304,18 @@ public final class Issue6Bench
             Thread.sleep(500);
             final double[] before = hostMemory(file, List.of());
             final List<Process> children = new ArrayList<>();
-            Broker broker = null;
+            BrokerProcess broker = null;
             try
             {
                 if ("pcb".equals(mode))
                 {
-                    broker = Broker.start(share, Long.highestOneBit(2 * size - 1) << 1, n);
+                    broker = startBroker(share, Long.highestOneBit(2 * size - 1) << 1, n);
                 }
                 final List<BufferedReader> outputs = new ArrayList<>();
                 for (int i = 0; i < n; i++)
                 {
                     final List<String> cmd = "pcb".equals(mode) ?
-                        childCommand("child-pcb", broker.runDir.toString(), "g" + i, "s/big.bin") :
+                        childCommand("child-pcb", broker.runDir().toString(), "g" + i, "s/big.bin") :
                         childCommand("-XX:MaxDirectMemorySize=" + (size + (64 << 20)), "child-plain",
                             file.toString());
                     final Process child = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
@@ -334,7 +333,7 @@ public final class Issue6Bench
                 final List<Process> measured = new ArrayList<>(children);
                 if (null != broker)
                 {
-                    measured.add(broker.process);
+                    measured.add(broker.process());
                 }
                 final double[] started = hostMemory(file, measured);
                 final long t0 = System.nanoTime();
@@ -549,9 +548,9 @@ public final class Issue6Bench
     private static void scaleRun(final Path share, final int files, final int configured) throws Exception
     {
         {
-            try (Broker broker = Broker.start(share, 64L << 20, configured);
+            try (BrokerProcess broker = startBroker(share, 64L << 20, configured);
                 PcbAgent agent = PcbAgent.attach(
-                    new AgentConfig().runDir(broker.runDir).guest("g0").retainedWindows(0));
+                    new AgentConfig().runDir(broker.runDir()).guest("g0").retainedWindows(0));
                 PcbFile f = agent.open("s/d0/f0"))
             {
                 for (final int guests : configured == 1 ? new int[] {1} : new int[] {1, 64})
@@ -560,7 +559,7 @@ public final class Issue6Bench
                     if (guests > 1)
                     {
                         idlers = new ProcessBuilder(childCommand("-Xmx256m", "child-idlers",
-                            broker.runDir.toString(), Integer.toString(guests - 1)))
+                            broker.runDir().toString(), Integer.toString(guests - 1)))
                             .redirectError(ProcessBuilder.Redirect.INHERIT).start();
                         final String line = new BufferedReader(new InputStreamReader(idlers.getInputStream(),
                             StandardCharsets.UTF_8)).readLine();
@@ -580,7 +579,7 @@ public final class Issue6Bench
                         f.acquire(0).close();
                         h.recordValue(System.nanoTime() - t0);
                     }
-                    final long pid = broker.process.pid();
+                    final long pid = broker.pid();
                     sh("jcmd " + pid + " GC.run");
                     final String heap = sh("jcmd " + pid + " GC.heap_info");
                     final java.util.regex.Matcher m =
@@ -649,101 +648,23 @@ public final class Issue6Bench
 
     // ---------------------------------------------------------------- broker with N guests
 
-    /** A broker in its own JVM serving share "s" to guests g0..g(N-1); run directory on /dev/shm. */
-    private static final class Broker implements AutoCloseable
+    /** A broker in its own JVM serving share "s" to guests g0..g(N-1), with 2 MiB windows. */
+    private static BrokerProcess startBroker(final Path share, final long region, final int guests) throws IOException
     {
-        private final Process process;
-        private final Path runDir;
+        return startBroker(share, region, guests, List.of());
+    }
 
-        private Broker(final Process process, final Path runDir)
+    private static BrokerProcess startBroker(
+        final Path share, final long region, final int guests, final List<String> options) throws IOException
+    {
+        final List<String> args = new ArrayList<>(List.of("--share", "s=" + share,
+            "--region-size", Long.toString(region), "--window-size", Integer.toString(WINDOW)));
+        for (int i = 0; i < guests; i++)
         {
-            this.process = process;
-            this.runDir = runDir;
+            args.add("--guest");
+            args.add("g" + i);
         }
-
-        static Broker start(final Path share, final long region, final int guests) throws IOException
-        {
-            return start(share, region, guests, List.of());
-        }
-
-        static Broker start(final Path share, final long region, final int guests, final List<String> options)
-            throws IOException
-        {
-            final Path runDir = Files.createTempDirectory(BenchData.shmBase(), "pcb-issue6-");
-            final List<String> args = new ArrayList<>(List.of("broker", "--run-dir", runDir.toString(),
-                "--share", "s=" + share, "--region-size", Long.toString(region),
-                "--window-size", Integer.toString(WINDOW)));
-            for (int i = 0; i < guests; i++)
-            {
-                args.add("--guest");
-                args.add("g" + i);
-            }
-            args.addAll(options);
-            final Process p = JavaProcess.pcb(args.toArray(new String[0])).redirectErrorStream(true).start();
-            final Broker broker = new Broker(p, runDir);
-            final BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-            final Thread watchdog = new Thread(() ->
-            {
-                try
-                {
-                    if (!p.waitFor(60, TimeUnit.SECONDS))
-                    {
-                        p.destroyForcibly();
-                    }
-                }
-                catch (final InterruptedException ignore)
-                {
-                    // Ready.
-                }
-            });
-            watchdog.setDaemon(true);
-            watchdog.start();
-            final StringBuilder seen = new StringBuilder();
-            String line;
-            while (null != (line = r.readLine()))
-            {
-                if ("ready".equals(line.trim()))
-                {
-                    watchdog.interrupt();
-                    final InputStream in = p.getInputStream();
-                    final Thread drain = new Thread(() ->
-                    {
-                        try
-                        {
-                            in.transferTo(OutputStream.nullOutputStream());
-                        }
-                        catch (final IOException ignore)
-                        {
-                            // Exited.
-                        }
-                    });
-                    drain.setDaemon(true);
-                    drain.start();
-                    return broker;
-                }
-                seen.append(line).append('\n');
-            }
-            broker.close();
-            throw new IOException("broker not ready:\n" + seen);
-        }
-
-        @Override
-        public void close()
-        {
-            process.destroy();
-            try
-            {
-                if (!process.waitFor(15, TimeUnit.SECONDS))
-                {
-                    process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-                }
-            }
-            catch (final InterruptedException ex)
-            {
-                process.destroyForcibly();
-                Thread.currentThread().interrupt();
-            }
-            BrokerProcess.deleteTree(runDir);
-        }
+        args.addAll(options);
+        return BrokerProcess.start(args);
     }
 }
