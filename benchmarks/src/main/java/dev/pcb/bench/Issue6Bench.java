@@ -381,7 +381,7 @@ public final class Issue6Bench
      */
     private static double[] hostMemory(final Path file, final List<Process> processes) throws Exception
     {
-        final double shmem = meminfo()[0] / 1024.0;
+        final double shmem = shmemKb() / 1024.0;
         long privateKb = 0;
         for (final Process p : processes)
         {
@@ -412,22 +412,17 @@ public final class Issue6Bench
         return cmd;
     }
 
-    private static long[] meminfo() throws IOException
+    /** @return host-wide Shmem from /proc/meminfo, KiB. */
+    private static long shmemKb() throws IOException
     {
-        long shmem = 0;
-        long cached = 0;
         for (final String line : Files.readAllLines(Path.of("/proc/meminfo")))
         {
             if (line.startsWith("Shmem:"))
             {
-                shmem = Long.parseLong(line.replaceAll("\\D", ""));
-            }
-            else if (line.startsWith("Cached:"))
-            {
-                cached = Long.parseLong(line.replaceAll("\\D", ""));
+                return Long.parseLong(line.replaceAll("\\D", ""));
             }
         }
-        return new long[] {shmem, cached};
+        return 0;
     }
 
     private static long smapsPrivate(final long pid) throws IOException

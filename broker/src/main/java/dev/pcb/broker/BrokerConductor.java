@@ -874,7 +874,7 @@ final class BrokerConductor implements Agent
     {
         final Share share = fill.share();
         final FileVersion version = fill.version();
-        if (fill.published())
+        if (fill.noteCompletion())
         {
             // The second completion: the filler has dropped the source's page cache and needs the fd no more.
             version.fillEnded();

@@ -207,11 +207,11 @@ final class FillTask implements Runnable
     }
 
     /**
-     * The conductor saw the first completion; conductor thread only.
+     * Note that the conductor is handling a completion of this task; conductor thread only.
      *
-     * @return true when this is the second completion: the page cache drop is done.
+     * @return true for the second completion (the source's page cache is dropped), false for the first.
      */
-    boolean published()
+    boolean noteCompletion()
     {
         if (published)
         {

@@ -228,9 +228,9 @@ public final class PcbFile implements AutoCloseable
             if (!closing && !view.heldAcrossRestart && null == channel.brokerFailure() &&
                 retained.retain(view, handleId, channel.epoch()))
             {
-                if (closing && retained.takeBackOwn(view))
+                if (closing)
                 {
-                    unpinned(view, true);
+                    retained.releaseOwn(view);
                 }
                 return true;
             }

@@ -132,19 +132,9 @@ final class RetainedWindows
             {
                 return true;
             }
-            if (table.compareAndSetLong(at, state(tag, RECLAIMED), BUSY))
-            {
-                // Dropped by the broker: only the bookkeeping is left.
-                views[index] = null;
-                table.putLongRelease(at, EMPTY);
-                view.retainedAt(-1, 0, 0);
-                if (view.settle(tag))
-                {
-                    view.file().unpinned(view, false);
-                }
-                return false;
-            }
-            // The entry went to another view, and whoever took it settled this pin.
+            // Dropped by the broker: only the bookkeeping is left. Or the entry went to another view, and whoever
+            // took it settled this pin.
+            free(index, state(tag, RECLAIMED), false);
             view.retainedAt(-1, 0, 0);
             return false;
         }
@@ -172,27 +162,16 @@ final class RetainedWindows
     }
 
     /**
-     * Take back a view's own parked pin after all, to release it: its file started closing meanwhile.
-     *
-     * @return true when the caller now owns the pin and must release it.
+     * Release a view's own parked pin after all: its file started closing meanwhile. Caller holds the view's monitor.
      */
-    boolean takeBackOwn(final WindowView view)
+    void releaseOwn(final WindowView view)
     {
         final int index = view.retainedIndex();
-        if (index < 0)
+        if (index >= 0)
         {
-            return false;
+            free(index, state(view.retainedTag(), RETAINED), true);
+            view.retainedAt(-1, 0, 0);
         }
-        final int at = offset(index);
-        final long tag = view.retainedTag();
-        final boolean won = table.compareAndSetLong(at, state(tag, RETAINED), BUSY);
-        if (won)
-        {
-            views[index] = null;
-            table.putLongRelease(at, EMPTY);
-        }
-        view.retainedAt(-1, 0, 0);
-        return won && view.settle(tag);
     }
 
     /**
@@ -204,9 +183,9 @@ final class RetainedWindows
         {
             final long current = table.getLongVolatile(offset(i));
             final WindowView view = views[i];
-            if (null != view && view.file() == file && takeBack(i, current, true))
+            if (null != view && view.file() == file)
             {
-                table.putLongRelease(offset(i), EMPTY);
+                free(i, current, true);
             }
         }
     }
@@ -270,6 +249,17 @@ final class RetainedWindows
                 table.putLongRelease(at, EMPTY);
                 return;
             }
+        }
+    }
+
+    /**
+     * Win a parked or reclaimed entry, settle its view's pin and empty the entry.
+     */
+    private void free(final int index, final long seen, final boolean release)
+    {
+        if (takeBack(index, seen, release))
+        {
+            table.putLongRelease(offset(index), EMPTY);
         }
     }
 
