@@ -3,12 +3,7 @@ package dev.pcb.bench;
 import dev.pcb.cli.FileTrees;
 import dev.pcb.cli.JavaProcess;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -116,58 +111,27 @@ public final class BrokerProcess implements AutoCloseable
 
     private void awaitReady(final long readyTimeoutMs) throws IOException
     {
-        // readLine blocks; a watchdog kills a broker that neither prints "ready" nor exits, which ends the stream.
-        final Thread watchdog = new Thread(() ->
-        {
-            try
-            {
-                if (!process.waitFor(readyTimeoutMs, TimeUnit.MILLISECONDS))
-                {
-                    process.destroyForcibly();
-                }
-            }
-            catch (final InterruptedException ignore)
-            {
-                // Ready in time.
-            }
-        }, "pcb-bench-broker-watchdog");
-        watchdog.setDaemon(true);
-        watchdog.start();
-
         final Deque<String> seen = new ArrayDeque<>();
-        final BufferedReader reader =
-            new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-        String line;
-        while (null != (line = reader.readLine()))
-        {
-            if ("ready".equals(line.trim()))
-            {
-                watchdog.interrupt();
-                // Keep draining: a broker blocked on a full stdout pipe would stop serving.
-                final Thread drain = new Thread(() -> drain(process.getInputStream()), "pcb-bench-broker-output");
-                drain.setDaemon(true);
-                drain.start();
-                return;
-            }
-            seen.addLast(line);
-            if (seen.size() > KEPT_OUTPUT_LINES)
-            {
-                seen.removeFirst();
-            }
-        }
-        throw new IOException("broker did not print \"ready\" within " + readyTimeoutMs + " ms; its output:\n" +
-            String.join("\n", seen));
-    }
-
-    private static void drain(final InputStream in)
-    {
         try
         {
-            in.transferTo(OutputStream.nullOutputStream());
+            JavaProcess.awaitReady(process, readyTimeoutMs, (line) ->
+            {
+                synchronized (seen)
+                {
+                    seen.addLast(line);
+                    if (seen.size() > KEPT_OUTPUT_LINES)
+                    {
+                        seen.removeFirst();
+                    }
+                }
+            });
         }
-        catch (final IOException ignore)
+        catch (final IOException ex)
         {
-            // The broker exited.
+            synchronized (seen)
+            {
+                throw new IOException("broker " + ex.getMessage() + "; its output:\n" + String.join("\n", seen), ex);
+            }
         }
     }
 

@@ -4,10 +4,8 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -68,7 +66,7 @@ public final class DemoCommand implements Callable<Integer>
             .redirectErrorStream(true).start();
         try
         {
-            awaitReady(broker, out);
+            awaitReady(broker);
             out.println("broker up (pid " + broker.pid() + "), run dir " + runDir);
 
             final long startNs = System.nanoTime();
@@ -146,40 +144,16 @@ public final class DemoCommand implements Callable<Integer>
         }
     }
 
-    static void awaitReady(final Process broker, final PrintWriter out) throws IOException
+    static void awaitReady(final Process broker) throws IOException
     {
-        final BufferedReader reader = new BufferedReader(
-            new InputStreamReader(broker.getInputStream(), StandardCharsets.UTF_8));
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        final StringBuilder seen = new StringBuilder();
-        String line;
-        while ((line = reader.readLine()) != null)
-        {
-            seen.append(line).append('\n');
-            if ("ready".equals(line.trim()))
-            {
-                final Thread drain = new Thread(() -> drain(broker.getInputStream()), "broker-output");
-                drain.setDaemon(true);
-                drain.start();
-                return;
-            }
-            if (System.nanoTime() > deadline)
-            {
-                break;
-            }
-        }
-        throw new IOException("broker did not start:\n" + seen);
-    }
-
-    private static void drain(final InputStream in)
-    {
+        final StringBuffer seen = new StringBuffer();
         try
         {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
+            JavaProcess.awaitReady(broker, 30_000, (line) -> seen.append(line).append('\n'));
         }
-        catch (final IOException ignore)
+        catch (final IOException ex)
         {
-            // The broker exited.
+            throw new IOException("broker did not start (" + ex.getMessage() + "):\n" + seen, ex);
         }
     }
 

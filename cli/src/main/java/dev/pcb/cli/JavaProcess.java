@@ -1,13 +1,18 @@
 package dev.pcb.cli;
 
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * Starts {@code pcb} subcommands as real child JVMs with the flags Agrona and Chronicle need, for the demo and the
@@ -99,5 +104,66 @@ public final class JavaProcess
     public static ProcessBuilder pcb(final String... args)
     {
         return new ProcessBuilder(pcbCommand(args));
+    }
+
+    /**
+     * Wait until a child (a {@code pcb broker}) prints the line "ready". Its output is read on a daemon thread for as
+     * long as it runs, because a child blocked on a full pipe stops serving; every line, before and after "ready",
+     * goes to {@code lines}.
+     *
+     * @param process   started with its error stream redirected into its output.
+     * @param timeoutMs how long it may take.
+     * @param lines     receives each line, on the reading thread.
+     * @throws IOException when it exits, or is still silent after the timeout (it is then killed).
+     */
+    public static void awaitReady(final Process process, final long timeoutMs, final Consumer<String> lines)
+        throws IOException
+    {
+        final CountDownLatch ready = new CountDownLatch(1);
+        final Thread reader = new Thread(() ->
+        {
+            try (BufferedReader in = new BufferedReader(
+                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)))
+            {
+                String line;
+                while (null != (line = in.readLine()))
+                {
+                    lines.accept(line);
+                    if ("ready".equals(line.trim()))
+                    {
+                        ready.countDown();
+                    }
+                }
+            }
+            catch (final IOException ignore)
+            {
+                // The process exited.
+            }
+        }, "pcb-child-output");
+        reader.setDaemon(true);
+        reader.start();
+
+        final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        try
+        {
+            while (!ready.await(20, TimeUnit.MILLISECONDS))
+            {
+                if (!reader.isAlive())
+                {
+                    throw new IOException("exited before it printed \"ready\"");
+                }
+                if (System.nanoTime() - deadlineNs > 0)
+                {
+                    process.destroyForcibly();
+                    throw new IOException("did not print \"ready\" within " + timeoutMs + " ms");
+                }
+            }
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+            throw new IOException("interrupted while waiting for \"ready\"", ex);
+        }
     }
 }

@@ -3,14 +3,10 @@ package dev.pcb.it;
 import dev.pcb.cli.FileTrees;
 import dev.pcb.cli.JavaProcess;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -54,41 +50,13 @@ public final class BrokerProcess implements AutoCloseable
         all.addAll(List.of(args));
         final Process process = JavaProcess.pcb(all.toArray(new String[0])).redirectErrorStream(true).start();
         final BrokerProcess broker = new BrokerProcess(process, runDir);
-        final CountDownLatch ready = new CountDownLatch(1);
-        final Thread reader = new Thread(() ->
-        {
-            try (BufferedReader in = new BufferedReader(
-                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)))
-            {
-                String line;
-                while ((line = in.readLine()) != null)
-                {
-                    broker.output.append(line).append('\n');
-                    if ("ready".equals(line.trim()))
-                    {
-                        ready.countDown();
-                    }
-                }
-            }
-            catch (final IOException ignore)
-            {
-                // Process gone.
-            }
-        }, "broker-output");
-        reader.setDaemon(true);
-        reader.start();
         try
         {
-            if (!ready.await(30, TimeUnit.SECONDS))
-            {
-                process.destroyForcibly();
-                throw new IOException("broker did not become ready:\n" + broker.output);
-            }
+            JavaProcess.awaitReady(process, 30_000, (line) -> broker.output.append(line).append('\n'));
         }
-        catch (final InterruptedException ex)
+        catch (final IOException ex)
         {
-            Thread.currentThread().interrupt();
-            throw new IOException(ex);
+            throw new IOException("broker did not become ready (" + ex.getMessage() + "):\n" + broker.output, ex);
         }
         return broker;
     }
