@@ -52,6 +52,17 @@ public final class BenchData
     }
 
     /**
+     * A fresh run directory for one broker, under {@link #shmBase()}.
+     *
+     * @return the new, empty directory.
+     * @throws IOException when it cannot be created.
+     */
+    public static Path newRunDir() throws IOException
+    {
+        return Files.createTempDirectory(shmBase(), "pcb-bench-");
+    }
+
+    /**
      * A file of pseudo-random bytes in the data directory, made once and reused by later forks of the same run.
      * Random content, so no layer can take a shortcut over zero pages.
      *

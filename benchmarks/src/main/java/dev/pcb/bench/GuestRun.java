@@ -1,6 +1,6 @@
 package dev.pcb.bench;
 
-import dev.pcb.cli.qemu.QemuGuest;
+import dev.pcb.testsupport.qemu.QemuGuest;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,12 +1,14 @@
 package dev.pcb.bench;
 
 import dev.pcb.agent.AgentConfig;
-import dev.pcb.cli.CountersSnapshot;
-import dev.pcb.layout.CounterType;
 import dev.pcb.agent.PcbAgent;
 import dev.pcb.agent.PcbFile;
 import dev.pcb.agent.WindowView;
-import dev.pcb.cli.JavaProcess;
+import dev.pcb.layout.CounterType;
+import dev.pcb.layout.CountersSnapshot;
+import dev.pcb.testsupport.BrokerProcess;
+import dev.pcb.testsupport.FileTrees;
+import dev.pcb.testsupport.JavaProcess;
 import org.HdrHistogram.Histogram;
 
 import java.io.BufferedReader;
@@ -20,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -91,7 +94,7 @@ public final class Issue6Bench
                 "over %.2f s%n", ticks, 100.0 * ticks / tick / wall, wall);
             idleWithAgent(broker, tick);
         }
-        BrokerProcess.deleteTree(share);
+        FileTrees.delete(share);
     }
 
     private static void idleWithAgent(final BrokerProcess broker, final long tick) throws Exception
@@ -660,6 +663,7 @@ public final class Issue6Bench
             args.add("g" + i);
         }
         args.addAll(options);
-        return BrokerProcess.start(args);
+        // Many guests: a control region each to create before "ready".
+        return BrokerProcess.start(BenchData.newRunDir(), Duration.ofSeconds(60), args);
     }
 }

@@ -7,6 +7,7 @@ import dev.pcb.agent.ShareRegion;
 import dev.pcb.agent.WindowView;
 import dev.pcb.layout.DataRegionDescriptor;
 import dev.pcb.nativeshim.MappedRegion;
+import dev.pcb.testsupport.BrokerProcess;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -74,7 +75,8 @@ public final class ShareFixture implements AutoCloseable
         final ShareFixture fixture = new ShareFixture(BenchData.ensureFile(fileName, fileSize));
         try
         {
-            fixture.broker = BrokerProcess.start(SHARE, BenchData.dataDir(), GUEST, regionSize, windowSize);
+            fixture.broker = BrokerProcess.start(BenchData.newRunDir(), "--share", SHARE + "=" + BenchData.dataDir(),
+                "--guest", GUEST, "--region-size", Long.toString(regionSize), "--window-size", Integer.toString(windowSize));
             fixture.agent = PcbAgent.attach(
                 new AgentConfig().runDir(fixture.broker.runDir()).guest(GUEST).retainedWindows(retain));
             fixture.file = fixture.agent.open(SHARE + "/" + fileName);

@@ -10,6 +10,8 @@ import dev.pcb.layout.RunDirectory;
 import dev.pcb.layout.WindowDescriptor;
 import dev.pcb.nativeshim.MappedRegion;
 import dev.pcb.protocol.FileType;
+import dev.pcb.testsupport.BrokerProcess;
+import dev.pcb.testsupport.FileTrees;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.file.Files;
@@ -53,7 +55,8 @@ public final class SmallFilesBench
             final long region = Long.highestOneBit(total * 2 - 1) << 1;
             System.out.printf(Locale.ROOT, "tree: %d files, %.1f MiB; region %d MiB, windows of %d KiB%n", files,
                 total / 1048576.0, region >> 20, window >> 10);
-            try (BrokerProcess broker = BrokerProcess.start("usr", tree, "vm1", region, window);
+            try (BrokerProcess broker = BrokerProcess.start(BenchData.newRunDir(), "--share", "usr=" + tree,
+                "--guest", "vm1", "--region-size", Long.toString(region), "--window-size", Integer.toString(window));
                 PcbAgent agent = PcbAgent.attach(new AgentConfig().runDir(broker.runDir()).guest("vm1")
                     .connectTimeout(Duration.ofSeconds(30))))
             {
@@ -82,7 +85,7 @@ public final class SmallFilesBench
         }
         finally
         {
-            BrokerProcess.deleteTree(tree);
+            FileTrees.delete(tree);
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.pcb.cli;
 
+import dev.pcb.testsupport.FileTrees;
+import dev.pcb.testsupport.JavaProcess;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -2,6 +2,7 @@ package dev.pcb.cli;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.pcb.layout.CountersSnapshot;
 
 import java.io.IOException;
 import java.io.OutputStream;

@@ -1,6 +1,7 @@
 package dev.pcb.cli;
 
 import dev.pcb.layout.CounterType;
+import dev.pcb.layout.CountersSnapshot;
 
 import java.math.BigDecimal;
 

@@ -1,9 +1,9 @@
 package dev.pcb.cli;
 
 import dev.pcb.broker.Broker;
-import dev.pcb.cli.qemu.IvshmemRegion;
-import dev.pcb.cli.qemu.QemuArgs;
 import dev.pcb.layout.RunDirectory;
+import dev.pcb.testsupport.qemu.IvshmemRegion;
+import dev.pcb.testsupport.qemu.QemuArgs;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

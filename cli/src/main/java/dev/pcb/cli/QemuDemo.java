@@ -1,9 +1,10 @@
 package dev.pcb.cli;
 
 import dev.pcb.broker.Broker;
-import dev.pcb.cli.qemu.IvshmemRegion;
-import dev.pcb.cli.qemu.QemuArgs;
-import dev.pcb.cli.qemu.QemuGuest;
+import dev.pcb.testsupport.JavaProcess;
+import dev.pcb.testsupport.qemu.IvshmemRegion;
+import dev.pcb.testsupport.qemu.QemuArgs;
+import dev.pcb.testsupport.qemu.QemuGuest;
 
 import java.io.File;
 import java.io.IOException;

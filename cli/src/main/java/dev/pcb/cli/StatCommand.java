@@ -1,6 +1,7 @@
 package dev.pcb.cli;
 
 import dev.pcb.layout.CounterType;
+import dev.pcb.layout.CountersSnapshot;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -113,7 +114,7 @@ public final class StatCommand implements Callable<Integer>
         }
         else
         {
-            text.append("state: ").append(now.describeState()).append('\n');
+            text.append("state: ").append(describeState(now)).append('\n');
             text.append("       the values below are the last ones it published, at ")
                 .append(TIME.format(Instant.ofEpochMilli(now.heartbeatTimestampMs()))).append('\n');
         }
@@ -210,6 +211,30 @@ public final class StatCommand implements Callable<Integer>
             }
             default:
                 return "";
+        }
+    }
+
+    /**
+     * One line saying why a broker is thought down.
+     *
+     * @param now a snapshot whose broker is not {@link CountersSnapshot.BrokerState#RUNNING}.
+     * @return the line.
+     */
+    static String describeState(final CountersSnapshot now)
+    {
+        final double heartbeatAgeSeconds = Math.max(0, now.takenAtMs() - now.heartbeatTimestampMs()) / 1000.0;
+        switch (now.state())
+        {
+            case RUNNING:
+                return "running";
+            case STOPPED:
+                return "DOWN: the broker stopped " + Durations.ago(heartbeatAgeSeconds);
+            case DEAD:
+                return "DOWN: broker process " + now.brokerPid() + " is not running (last heartbeat " +
+                    Durations.ago(heartbeatAgeSeconds) + ")";
+            default:
+                return "DOWN: broker pid " + now.brokerPid() + " has not heartbeated for " +
+                    Durations.seconds(heartbeatAgeSeconds) + " (hung, or the pid was reused)";
         }
     }
 }

@@ -1,7 +1,7 @@
 package dev.pcb.cli;
 
 import dev.pcb.broker.Broker;
-import dev.pcb.cli.qemu.IvshmemRegion;
+import dev.pcb.testsupport.qemu.IvshmemRegion;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;

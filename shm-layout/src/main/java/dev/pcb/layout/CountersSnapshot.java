@@ -1,8 +1,5 @@
-package dev.pcb.cli;
+package dev.pcb.layout;
 
-import dev.pcb.layout.CounterType;
-import dev.pcb.layout.CountersFileDescriptor;
-import dev.pcb.layout.RunDirectory;
 import org.agrona.BufferUtil;
 import org.agrona.IoUtil;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -234,25 +231,6 @@ public final class CountersSnapshot
     public boolean isBrokerUp()
     {
         return BrokerState.RUNNING == state;
-    }
-
-    /** @return one line saying whether the broker is up, and if not why it is thought down. */
-    public String describeState()
-    {
-        final double heartbeatAgeSeconds = Math.max(0, takenAtMs - heartbeatTimestampMs) / 1000.0;
-        switch (state)
-        {
-            case RUNNING:
-                return "running";
-            case STOPPED:
-                return "DOWN: the broker stopped " + Durations.ago(heartbeatAgeSeconds);
-            case DEAD:
-                return "DOWN: broker process " + brokerPid + " is not running (last heartbeat " +
-                    Durations.ago(heartbeatAgeSeconds) + ")";
-            default:
-                return "DOWN: broker pid " + brokerPid + " has not heartbeated for " +
-                    Durations.seconds(heartbeatAgeSeconds) + " (hung, or the pid was reused)";
-        }
     }
 
     /** @return every counter, in the order the broker allocated them. */

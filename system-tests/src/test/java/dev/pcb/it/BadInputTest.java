@@ -1,7 +1,9 @@
 package dev.pcb.it;
 
-import dev.pcb.cli.FileTrees;
-import dev.pcb.cli.JavaProcess;
+import dev.pcb.testsupport.AgentProcess;
+import dev.pcb.testsupport.BrokerProcess;
+import dev.pcb.testsupport.FileTrees;
+import dev.pcb.testsupport.JavaProcess;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -9,6 +9,8 @@ import dev.pcb.agent.StaleFileException;
 import dev.pcb.agent.WindowView;
 import dev.pcb.cli.InspectCommand;
 import dev.pcb.protocol.ErrorCode;
+import dev.pcb.testsupport.BrokerProcess;
+import dev.pcb.testsupport.TestShare;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

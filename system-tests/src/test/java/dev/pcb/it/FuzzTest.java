@@ -1,6 +1,5 @@
 package dev.pcb.it;
 
-import dev.pcb.cli.JavaProcess;
 import dev.pcb.layout.ClientSlotDescriptor;
 import dev.pcb.layout.ControlRegionDescriptor;
 import dev.pcb.layout.RunDirectory;
@@ -10,6 +9,11 @@ import dev.pcb.protocol.HoldRequest;
 import dev.pcb.protocol.MessageType;
 import dev.pcb.protocol.PathRequest;
 import dev.pcb.protocol.WindowRequest;
+import dev.pcb.testsupport.AgentProcess;
+import dev.pcb.testsupport.BrokerProcess;
+import dev.pcb.testsupport.ChildProcesses;
+import dev.pcb.testsupport.JavaProcess;
+import dev.pcb.testsupport.TestShare;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;

@@ -1,6 +1,10 @@
 package dev.pcb.it;
 
 import dev.pcb.layout.CounterType;
+import dev.pcb.testsupport.AgentProcess;
+import dev.pcb.testsupport.BrokerProcess;
+import dev.pcb.testsupport.PcbCommand;
+import dev.pcb.testsupport.TestShare;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -1,7 +1,11 @@
 package dev.pcb.it;
 
 import dev.pcb.cli.InspectCommand;
-import dev.pcb.cli.JavaProcess;
+import dev.pcb.testsupport.AgentProcess;
+import dev.pcb.testsupport.BrokerProcess;
+import dev.pcb.testsupport.ChildProcesses;
+import dev.pcb.testsupport.JavaProcess;
+import dev.pcb.testsupport.TestShare;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

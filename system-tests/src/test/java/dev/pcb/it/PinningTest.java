@@ -6,6 +6,8 @@ import dev.pcb.agent.PcbException;
 import dev.pcb.agent.PcbFile;
 import dev.pcb.agent.WindowView;
 import dev.pcb.protocol.ErrorCode;
+import dev.pcb.testsupport.BrokerProcess;
+import dev.pcb.testsupport.TestShare;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -7,6 +7,8 @@ import dev.pcb.agent.WindowView;
 import dev.pcb.layout.RunDirectory;
 import dev.pcb.nativeshim.Linux;
 import dev.pcb.nativeshim.StatxResult;
+import dev.pcb.testsupport.BrokerProcess;
+import dev.pcb.testsupport.TestShare;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

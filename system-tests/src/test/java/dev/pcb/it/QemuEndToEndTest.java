@@ -1,11 +1,13 @@
 package dev.pcb.it;
 
-import dev.pcb.cli.FileTrees;
-import dev.pcb.cli.JavaProcess;
-import dev.pcb.cli.qemu.QemuArgs;
-import dev.pcb.cli.qemu.QemuGuest;
 import dev.pcb.layout.DataRegionDescriptor;
 import dev.pcb.layout.RunDirectory;
+import dev.pcb.testsupport.BrokerProcess;
+import dev.pcb.testsupport.FileTrees;
+import dev.pcb.testsupport.JavaProcess;
+import dev.pcb.testsupport.TestShare;
+import dev.pcb.testsupport.qemu.QemuArgs;
+import dev.pcb.testsupport.qemu.QemuGuest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,6 @@
-package dev.pcb.it;
+package dev.pcb.testsupport;
 
-import dev.pcb.cli.JavaProcess;
+import dev.pcb.testsupport.JavaProcess;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -1,28 +1,36 @@
-package dev.pcb.it;
-
-import dev.pcb.cli.FileTrees;
-import dev.pcb.cli.JavaProcess;
+package dev.pcb.testsupport;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real {@code pcb broker} in its own JVM, for end-to-end tests: started with a bounded wait for "ready", its
- * output kept for diagnostics, stopped with SIGTERM.
+ * A real {@code pcb broker} in its own JVM, as it runs in production, for the system tests and the benchmarks:
+ * started with a bounded wait for "ready", its output kept for diagnostics and for the lines a test reads (the
+ * metrics address, the QEMU arguments), stopped with SIGTERM. A shutdown hook stops it if the JVM that started it
+ * exits without closing it.
+ * <p>
+ * The broker runs {@link JavaProcess#PCB_MAIN_CLASS} from this JVM's class path, which must hold cli's jar.
  */
 public final class BrokerProcess implements AutoCloseable
 {
+    /** How long a broker may take to print "ready": JVM start and region creation, on a loaded 2-core machine. */
+    public static final Duration READY_TIMEOUT = Duration.ofSeconds(30);
+
     private final Process process;
     private final Path runDir;
     private final StringBuffer output = new StringBuffer();
+    private final Thread shutdownHook;
 
     private BrokerProcess(final Process process, final Path runDir)
     {
         this.process = process;
         this.runDir = runDir;
+        this.shutdownHook = new Thread(this::stopAndDeleteQuietly, "pcb-broker-stop");
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
 
     /**
@@ -37,31 +45,49 @@ public final class BrokerProcess implements AutoCloseable
     }
 
     /**
-     * Start a broker and wait until it serves.
+     * Start a broker and wait until it serves, at most {@link #READY_TIMEOUT}.
      *
-     * @param runDir run directory.
+     * @param runDir run directory; it need not exist.
      * @param args   arguments after {@code --run-dir DIR}: shares, guests, sizes.
      * @return the running broker.
-     * @throws IOException when it does not come up within 30 s.
+     * @throws IOException when it does not come up in time; the message carries its output.
      */
     public static BrokerProcess start(final Path runDir, final String... args) throws IOException
     {
+        return start(runDir, READY_TIMEOUT, List.of(args));
+    }
+
+    /**
+     * Start a broker and wait until it serves.
+     *
+     * @param runDir       run directory; it need not exist.
+     * @param readyTimeout how long it may take, longer with many guests (a control region each).
+     * @param args         arguments after {@code --run-dir DIR}: shares, guests, sizes.
+     * @return the running broker.
+     * @throws IOException when it does not come up in time (it is then stopped and its run directory deleted); the
+     *                     message carries its output.
+     */
+    public static BrokerProcess start(final Path runDir, final Duration readyTimeout, final List<String> args)
+        throws IOException
+    {
         final List<String> all = new ArrayList<>(List.of("broker", "--run-dir", runDir.toString()));
-        all.addAll(List.of(args));
+        all.addAll(args);
         final Process process = JavaProcess.pcb(all.toArray(new String[0])).redirectErrorStream(true).start();
         final BrokerProcess broker = new BrokerProcess(process, runDir);
         try
         {
-            JavaProcess.awaitReady(process, 30_000, (line) -> broker.output.append(line).append('\n'));
+            JavaProcess.awaitReady(process, readyTimeout.toMillis(), (line) -> broker.output.append(line).append('\n'));
         }
         catch (final IOException ex)
         {
+            broker.stopAndDeleteQuietly();
+            broker.removeShutdownHook();
             throw new IOException("broker did not become ready (" + ex.getMessage() + "):\n" + broker.output, ex);
         }
         return broker;
     }
 
-    /** @return the run directory. */
+    /** @return the run directory, for {@code AgentConfig.runDir}. */
     public Path runDir()
     {
         return runDir;
@@ -73,6 +99,12 @@ public final class BrokerProcess implements AutoCloseable
         return process;
     }
 
+    /** @return the broker's process id. */
+    public long pid()
+    {
+        return process.pid();
+    }
+
     /** @return everything the broker printed so far. */
     public String output()
     {
@@ -80,7 +112,7 @@ public final class BrokerProcess implements AutoCloseable
     }
 
     /**
-     * SIGTERM and wait.
+     * SIGTERM and wait (SIGKILL after 30 s); the run directory stays, for a restart over it.
      *
      * @return the exit code.
      * @throws InterruptedException if interrupted.
@@ -108,13 +140,51 @@ public final class BrokerProcess implements AutoCloseable
 
     /**
      * Stop if running and delete the run directory; use {@link #stop()} to keep the directory for a restart.
+     *
+     * @throws IOException          when the run directory cannot be deleted.
+     * @throws InterruptedException if interrupted while the broker stops.
      */
-    public void close() throws Exception
+    public void close() throws IOException, InterruptedException
     {
         if (process.isAlive())
         {
             stop();
         }
+        removeShutdownHook();
         FileTrees.delete(runDir);
+    }
+
+    private void removeShutdownHook()
+    {
+        try
+        {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        }
+        catch (final IllegalStateException ignore)
+        {
+            // Already shutting down: the hook itself stops the broker.
+        }
+    }
+
+    private void stopAndDeleteQuietly()
+    {
+        process.destroy();
+        try
+        {
+            if (!process.waitFor(10, TimeUnit.SECONDS))
+            {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+            FileTrees.delete(runDir);
+        }
+        catch (final IOException ex)
+        {
+            System.err.println("pcb: could not delete " + runDir + ": " + ex);
+        }
+        catch (final InterruptedException ex)
+        {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
     }
 }

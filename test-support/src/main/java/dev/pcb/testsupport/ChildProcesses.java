@@ -1,4 +1,4 @@
-package dev.pcb.it;
+package dev.pcb.testsupport;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -7,7 +7,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * The child processes a test started, killed for sure when it ends, so no agent, reader or writer outlives it.
  */
-final class ChildProcesses implements AutoCloseable
+public final class ChildProcesses implements AutoCloseable
 {
     private final List<Process> processes = new ArrayList<>();
 
@@ -17,7 +17,7 @@ final class ChildProcesses implements AutoCloseable
      * @param process started by the test.
      * @return the process.
      */
-    Process track(final Process process)
+    public Process track(final Process process)
     {
         processes.add(process);
         return process;
@@ -28,7 +28,7 @@ final class ChildProcesses implements AutoCloseable
      *
      * @param process a tracked process.
      */
-    void forget(final Process process)
+    public void forget(final Process process)
     {
         processes.remove(process);
     }

@@ -1,4 +1,4 @@
-package dev.pcb.cli;
+package dev.pcb.testsupport;
 
 import java.io.IOException;
 import java.nio.file.Files;

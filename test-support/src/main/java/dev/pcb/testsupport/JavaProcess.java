@@ -1,4 +1,4 @@
-package dev.pcb.cli;
+package dev.pcb.testsupport;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -20,12 +20,19 @@ import java.util.function.Consumer;
  */
 public final class JavaProcess
 {
+    /**
+     * The {@code pcb} main class. Named, not referenced: this module sits below cli, whose jar must be on the class
+     * path of whoever starts {@code pcb} processes (the system tests and the benchmarks depend on it for that).
+     */
+    public static final String PCB_MAIN_CLASS = "dev.pcb.cli.Pcb";
+
     private JavaProcess()
     {
     }
 
     /**
-     * The JVM flags pcb needs, as built into the jar from the root pom's {@code pcb.jvm.flags}.
+     * The JVM flags pcb needs, as built into this module's jar from the root pom's {@code pcb.jvm.flags} (the same line cli's
+     * jar carries for its users).
      *
      * @return flags, plus the native-access flag on JDK 24 and later.
      */
@@ -72,7 +79,7 @@ public final class JavaProcess
      */
     public static List<String> pcbCommand(final String... args)
     {
-        return javaCommand(Pcb.class.getName(), args);
+        return javaCommand(PCB_MAIN_CLASS, args);
     }
 
     /**

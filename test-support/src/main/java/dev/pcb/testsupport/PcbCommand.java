@@ -1,7 +1,7 @@
-package dev.pcb.it;
+package dev.pcb.testsupport;
 
-import dev.pcb.cli.CountersSnapshot;
-import dev.pcb.cli.JavaProcess;
+import dev.pcb.layout.CountersSnapshot;
+import dev.pcb.testsupport.JavaProcess;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -13,7 +13,7 @@ import java.util.regex.Pattern;
  * Operator commands ({@code pcb stat}, {@code pcb warm}) run as real processes, and a bounded wait for the broker's
  * counters to reach a state.
  */
-final class PcbCommand
+public final class PcbCommand
 {
     private PcbCommand()
     {
@@ -26,7 +26,7 @@ final class PcbCommand
      * @return what it did.
      * @throws Exception on timeout or I/O failure.
      */
-    static AgentProcess run(final String... args) throws Exception
+    public static AgentProcess run(final String... args) throws Exception
     {
         return AgentProcess.await(JavaProcess.pcb(args).start());
     }
@@ -41,7 +41,7 @@ final class PcbCommand
      * @return a snapshot that satisfies it, sampled after it was first seen.
      * @throws Exception when none does within 20 s; the message has the last snapshot's values.
      */
-    static CountersSnapshot awaitCounters(final Path runDir, final Predicate<CountersSnapshot> condition)
+    public static CountersSnapshot awaitCounters(final Path runDir, final Predicate<CountersSnapshot> condition)
         throws Exception
     {
         final long deadline = System.nanoTime() + 20_000_000_000L;
@@ -83,7 +83,7 @@ final class PcbCommand
      * @param title the row title, e.g. "bytes filled".
      * @return its value.
      */
-    static long statRow(final String stat, final String title)
+    public static long statRow(final String stat, final String title)
     {
         final Matcher matcher = Pattern.compile("(?m)^  " + Pattern.quote(title) + " +(-?\\d+)( |$)").matcher(stat);
         if (!matcher.find())

@@ -1,4 +1,4 @@
-package dev.pcb.it;
+package dev.pcb.testsupport;
 
 import dev.pcb.agent.WindowView;
 

@@ -1,4 +1,4 @@
-package dev.pcb.cli.qemu;
+package dev.pcb.testsupport.qemu;
 
 import dev.pcb.agent.IvshmemDevice;
 import dev.pcb.agent.IvshmemDevices;

@@ -1,4 +1,4 @@
-package dev.pcb.cli.qemu;
+package dev.pcb.testsupport.qemu;
 
 import dev.pcb.layout.ControlRegionDescriptor;
 import dev.pcb.layout.DataRegionDescriptor;

@@ -1,4 +1,4 @@
-package dev.pcb.cli.qemu;
+package dev.pcb.testsupport.qemu;
 
 import java.nio.file.Path;
 import java.util.ArrayList;

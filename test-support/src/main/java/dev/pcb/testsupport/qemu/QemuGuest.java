@@ -1,7 +1,7 @@
-package dev.pcb.cli.qemu;
+package dev.pcb.testsupport.qemu;
 
 import java.io.File;
-import dev.pcb.cli.FileTrees;
+import dev.pcb.testsupport.FileTrees;
 
 import java.io.IOException;
 import java.io.InputStream;
