@@ -407,9 +407,17 @@ public final class QemuGuest implements AutoCloseable
     /** Where host files the guest could not see are copied, under the host root the guest mounts. */
     public static final Path GUEST_STAGING = Path.of("/var/tmp/pcb-guest-stage");
 
+    /** This JVM's staging directories: guests read them for as long as they run, so they go when the JVM exits. */
+    private static final List<Path> STAGED = new ArrayList<>();
+
     /**
      * A path the guest sees with this file's or directory's content: the path itself when the guest sees it, else a
      * fresh copy under {@link #GUEST_STAGING} (a build under /tmp, for example, is hidden by the guest's own /tmp).
+     * <p>
+     * Each copy goes into a directory of its own, made by an atomic {@code mkdir} with this process's id in its name,
+     * so guests launched at the same time, by one JVM or by several, never delete or overwrite a copy another guest
+     * reads. The copies are deleted when this JVM exits, and those of JVMs that died without doing so on the next
+     * staging.
      *
      * @param path a host file or directory the guest script will read.
      * @return a host path, visible in the guest, with the same content.
@@ -421,12 +429,9 @@ public final class QemuGuest implements AutoCloseable
         {
             return absolute;
         }
-        final Path copy = GUEST_STAGING.resolve(Integer.toHexString(absolute.toString().hashCode()))
-            .resolve(absolute.getFileName());
         try
         {
-            FileTrees.delete(copy);
-            Files.createDirectories(copy.getParent());
+            final Path copy = newStagingDirectory().resolve(absolute.getFileName());
             try (var paths = Files.walk(absolute))
             {
                 for (final Path source : (Iterable<Path>)paths::iterator)
@@ -447,6 +452,63 @@ public final class QemuGuest implements AutoCloseable
         catch (final IOException ex)
         {
             throw new UncheckedIOException(ex);
+        }
+    }
+
+    private static Path newStagingDirectory() throws IOException
+    {
+        final String pidPrefix = ProcessHandle.current().pid() + "-";
+        synchronized (STAGED)
+        {
+            if (STAGED.isEmpty())
+            {
+                deleteStagingOfDeadProcesses();
+                Runtime.getRuntime().addShutdownHook(new Thread(QemuGuest::deleteStaged, "pcb-guest-staging-cleanup"));
+            }
+            final Path dir = Files.createTempDirectory(Files.createDirectories(GUEST_STAGING), pidPrefix);
+            STAGED.add(dir);
+            return dir;
+        }
+    }
+
+    private static void deleteStaged()
+    {
+        synchronized (STAGED)
+        {
+            for (final Path dir : STAGED)
+            {
+                deleteQuietly(dir);
+            }
+            STAGED.clear();
+        }
+    }
+
+    private static void deleteStagingOfDeadProcesses() throws IOException
+    {
+        try (Stream<Path> dirs = Files.list(Files.createDirectories(GUEST_STAGING)))
+        {
+            for (final Path dir : (Iterable<Path>)dirs::iterator)
+            {
+                final String name = dir.getFileName().toString();
+                final int dash = name.indexOf('-');
+                if (dash > 0 && name.substring(0, dash).chars().allMatch(Character::isDigit) &&
+                    ProcessHandle.of(Long.parseLong(name.substring(0, dash))).isEmpty())
+                {
+                    deleteQuietly(dir);
+                }
+            }
+        }
+    }
+
+    private static void deleteQuietly(final Path dir)
+    {
+        try
+        {
+            FileTrees.delete(dir);
+        }
+        catch (final IOException ex)
+        {
+            System.err.println("pcb: could not delete staged copy " + dir + ": " + ex);
         }
     }
 
