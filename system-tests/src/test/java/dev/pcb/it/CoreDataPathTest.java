@@ -1,6 +1,5 @@
 package dev.pcb.it;
 
-import dev.pcb.agent.AgentConfig;
 import dev.pcb.agent.DirEntry;
 import dev.pcb.agent.PcbAgent;
 import dev.pcb.agent.PcbFile;
@@ -9,12 +8,12 @@ import dev.pcb.protocol.FileAttributes;
 import dev.pcb.protocol.FileType;
 import dev.pcb.testsupport.AgentProcess;
 import dev.pcb.testsupport.BrokerProcess;
+import dev.pcb.testsupport.PcbExtension;
 import dev.pcb.testsupport.TestShare;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
@@ -22,7 +21,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -38,9 +36,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(180)
 class CoreDataPathTest
 {
-    @TempDir
-    Path shareDir;
+    @RegisterExtension
+    final PcbExtension pcb = new PcbExtension("core");
 
+    private Path shareDir;
     private TestShare share;
     private BrokerProcess broker;
     private PcbAgent agent;
@@ -48,25 +47,10 @@ class CoreDataPathTest
     @BeforeEach
     void setUp() throws Exception
     {
+        shareDir = pcb.shareDir();
         share = TestShare.create(shareDir);
-        broker = BrokerProcess.start(BrokerProcess.newRunDir("core"), "--share", "data=" + shareDir,
-            "--guest", "vm1", "--guest", "vm2", "--region-size", Long.toString(TestShare.REGION),
-            "--window-size", Integer.toString(TestShare.WINDOW));
-        agent = PcbAgent.attach(new AgentConfig().runDir(broker.runDir()).guest("vm1")
-            .connectTimeout(Duration.ofSeconds(20)));
-    }
-
-    @AfterEach
-    void tearDown() throws Exception
-    {
-        if (null != agent)
-        {
-            agent.close();
-        }
-        if (null != broker)
-        {
-            broker.close();
-        }
+        broker = pcb.startBroker();
+        agent = pcb.agent("vm1");
     }
 
     @Test

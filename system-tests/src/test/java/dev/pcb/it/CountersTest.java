@@ -10,15 +10,15 @@ import dev.pcb.protocol.ErrorCode;
 import dev.pcb.testsupport.AgentProcess;
 import dev.pcb.testsupport.BrokerProcess;
 import dev.pcb.testsupport.PcbCommand;
+import dev.pcb.testsupport.PcbExtension;
 import dev.pcb.testsupport.TestShare;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.SplittableRandom;
 
@@ -60,8 +60,8 @@ class CountersTest
 {
     private static final int[] SIZES = {1000, 30_000, TestShare.WINDOW};
 
-    @TempDir
-    Path shareDir;
+    @RegisterExtension
+    final PcbExtension pcb = new PcbExtension("counters");
 
     private BrokerProcess broker;
     private PcbAgent agent;
@@ -75,13 +75,10 @@ class CountersTest
         {
             final byte[] bytes = new byte[SIZES[i]];
             random.nextBytes(bytes);
-            Files.write(shareDir.resolve("f" + i), bytes);
+            Files.write(pcb.shareDir().resolve("f" + i), bytes);
         }
-        broker = BrokerProcess.start(BrokerProcess.newRunDir("counters"), "--share", "data=" + shareDir,
-            "--guest", "vm1", "--guest", "vm2", "--region-size", Long.toString(TestShare.REGION),
-            "--window-size", Integer.toString(TestShare.WINDOW));
-        agent = PcbAgent.attach(new AgentConfig().runDir(broker.runDir()).guest("vm1")
-            .connectTimeout(Duration.ofSeconds(20)));
+        broker = pcb.startBroker();
+        agent = pcb.agent("vm1");
     }
 
     @AfterEach
@@ -93,14 +90,6 @@ class CountersTest
             {
                 file.close();
             }
-        }
-        if (null != agent)
-        {
-            agent.close();
-        }
-        if (null != broker)
-        {
-            broker.close();
         }
     }
 

@@ -1,21 +1,18 @@
 package dev.pcb.it;
 
-import dev.pcb.agent.AgentConfig;
 import dev.pcb.agent.PcbAgent;
 import dev.pcb.agent.PcbFile;
 import dev.pcb.agent.WindowView;
 import dev.pcb.testsupport.BrokerProcess;
+import dev.pcb.testsupport.PcbExtension;
 import dev.pcb.testsupport.TestShare;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -28,8 +25,8 @@ class HotPathAllocationTest
 {
     private static final int OPS = 20_000;
 
-    @TempDir
-    Path shareDir;
+    @RegisterExtension
+    final PcbExtension pcb = new PcbExtension("alloc");
 
     private BrokerProcess broker;
     private PcbAgent agent;
@@ -38,30 +35,10 @@ class HotPathAllocationTest
     @BeforeEach
     void setUp() throws Exception
     {
-        Files.write(shareDir.resolve("f.bin"), new byte[4 * TestShare.WINDOW]);
-        broker = BrokerProcess.start(BrokerProcess.newRunDir("alloc"), "--share", "data=" + shareDir,
-            "--guest", "vm1", "--region-size", Long.toString(TestShare.REGION),
-            "--window-size", Integer.toString(TestShare.WINDOW));
-        agent = PcbAgent.attach(new AgentConfig().runDir(broker.runDir()).guest("vm1")
-            .connectTimeout(Duration.ofSeconds(20)));
-        file = agent.open("data/f.bin");
-    }
-
-    @AfterEach
-    void tearDown() throws Exception
-    {
-        if (null != file)
-        {
-            file.close();
-        }
-        if (null != agent)
-        {
-            agent.close();
-        }
-        if (null != broker)
-        {
-            broker.close();
-        }
+        Files.write(pcb.shareDir().resolve("f.bin"), new byte[4 * TestShare.WINDOW]);
+        broker = pcb.startBroker();
+        agent = pcb.agent("vm1");
+        file = pcb.track(agent.open("data/f.bin"));
     }
 
     @Test

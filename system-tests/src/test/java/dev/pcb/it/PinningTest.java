@@ -1,22 +1,18 @@
 package dev.pcb.it;
 
-import dev.pcb.agent.AgentConfig;
 import dev.pcb.agent.PcbAgent;
 import dev.pcb.agent.PcbException;
 import dev.pcb.agent.PcbFile;
 import dev.pcb.agent.WindowView;
 import dev.pcb.protocol.ErrorCode;
-import dev.pcb.testsupport.BrokerProcess;
+import dev.pcb.testsupport.PcbExtension;
 import dev.pcb.testsupport.TestShare;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -33,30 +29,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(120)
 class PinningTest
 {
-    @TempDir
-    Path shareDir;
+    @RegisterExtension
+    final PcbExtension pcb = new PcbExtension("pinning");
 
     private TestShare share;
-    private BrokerProcess broker;
-    private final List<AutoCloseable> closeables = new ArrayList<>();
 
     @BeforeEach
     void setUp() throws Exception
     {
-        share = TestShare.create(shareDir);
-        broker = BrokerProcess.start(BrokerProcess.newRunDir("pinning"), "--share", "data=" + shareDir,
-            "--guest", "vm1", "--guest", "vm2", "--region-size", Long.toString(TestShare.REGION),
-            "--window-size", Integer.toString(TestShare.WINDOW));
-    }
-
-    @AfterEach
-    void tearDown() throws Exception
-    {
-        for (int i = closeables.size() - 1; i >= 0; i--)
-        {
-            closeables.get(i).close();
-        }
-        broker.close();
+        share = TestShare.create(pcb.shareDir());
+        pcb.startBroker();
     }
 
     @Test
@@ -67,7 +49,7 @@ class PinningTest
         final byte[] source = Files.readAllBytes(share.files().get("three-and-a-half"));
         final PcbFile held = open(holder, "data/three-and-a-half");
         final WindowView view = held.acquire(1);
-        closeables.add(view);
+        pcb.track(view);
         final int regionWindow = view.regionWindow();
         final long generation = view.generation();
         final byte[] expected = Arrays.copyOfRange(source, TestShare.WINDOW, 2 * TestShare.WINDOW);
@@ -95,7 +77,7 @@ class PinningTest
             }
         }
         assertEquals(generation, view.generation());
-        assertTrue(RegionProbe.usedWindows(broker.runDir(), "data") >= 1);
+        assertTrue(RegionProbe.usedWindows(pcb.broker().runDir(), "data") >= 1);
     }
 
     @Test
@@ -145,16 +127,11 @@ class PinningTest
 
     private PcbAgent agent(final String guest) throws Exception
     {
-        final PcbAgent agent = PcbAgent.attach(new AgentConfig().runDir(broker.runDir()).guest(guest)
-            .connectTimeout(Duration.ofSeconds(20)));
-        closeables.add(agent);
-        return agent;
+        return pcb.agent(guest);
     }
 
     private PcbFile open(final PcbAgent agent, final String path) throws Exception
     {
-        final PcbFile file = agent.open(path);
-        closeables.add(file);
-        return file;
+        return pcb.track(agent.open(path));
     }
 }

@@ -1,6 +1,5 @@
 package dev.pcb.it;
 
-import dev.pcb.agent.AgentConfig;
 import dev.pcb.agent.PcbAgent;
 import dev.pcb.agent.PcbFile;
 import dev.pcb.agent.StaleFileException;
@@ -8,19 +7,18 @@ import dev.pcb.agent.WindowView;
 import dev.pcb.layout.CountersSnapshot;
 import dev.pcb.testsupport.BrokerProcess;
 import dev.pcb.testsupport.PcbCommand;
+import dev.pcb.testsupport.PcbExtension;
 import dev.pcb.testsupport.TestShare;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.time.Duration;
 import java.util.SplittableRandom;
 
 import static dev.pcb.layout.CounterType.ERRORS;
@@ -40,8 +38,8 @@ class ReadAheadTest
 {
     private static final int WINDOW = TestShare.WINDOW;
 
-    @TempDir
-    Path shareDir;
+    @RegisterExtension
+    final PcbExtension pcb = new PcbExtension("read-ahead");
 
     private TestShare share;
     private BrokerProcess broker;
@@ -50,25 +48,9 @@ class ReadAheadTest
     @BeforeEach
     void setUp() throws Exception
     {
-        share = TestShare.create(shareDir);
-        broker = BrokerProcess.start(BrokerProcess.newRunDir("read-ahead"), "--share", "data=" + shareDir,
-            "--guest", "vm1", "--region-size", Long.toString(TestShare.REGION),
-            "--window-size", Integer.toString(WINDOW), "--read-ahead", "3");
-        agent = PcbAgent.attach(new AgentConfig().runDir(broker.runDir()).guest("vm1")
-            .connectTimeout(Duration.ofSeconds(20)));
-    }
-
-    @AfterEach
-    void tearDown() throws Exception
-    {
-        if (null != agent)
-        {
-            agent.close();
-        }
-        if (null != broker)
-        {
-            broker.close();
-        }
+        share = TestShare.create(pcb.shareDir());
+        broker = pcb.startBroker("--read-ahead", "3");
+        agent = pcb.agent("vm1");
     }
 
     @Test
@@ -110,7 +92,7 @@ class ReadAheadTest
     @Test
     void windowsFilledAheadBeforeAChangeServeTheOpenedVersion() throws Exception
     {
-        final Path path = shareDir.resolve("ten.bin");
+        final Path path = pcb.shareDir().resolve("ten.bin");
         final byte[] original = bytes(10 * WINDOW, 1);
         Files.write(path, original);
         try (PcbFile reader = agent.open("data/ten.bin"))

@@ -1,0 +1,200 @@
+package dev.pcb.testsupport;
+
+import dev.pcb.agent.AgentConfig;
+import dev.pcb.agent.PcbAgent;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+
+/**
+ * The set-up every system test repeats, as a JUnit 5 extension: a share directory of its own, a real broker in its
+ * own JVM over a fresh run directory on /dev/shm, agents attached to it, and child processes; after each test every
+ * one of them is closed, the last opened first, then the broker stopped and both directories deleted.
+ * <pre>{@code
+ * @RegisterExtension
+ * final PcbExtension pcb = new PcbExtension("core");
+ *
+ * @Test
+ * void reads() throws Exception
+ * {
+ *     TestShare.create(pcb.shareDir());
+ *     pcb.startBroker();                       // share "data" to vm1 and vm2, TestShare's sizes
+ *     final PcbAgent agent = pcb.agent("vm1");  // closed after the test
+ *     ...
+ * }
+ * }</pre>
+ */
+public final class PcbExtension implements BeforeEachCallback, AfterEachCallback
+{
+    /** The share name {@link #startBroker(String...)} gives the share directory. */
+    public static final String SHARE = "data";
+    /** How long {@link #agent(String)} waits for the broker to accept it. */
+    public static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(20);
+
+    private final String name;
+    private final Deque<AutoCloseable> closeables = new ArrayDeque<>();
+    private final ChildProcesses children = new ChildProcesses();
+    private Path shareDir;
+    private BrokerProcess broker;
+
+    /**
+     * An extension for one test class.
+     *
+     * @param name short name for the directories it makes, for example "core".
+     */
+    public PcbExtension(final String name)
+    {
+        this.name = name;
+    }
+
+    /** {@inheritDoc} */
+    public void beforeEach(final ExtensionContext context) throws IOException
+    {
+        shareDir = Files.createTempDirectory("pcb-" + name + "-share-");
+    }
+
+    /** {@inheritDoc} */
+    public void afterEach(final ExtensionContext context) throws Exception
+    {
+        Exception failure = null;
+        while (!closeables.isEmpty())
+        {
+            failure = closeRecording(closeables.pop(), failure);
+        }
+        failure = closeRecording(children, failure);
+        if (null != broker)
+        {
+            failure = closeRecording(broker, failure);
+            broker = null;
+        }
+        failure = closeRecording(() -> FileTrees.delete(shareDir), failure);
+        if (null != failure)
+        {
+            throw failure;
+        }
+    }
+
+    /** @return this test's share directory, empty at the start of the test. */
+    public Path shareDir()
+    {
+        return shareDir;
+    }
+
+    /**
+     * Start a broker serving {@link #shareDir()} as share {@value #SHARE} to guests vm1 and vm2, with
+     * {@link TestShare#REGION} and {@link TestShare#WINDOW}, and wait until it serves.
+     *
+     * @param extra further broker arguments, for example "--slots", "8"; a repeated option overrides.
+     * @return the broker, stopped after the test.
+     * @throws IOException when it does not come up.
+     */
+    public BrokerProcess startBroker(final String... extra) throws IOException
+    {
+        final List<String> args = new ArrayList<>(List.of("--share", SHARE + "=" + shareDir,
+            "--guest", "vm1", "--guest", "vm2",
+            "--region-size", Long.toString(TestShare.REGION), "--window-size", Integer.toString(TestShare.WINDOW)));
+        args.addAll(List.of(extra));
+        return startBrokerWith(args.toArray(new String[0]));
+    }
+
+    /**
+     * Start a broker with exactly these arguments after {@code --run-dir DIR}, and wait until it serves.
+     *
+     * @param args shares, guests, sizes, options.
+     * @return the broker, stopped after the test.
+     * @throws IOException when it does not come up, or a broker of this test is already running.
+     */
+    public BrokerProcess startBrokerWith(final String... args) throws IOException
+    {
+        if (null != broker)
+        {
+            throw new IllegalStateException("this test already started a broker");
+        }
+        broker = BrokerProcess.start(BrokerProcess.newRunDir(name), args);
+        return broker;
+    }
+
+    /** @return the broker this test started. */
+    public BrokerProcess broker()
+    {
+        if (null == broker)
+        {
+            throw new IllegalStateException("no broker started yet");
+        }
+        return broker;
+    }
+
+    /**
+     * An agent configuration for the broker of this test.
+     *
+     * @param guest guest name.
+     * @return run directory, guest and {@link #CONNECT_TIMEOUT}; more may be set on it.
+     */
+    public AgentConfig agentConfig(final String guest)
+    {
+        return new AgentConfig().runDir(broker().runDir()).guest(guest).connectTimeout(CONNECT_TIMEOUT);
+    }
+
+    /**
+     * Attach an agent in this JVM.
+     *
+     * @param guest guest name.
+     * @return the agent, closed after the test.
+     * @throws IOException when it cannot attach.
+     */
+    public PcbAgent agent(final String guest) throws IOException
+    {
+        return track(PcbAgent.attach(agentConfig(guest)));
+    }
+
+    /**
+     * Close something after the test, before the broker stops; the last tracked closes first.
+     *
+     * @param closeable a file, view, agent, ...
+     * @param <T>       its type.
+     * @return the same.
+     */
+    public <T extends AutoCloseable> T track(final T closeable)
+    {
+        closeables.push(closeable);
+        return closeable;
+    }
+
+    /**
+     * Kill a child process after the test, if it still runs.
+     *
+     * @param process started by the test.
+     * @return the same.
+     */
+    public Process track(final Process process)
+    {
+        return children.track(process);
+    }
+
+    private static Exception closeRecording(final AutoCloseable closeable, final Exception failure)
+    {
+        try
+        {
+            closeable.close();
+            return failure;
+        }
+        catch (final Exception ex)
+        {
+            if (null == failure)
+            {
+                return ex;
+            }
+            failure.addSuppressed(ex);
+            return failure;
+        }
+    }
+}
