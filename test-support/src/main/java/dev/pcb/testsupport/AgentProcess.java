@@ -1,7 +1,5 @@
 package dev.pcb.testsupport;
 
-import dev.pcb.testsupport.JavaProcess;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

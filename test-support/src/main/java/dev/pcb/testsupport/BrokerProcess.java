@@ -140,15 +140,23 @@ public final class BrokerProcess implements AutoCloseable
 
     /**
      * Stop if running and delete the run directory; use {@link #stop()} to keep the directory for a restart.
+     * If interrupted while the broker stops, it is killed and the interrupt flag set again: the directory goes anyway.
      *
-     * @throws IOException          when the run directory cannot be deleted.
-     * @throws InterruptedException if interrupted while the broker stops.
+     * @throws IOException when the run directory cannot be deleted.
      */
-    public void close() throws IOException, InterruptedException
+    public void close() throws IOException
     {
-        if (process.isAlive())
+        try
         {
-            stop();
+            if (process.isAlive())
+            {
+                stop();
+            }
+        }
+        catch (final InterruptedException ex)
+        {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
         }
         removeShutdownHook();
         FileTrees.delete(runDir);

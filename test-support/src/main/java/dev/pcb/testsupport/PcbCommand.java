@@ -1,7 +1,6 @@
 package dev.pcb.testsupport;
 
 import dev.pcb.layout.CountersSnapshot;
-import dev.pcb.testsupport.JavaProcess;
 
 import java.io.IOException;
 import java.nio.file.Path;
