@@ -11,15 +11,15 @@ import dev.pcb.protocol.PathRequest;
 import dev.pcb.protocol.WindowRequest;
 import dev.pcb.testsupport.AgentProcess;
 import dev.pcb.testsupport.BrokerProcess;
-import dev.pcb.testsupport.ChildProcesses;
 import dev.pcb.testsupport.JavaProcess;
+import dev.pcb.testsupport.PcbExtension;
 import dev.pcb.testsupport.TestShare;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.ByteBuffer;
@@ -48,21 +48,13 @@ class FuzzTest
     private static final int FILES = 6;
     private static final int SECONDS = Integer.getInteger("pcb.fuzz.seconds", 15);
 
+    @RegisterExtension
+    final PcbExtension pcb = new PcbExtension("fuzz");
+
     @TempDir
     Path shareDir;
 
-    private final ChildProcesses children = new ChildProcesses();
     private BrokerProcess broker;
-
-    @AfterEach
-    void tearDown() throws Exception
-    {
-        children.close();
-        if (null != broker)
-        {
-            broker.close();
-        }
-    }
 
     @Test
     void aHostileGuestCannotHurtTheBrokerOrAnotherGuest() throws Exception
@@ -79,7 +71,7 @@ class FuzzTest
                 out.write(ByteBuffer.wrap(TortureFormat.trailer(i, body, body.length)));
             }
         }
-        broker = BrokerProcess.start(BrokerProcess.newRunDir("fuzz"), "--share", "data=" + shareDir,
+        broker = pcb.startBrokerWith("--share", "data=" + shareDir,
             "--guest", "good", "--guest", "evil", "--region-size", "4m", "--window-size", "64k",
             "--client-lease", "1000");
 
@@ -88,7 +80,7 @@ class FuzzTest
         {
             final Process reader = new ProcessBuilder(JavaProcess.javaCommand(TortureReader.class.getName(),
                 broker.runDir().toString(), "good", Integer.toString(FILES), Integer.toString(SECONDS))).start();
-            children.track(reader);
+            pcb.track(reader);
             readers.add(reader);
         }
 

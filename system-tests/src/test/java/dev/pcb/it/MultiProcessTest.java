@@ -3,12 +3,12 @@ package dev.pcb.it;
 import dev.pcb.cli.InspectCommand;
 import dev.pcb.testsupport.AgentProcess;
 import dev.pcb.testsupport.BrokerProcess;
-import dev.pcb.testsupport.ChildProcesses;
 import dev.pcb.testsupport.JavaProcess;
+import dev.pcb.testsupport.PcbExtension;
 import dev.pcb.testsupport.TestShare;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
@@ -35,21 +35,13 @@ class MultiProcessTest
         "filling=(\\d+) ready=(\\d+) pinned=(\\d+)");
     private static final Pattern SLOT_LINE = Pattern.compile("slot \\d+ pid=\\d+ handles=\\d+ pins=(\\d+)");
 
+    @RegisterExtension
+    final PcbExtension pcb = new PcbExtension("multi");
+
     @TempDir
     Path shareDir;
 
-    private final ChildProcesses children = new ChildProcesses();
     private BrokerProcess broker;
-
-    @AfterEach
-    void tearDown() throws Exception
-    {
-        children.close();
-        if (null != broker)
-        {
-            broker.close();
-        }
-    }
 
     @Test
     void eightProcessesOfOneGuestReadSharedAndOwnFilesAtOnce() throws Exception
@@ -64,7 +56,7 @@ class MultiProcessTest
         final List<Process> agents = new ArrayList<>();
         for (int i = 0; i < 8; i++)
         {
-            agents.add(children.track(AgentProcess.start(broker, "vm1", "sha256", "data/shared.bin", "data/own-" + i + ".bin",
+            agents.add(pcb.track(AgentProcess.start(broker, "vm1", "sha256", "data/shared.bin", "data/own-" + i + ".bin",
                 "data/shared.bin")));
         }
         for (int i = 0; i < 8; i++)
@@ -123,7 +115,7 @@ class MultiProcessTest
         startHolder("vm1", 1);
         startHolder("vm1", 1);
         final long start = System.nanoTime();
-        final Process third = children.track(new ProcessBuilder(JavaProcess.pcbCommand("agent", "--run-dir",
+        final Process third = pcb.track(new ProcessBuilder(JavaProcess.pcbCommand("agent", "--run-dir",
             broker.runDir().toString(), "--guest", "vm1", "--timeout", "2", "ls", "data")).start());
         final AgentProcess result = AgentProcess.await(third);
         assertEquals(1, result.exitCode());
@@ -146,7 +138,7 @@ class MultiProcessTest
             final List<Process> batch = new ArrayList<>();
             for (int i = 0; i < 4 && killed + batch.size() < kills; i++)
             {
-                batch.add(children.track(new ProcessBuilder(JavaProcess.javaCommand(PinHolder.class.getName(),
+                batch.add(pcb.track(new ProcessBuilder(JavaProcess.javaCommand(PinHolder.class.getName(),
                     broker.runDir().toString(), "vm1", "data/f.bin", Integer.toString(1 + random.nextInt(6))))
                     .redirectErrorStream(true).start()));
             }
@@ -158,7 +150,7 @@ class MultiProcessTest
             for (final Process process : batch)
             {
                 assertTrue(process.waitFor(10, TimeUnit.SECONDS));
-                children.forget(process);
+                pcb.forget(process);
             }
             killed += batch.size();
         }
@@ -213,7 +205,7 @@ class MultiProcessTest
 
     private Process startHolder(final String guest, final int windows) throws Exception
     {
-        final Process process = children.track(new ProcessBuilder(JavaProcess.javaCommand(PinHolder.class.getName(),
+        final Process process = pcb.track(new ProcessBuilder(JavaProcess.javaCommand(PinHolder.class.getName(),
             broker.runDir().toString(), guest, "data/f.bin", Integer.toString(windows))).start());
         final String line = new String(process.getInputStream().readNBytes(5), StandardCharsets.UTF_8);
         assertEquals("held\n", line, () -> new String(readQuietly(process), StandardCharsets.UTF_8));
@@ -237,7 +229,7 @@ class MultiProcessTest
         final List<String> args = new ArrayList<>(List.of("--share", "data=" + shareDir, "--guest", "vm1",
             "--region-size", Long.toString(TestShare.REGION), "--window-size", Integer.toString(TestShare.WINDOW)));
         args.addAll(List.of(extra));
-        broker = BrokerProcess.start(BrokerProcess.newRunDir("multi"), args.toArray(new String[0]));
+        broker = pcb.startBrokerWith(args.toArray(new String[0]));
     }
 
     private void write(final String name, final int size, final SplittableRandom random) throws Exception

@@ -1,21 +1,19 @@
 package dev.pcb.it;
 
-import dev.pcb.agent.AgentConfig;
 import dev.pcb.agent.PcbAgent;
 import dev.pcb.agent.PcbException;
 import dev.pcb.agent.PcbFile;
 import dev.pcb.agent.WindowView;
 import dev.pcb.protocol.ErrorCode;
-import dev.pcb.testsupport.BrokerProcess;
+import dev.pcb.testsupport.PcbExtension;
 import dev.pcb.testsupport.TestShare;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -29,24 +27,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(120)
 class QuotaTest
 {
+    @RegisterExtension
+    final PcbExtension pcb = new PcbExtension("quota");
+
     @TempDir
     Path shareDir;
-
-    private final List<AutoCloseable> closeables = new ArrayList<>();
-    private BrokerProcess broker;
-
-    @AfterEach
-    void tearDown() throws Exception
-    {
-        for (int i = closeables.size() - 1; i >= 0; i--)
-        {
-            closeables.get(i).close();
-        }
-        if (null != broker)
-        {
-            broker.close();
-        }
-    }
 
     @Test
     void openFilesPerGuest() throws Exception
@@ -56,9 +41,9 @@ class QuotaTest
         final PcbAgent second = agent("greedy");
         for (int i = 0; i < 2; i++)
         {
-            closeables.add(greedy.open("data/f.bin"));
+            pcb.track(greedy.open("data/f.bin"));
         }
-        closeables.add(second.open("data/f.bin"));
+        pcb.track(second.open("data/f.bin"));
         final PcbException over = assertThrows(PcbException.class, () -> second.open("data/f.bin"));
         assertEquals(ErrorCode.QUOTA_EXCEEDED, over.code());
         assertTrue(over.getMessage().contains("guest greedy") && over.getMessage().contains("3 open files"),
@@ -74,7 +59,7 @@ class QuotaTest
     {
         start("--max-pins", "2");
         final PcbFile file = open(agent("greedy"));
-        closeables.add(file.acquire(0));
+        pcb.track(file.acquire(0));
         final WindowView second = file.acquire(1);
         assertEquals(ErrorCode.QUOTA_EXCEEDED, assertThrows(PcbException.class, () -> file.acquire(2)).code());
         try (WindowView again = file.acquire(1))
@@ -123,21 +108,16 @@ class QuotaTest
             "--guest", "modest", "--region-size", Long.toString(TestShare.REGION),
             "--window-size", Integer.toString(TestShare.WINDOW)));
         args.addAll(List.of(quota));
-        broker = BrokerProcess.start(BrokerProcess.newRunDir("quota"), args.toArray(new String[0]));
+        pcb.startBrokerWith(args.toArray(new String[0]));
     }
 
     private PcbAgent agent(final String guest) throws Exception
     {
-        final PcbAgent agent = PcbAgent.attach(new AgentConfig().runDir(broker.runDir()).guest(guest)
-            .connectTimeout(Duration.ofSeconds(20)));
-        closeables.add(agent);
-        return agent;
+        return pcb.agent(guest);
     }
 
     private PcbFile open(final PcbAgent agent) throws Exception
     {
-        final PcbFile file = agent.open("data/f.bin");
-        closeables.add(file);
-        return file;
+        return pcb.track(agent.open("data/f.bin"));
     }
 }

@@ -1,21 +1,20 @@
 package dev.pcb.it;
 
-import dev.pcb.agent.AgentConfig;
 import dev.pcb.agent.PcbAgent;
 import dev.pcb.agent.PcbFile;
 import dev.pcb.agent.WindowView;
 import dev.pcb.layout.CountersSnapshot;
 import dev.pcb.testsupport.BrokerProcess;
 import dev.pcb.testsupport.PcbCommand;
+import dev.pcb.testsupport.PcbExtension;
 import dev.pcb.testsupport.TestShare;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -44,25 +43,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(180)
 class RetainedWindowsTest
 {
+    @RegisterExtension
+    final PcbExtension pcb = new PcbExtension("retained");
+
     @TempDir
     Path shareDir;
 
     private TestShare share;
     private BrokerProcess broker;
-    private final List<AutoCloseable> closeables = new ArrayList<>();
-
-    @AfterEach
-    void tearDown() throws Exception
-    {
-        for (int i = closeables.size() - 1; i >= 0; i--)
-        {
-            closeables.get(i).close();
-        }
-        if (null != broker)
-        {
-            broker.close();
-        }
-    }
 
     @Test
     void aClosedWindowIsReadAgainWithoutAMessage() throws Exception
@@ -232,22 +220,17 @@ class RetainedWindowsTest
             "--guest", "vm1", "--guest", "vm2", "--region-size", Long.toString(TestShare.REGION),
             "--window-size", Integer.toString(TestShare.WINDOW)));
         args.addAll(Arrays.asList(extra));
-        broker = BrokerProcess.start(BrokerProcess.newRunDir("retained"), args.toArray(new String[0]));
+        broker = pcb.startBrokerWith(args.toArray(new String[0]));
     }
 
     private PcbAgent agent(final String guest, final int retainedWindows) throws Exception
     {
-        final PcbAgent agent = PcbAgent.attach(new AgentConfig().runDir(broker.runDir()).guest(guest)
-            .retainedWindows(retainedWindows).connectTimeout(Duration.ofSeconds(20)));
-        closeables.add(agent);
-        return agent;
+        return pcb.track(PcbAgent.attach(pcb.agentConfig(guest).retainedWindows(retainedWindows)));
     }
 
     private PcbFile open(final PcbAgent agent, final String path) throws Exception
     {
-        final PcbFile file = agent.open(path);
-        closeables.add(file);
-        return file;
+        return pcb.track(agent.open(path));
     }
 
     private static void readAll(final PcbFile file, final byte[] source) throws Exception

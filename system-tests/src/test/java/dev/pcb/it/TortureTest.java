@@ -2,11 +2,11 @@ package dev.pcb.it;
 
 import dev.pcb.cli.InspectCommand;
 import dev.pcb.testsupport.BrokerProcess;
-import dev.pcb.testsupport.ChildProcesses;
 import dev.pcb.testsupport.JavaProcess;
-import org.junit.jupiter.api.AfterEach;
+import dev.pcb.testsupport.PcbExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
@@ -31,26 +31,18 @@ class TortureTest
     private static final int FILES = 8;
     private static final int SECONDS = Integer.getInteger("pcb.torture.seconds", 20);
 
+    @RegisterExtension
+    final PcbExtension pcb = new PcbExtension("torture");
+
     @TempDir
     Path shareDir;
 
-    private final ChildProcesses children = new ChildProcesses();
     private BrokerProcess broker;
-
-    @AfterEach
-    void tearDown() throws Exception
-    {
-        children.close();
-        if (null != broker)
-        {
-            broker.close();
-        }
-    }
 
     @Test
     void readersSeeWholeVersionsOrStaleNeverTornBytes() throws Exception
     {
-        broker = BrokerProcess.start(BrokerProcess.newRunDir("torture"), "--share", "data=" + shareDir,
+        broker = pcb.startBrokerWith("--share", "data=" + shareDir,
             "--guest", "vm1", "--guest", "vm2", "--region-size", "4m", "--window-size", "16k");
 
         final Process writer = start(JavaProcess.javaCommand(TortureWriter.class.getName(), shareDir.toString(),
@@ -97,6 +89,6 @@ class TortureTest
 
     private Process start(final List<String> command) throws Exception
     {
-        return children.track(new ProcessBuilder(command).start());
+        return pcb.track(new ProcessBuilder(command).start());
     }
 }

@@ -3,7 +3,6 @@ package dev.pcb.testsupport;
 import dev.pcb.agent.AgentConfig;
 import dev.pcb.agent.PcbAgent;
 import org.junit.jupiter.api.extension.AfterEachCallback;
-import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 import java.io.IOException;
@@ -16,9 +15,10 @@ import java.util.Deque;
 import java.util.List;
 
 /**
- * The set-up every system test repeats, as a JUnit 5 extension: a share directory of its own, a real broker in its
- * own JVM over a fresh run directory on /dev/shm, agents attached to it, and child processes; after each test every
- * one of them is closed, the last opened first, then the broker stopped and both directories deleted.
+ * The set-up every system test repeats, as a JUnit 5 extension: a share directory of its own (made when first asked
+ * for), a real broker in its own JVM over a fresh run directory on /dev/shm, agents attached to it, and child
+ * processes; after each test every one of them is closed, the last opened first, then the broker stopped and both
+ * directories deleted.
  * <pre>{@code
  * @RegisterExtension
  * final PcbExtension pcb = new PcbExtension("core");
@@ -33,7 +33,7 @@ import java.util.List;
  * }
  * }</pre>
  */
-public final class PcbExtension implements BeforeEachCallback, AfterEachCallback
+public final class PcbExtension implements AfterEachCallback
 {
     /** The share name {@link #startBroker(String...)} gives the share directory. */
     public static final String SHARE = "data";
@@ -57,12 +57,6 @@ public final class PcbExtension implements BeforeEachCallback, AfterEachCallback
     }
 
     /** {@inheritDoc} */
-    public void beforeEach(final ExtensionContext context) throws IOException
-    {
-        shareDir = Files.createTempDirectory("pcb-" + name + "-share-");
-    }
-
-    /** {@inheritDoc} */
     public void afterEach(final ExtensionContext context) throws Exception
     {
         Exception failure = null;
@@ -76,16 +70,29 @@ public final class PcbExtension implements BeforeEachCallback, AfterEachCallback
             failure = closeRecording(broker, failure);
             broker = null;
         }
-        failure = closeRecording(() -> FileTrees.delete(shareDir), failure);
+        if (null != shareDir)
+        {
+            failure = closeRecording(() -> FileTrees.delete(shareDir), failure);
+            shareDir = null;
+        }
         if (null != failure)
         {
             throw failure;
         }
     }
 
-    /** @return this test's share directory, empty at the start of the test. */
-    public Path shareDir()
+    /**
+     * This test's share directory, made on the first call.
+     *
+     * @return the directory, deleted after the test.
+     * @throws IOException when it cannot be made.
+     */
+    public Path shareDir() throws IOException
     {
+        if (null == shareDir)
+        {
+            shareDir = Files.createTempDirectory("pcb-" + name + "-share-");
+        }
         return shareDir;
     }
 
@@ -99,7 +106,7 @@ public final class PcbExtension implements BeforeEachCallback, AfterEachCallback
      */
     public BrokerProcess startBroker(final String... extra) throws IOException
     {
-        final List<String> args = new ArrayList<>(List.of("--share", SHARE + "=" + shareDir,
+        final List<String> args = new ArrayList<>(List.of("--share", SHARE + "=" + shareDir(),
             "--guest", "vm1", "--guest", "vm2",
             "--region-size", Long.toString(TestShare.REGION), "--window-size", Integer.toString(TestShare.WINDOW)));
         args.addAll(List.of(extra));
@@ -178,6 +185,16 @@ public final class PcbExtension implements BeforeEachCallback, AfterEachCallback
     public Process track(final Process process)
     {
         return children.track(process);
+    }
+
+    /**
+     * Stop tracking a child the test already waited for, so a test that starts many keeps no list of dead ones.
+     *
+     * @param process a tracked process.
+     */
+    public void forget(final Process process)
+    {
+        children.forget(process);
     }
 
     private static Exception closeRecording(final AutoCloseable closeable, final Exception failure)
