@@ -96,6 +96,35 @@ public final class BrokerProcess implements AutoCloseable
     }
 
     /**
+     * SIGSTOP: the broker stops serving and heartbeating, as in a long pause, and keeps every state.
+     *
+     * @throws Exception when kill fails.
+     */
+    public void pause() throws Exception
+    {
+        signal("-STOP");
+    }
+
+    /**
+     * SIGCONT after {@link #pause()}.
+     *
+     * @throws Exception when kill fails.
+     */
+    public void resume() throws Exception
+    {
+        signal("-CONT");
+    }
+
+    private void signal(final String signal) throws Exception
+    {
+        final Process kill = new ProcessBuilder("kill", signal, Long.toString(process.pid())).inheritIO().start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || 0 != kill.exitValue())
+        {
+            throw new IOException("kill " + signal + " " + process.pid() + " failed");
+        }
+    }
+
+    /**
      * SIGKILL and wait.
      *
      * @throws InterruptedException if interrupted.
@@ -111,6 +140,11 @@ public final class BrokerProcess implements AutoCloseable
      */
     public void close() throws Exception
     {
+        if (process.isAlive())
+        {
+            // A paused broker would not act on SIGTERM.
+            resume();
+        }
         if (process.isAlive())
         {
             stop();
