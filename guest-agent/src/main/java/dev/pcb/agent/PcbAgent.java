@@ -281,6 +281,11 @@ public final class PcbAgent implements AutoCloseable
         }
     }
 
+    ClientChannel channel()
+    {
+        return channel;
+    }
+
     RetainedWindows retained()
     {
         return retained;

@@ -39,6 +39,7 @@ final class ResponseAdapter
     private final long[] settleWindow = new long[SETTLEMENT_CAPACITY];
     private long settleHead;
     private long settleTail;
+    private final AtomicLong answers = new AtomicLong();
     private final AtomicLong lateAnswers = new AtomicLong();
     private final AtomicLong settlementsDropped = new AtomicLong();
 
@@ -63,6 +64,11 @@ final class ResponseAdapter
         try
         {
             final int read = responses.read(handler, 64);
+            if (read > 0)
+            {
+                // One writer at a time (the lock holder): an ordered store, no read-modify-write.
+                answers.lazySet(answers.get() + read);
+            }
             flushSettlements();
             return read;
         }
@@ -70,6 +76,12 @@ final class ResponseAdapter
         {
             pollLock.set(false);
         }
+    }
+
+    /** @return answers read so far: one per round trip to the broker. */
+    long answers()
+    {
+        return answers.get();
     }
 
     /** @return answers that came for no waiting call. */
