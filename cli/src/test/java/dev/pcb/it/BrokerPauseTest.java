@@ -22,6 +22,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
+import static dev.pcb.layout.CounterType.GUEST_CLIENTS;
 import static dev.pcb.layout.CounterType.GUEST_HANDLES;
 import static dev.pcb.layout.CounterType.GUEST_PINS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -164,6 +165,28 @@ class BrokerPauseTest
         view.close();
         s = PcbCommand.awaitCounters(broker.runDir(), (c) -> 0 == c.value(GUEST_PINS, "vm1"));
         assertEquals(0, s.value(GUEST_PINS, "vm1"));
+    }
+
+    @Test
+    void anAgentClosesAtOnceDuringAPauseAndTheBrokerReleasesItAfter() throws Exception
+    {
+        start();
+        final PcbAgent agent = agent(Duration.ofSeconds(30));
+        final PcbFile file = agent.open("data/three-and-a-half");
+        file.acquire(0);
+        PcbCommand.awaitCounters(broker.runDir(), (c) -> 1 == c.value(GUEST_PINS, "vm1"));
+
+        broker.pause();
+        Thread.sleep(PAUSE_MS);
+        final long startNs = System.nanoTime();
+        agent.close();
+        final long closeMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs);
+        assertTrue(closeMs < 2_000, "close did not wait for the paused broker: " + closeMs + " ms");
+        broker.resume();
+
+        final CountersSnapshot s = PcbCommand.awaitCounters(broker.runDir(), (c) ->
+            0 == c.value(GUEST_CLIENTS, "vm1") && 0 == c.value(GUEST_PINS, "vm1"));
+        assertEquals(0, s.value(GUEST_HANDLES, "vm1"), "the given-back slot released the handle and its pin");
     }
 
     private void start() throws Exception

@@ -2,6 +2,7 @@ package dev.pcb.agent;
 
 import dev.pcb.layout.ClientSlot;
 import dev.pcb.layout.ControlRegionDescriptor;
+import dev.pcb.nativeshim.Linux;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -14,7 +15,8 @@ import java.util.concurrent.TimeUnit;
  * A broker heartbeat that stops only makes {@link #silentMs()} grow: a paused broker (SIGSTOP, a long GC, a host
  * under load) serves again when it resumes, so silence is never a failure by itself. Calls keep their own deadlines
  * and name the silence when one passes. What the broker's epoch and the slot's acceptance say is handed to the
- * channel on every beat; it decides what they mean.
+ * channel on every beat; it decides what they mean. Only a host-local agent can tell a dead broker from a paused one
+ * (the broker's pid in the header is a host pid): a silent broker whose process is gone is reported as gone.
  */
 final class BrokerWatch
 {
@@ -27,8 +29,9 @@ final class BrokerWatch
          * @param brokerEpoch the broker's epoch now; 0 after a clean shutdown.
          * @param ready       the region header says a broker serves it.
          * @param accepted    the broker still accepts this client's owner id.
+         * @param gone        the broker is silent past its lease and its process is gone (host-local agents only).
          */
-        void onBeat(long brokerEpoch, boolean ready, boolean accepted);
+        void onBeat(long brokerEpoch, boolean ready, boolean accepted, boolean gone);
     }
 
     private final UnsafeBuffer header;
@@ -37,6 +40,7 @@ final class BrokerWatch
     private final NanoClock clock;
     private final long intervalMs;
     private final long leaseNs;
+    private final boolean hostLocal;
     private final ResponseAdapter responses;
     private final Listener listener;
     private final Thread thread;
@@ -49,6 +53,7 @@ final class BrokerWatch
         final long ownerId,
         final NanoClock clock,
         final long intervalMs,
+        final boolean hostLocal,
         final ResponseAdapter responses,
         final Listener listener)
     {
@@ -59,6 +64,7 @@ final class BrokerWatch
         this.intervalMs = intervalMs;
         this.leaseNs = TimeUnit.MILLISECONDS.toNanos(
             Math.max(100, header.getInt(ControlRegionDescriptor.BROKER_LEASE_MS_OFFSET)));
+        this.hostLocal = hostLocal;
         this.responses = responses;
         this.listener = listener;
         this.lastBrokerBeatNs = clock.nanoTime();
@@ -110,9 +116,21 @@ final class BrokerWatch
             lastBrokerBeatNs = clock.nanoTime();
         }
         listener.onBeat(header.getLongVolatile(ControlRegionDescriptor.BROKER_EPOCH_OFFSET),
-            ControlRegionDescriptor.isReady(header), slot.isAccepted(ownerId));
+            ControlRegionDescriptor.isReady(header), slot.isAccepted(ownerId), hostLocal && isSilent() && isGone());
         // Answers nobody polls for (a late ACQUIRED after its caller gave up) are settled even when no call runs.
         responses.poll();
+    }
+
+    /** @return the broker's pid, from the header. */
+    long brokerPid()
+    {
+        return header.getLongVolatile(ControlRegionDescriptor.BROKER_PID_OFFSET);
+    }
+
+    private boolean isGone()
+    {
+        final long pid = brokerPid();
+        return pid > 0 && pid <= Integer.MAX_VALUE && !Linux.processExists((int)pid);
     }
 
     /** Stop beating; the broker frees the slot at its lease unless the channel gives it back first. */

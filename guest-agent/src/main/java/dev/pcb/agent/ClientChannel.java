@@ -91,7 +91,8 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
         this.responses = new ResponseAdapter(new OneToOneRingBuffer(new UnsafeBuffer(
             slotBuffer, ClientSlotDescriptor.responseRingOffset(requestRingLength), responseRingLength)),
             pending, proxy);
-        this.watch = new BrokerWatch(header, slot, ownerId, clock, config.heartbeatIntervalMs(), responses, this);
+        this.watch = new BrokerWatch(header, slot, ownerId, clock, config.heartbeatIntervalMs(), config.isHostLocal(),
+            responses, this);
         watch.start();
     }
 
@@ -296,9 +297,10 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
 
     /**
      * The broker watch's observation, on its thread: a new epoch means a restarted broker (re-attach), a zero epoch
-     * a clean shutdown (wait for a new one), a withdrawn acceptance a detach. Silence alone means nothing here.
+     * a clean shutdown (wait for a new one), a withdrawn acceptance a detach, a silent broker whose process is gone
+     * a death (wait for a new one). Silence alone means nothing here: a paused broker serves again.
      */
-    public void onBeat(final long brokerEpoch, final boolean ready, final boolean accepted)
+    public void onBeat(final long brokerEpoch, final boolean ready, final boolean accepted, final boolean gone)
     {
         if (!permanentFailure && 0 != brokerEpoch && brokerEpoch != epoch && ready)
         {
@@ -320,6 +322,11 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
             else if (!accepted)
             {
                 brokerFailure = "the broker detached this client (lease expired or protocol error)";
+            }
+            else if (gone)
+            {
+                brokerFailure = "the broker has not heartbeated for " + watch.silentMs() + " ms and its process " +
+                    "(pid " + watch.brokerPid() + ") is gone";
             }
         }
     }
@@ -396,6 +403,12 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
     long brokerSilentMs()
     {
         return watch.silentMs();
+    }
+
+    /** @return true while the broker has not heartbeated for longer than its lease: paused, hung or gone. */
+    boolean isBrokerSilent()
+    {
+        return watch.isSilent();
     }
 
     /**

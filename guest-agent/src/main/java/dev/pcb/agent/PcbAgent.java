@@ -259,7 +259,9 @@ public final class PcbAgent implements AutoCloseable
         closed = true;
         // DETACH drops these pins at the broker; a retained view must not be read again after the unmap below.
         retained.dropAll();
-        if (null == channel.brokerFailure())
+        // Not waited for while the broker is silent: the slot given back below makes it release everything of
+        // this client as soon as it runs again, so closing never hangs on a paused broker.
+        if (null == channel.brokerFailure() && !channel.isBrokerSilent())
         {
             try
             {
@@ -268,7 +270,7 @@ public final class PcbAgent implements AutoCloseable
             }
             catch (final PcbException ignore)
             {
-                // The broker is gone or slow: it frees this client at its lease.
+                // The broker is gone or slow: it frees this client when it sees the slot given back.
             }
         }
         CloseHelper.quietClose(channel);
