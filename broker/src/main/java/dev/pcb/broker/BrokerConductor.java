@@ -3,6 +3,7 @@ package dev.pcb.broker;
 import dev.pcb.layout.ClientSlotDescriptor;
 import dev.pcb.layout.LayoutVersion;
 import dev.pcb.layout.RetainedWindowsDescriptor;
+import dev.pcb.layout.RetainedWindowsTable;
 import dev.pcb.layout.RunDirectory;
 import dev.pcb.layout.WindowDescriptor;
 import dev.pcb.nativeshim.DirectoryReader;
@@ -768,26 +769,23 @@ final class BrokerConductor implements Agent
 
     private static int reclaimRetained(final ClientSession session, final Share share)
     {
-        final UnsafeBuffer table = session.retainedWindows();
+        final RetainedWindowsTable table = session.retainedWindows();
         int dropped = 0;
-        for (int i = 0; i < RetainedWindowsDescriptor.ENTRY_COUNT; i++)
+        for (int i = 0, n = table.capacity(); i < n; i++)
         {
-            final int at = RetainedWindowsDescriptor.entryOffset(i);
-            final long state = table.getLongVolatile(at + RetainedWindowsDescriptor.STATE_OFFSET);
+            final long state = table.state(i);
             if (RetainedWindowsDescriptor.RETAINED != RetainedWindowsDescriptor.kind(state))
             {
                 continue;
             }
             // Read before the swap: a successful swap proves these were written for this very state.
-            final Handle handle = session.handles().get(table.getLong(at + RetainedWindowsDescriptor.HANDLE_ID_OFFSET));
-            final long fileWindow = table.getLong(at + RetainedWindowsDescriptor.FILE_WINDOW_OFFSET);
+            final Handle handle = session.handles().get(table.handleId(i));
+            final long fileWindow = table.fileWindow(i);
             if (null != handle && null != share && handle.version().share() != share)
             {
                 continue;
             }
-            final long reclaimed = (state & ~RetainedWindowsDescriptor.KIND_MASK) | RetainedWindowsDescriptor.RECLAIMED;
-            if (table.compareAndSetLong(at + RetainedWindowsDescriptor.STATE_OFFSET, state, reclaimed) &&
-                null != handle && unpin(session, handle, fileWindow))
+            if (table.reclaim(i, state) && null != handle && unpin(session, handle, fileWindow))
             {
                 dropped++;
             }

@@ -1,7 +1,8 @@
 package dev.pcb.broker;
 
+import dev.pcb.layout.ClientSlot;
 import dev.pcb.layout.ClientSlotDescriptor;
-import dev.pcb.layout.RetainedWindowsDescriptor;
+import dev.pcb.layout.RetainedWindowsTable;
 import org.agrona.collections.Long2LongHashMap;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -22,7 +23,8 @@ final class ClientSession
     private final UnsafeBuffer slot;
     private final UnsafeBuffer requestBuffer;
     private final UnsafeBuffer responseBuffer;
-    private final UnsafeBuffer retainedWindows;
+    private final ClientSlot clientSlot = new ClientSlot();
+    private final RetainedWindowsTable retainedWindows = new RetainedWindowsTable();
     private final Long2ObjectHashMap<Handle> handles = new Long2ObjectHashMap<>();
     private final Long2LongHashMap heldWindows = new Long2LongHashMap(0);
     private ManyToOneRingBuffer requests;
@@ -50,8 +52,8 @@ final class ClientSession
         this.requestBuffer = new UnsafeBuffer(slot, ClientSlotDescriptor.requestRingOffset(), requestRingLength);
         this.responseBuffer = new UnsafeBuffer(
             slot, ClientSlotDescriptor.responseRingOffset(requestRingLength), responseRingLength);
-        this.retainedWindows = new UnsafeBuffer(
-            slot, ClientSlotDescriptor.RETAINED_WINDOWS_OFFSET, RetainedWindowsDescriptor.LENGTH);
+        clientSlot.wrap(slot, 0, slot.capacity());
+        retainedWindows.wrap(slot, ClientSlotDescriptor.RETAINED_WINDOWS_OFFSET);
     }
 
     GuestControl guest()
@@ -70,9 +72,9 @@ final class ClientSession
     }
 
     /**
-     * The owner's table of retained windows ({@link RetainedWindowsDescriptor}); written by the guest.
+     * The owner's table of retained windows; written by the guest.
      */
-    UnsafeBuffer retainedWindows()
+    RetainedWindowsTable retainedWindows()
     {
         return retainedWindows;
     }
@@ -132,9 +134,9 @@ final class ClientSession
         this.attached = false;
         this.pid = 0;
         this.requestCount = 0;
-        this.lastHeartbeat = slot.getLongVolatile(ClientSlotDescriptor.OWNER_HEARTBEAT_OFFSET);
+        this.lastHeartbeat = clientSlot.ownerHeartbeat();
         this.lastHeartbeatChangeMs = nowMs;
-        slot.putLongRelease(ClientSlotDescriptor.ACCEPTED_OWNER_ID_OFFSET, ownerId);
+        clientSlot.accept(ownerId);
     }
 
     /**
@@ -142,11 +144,7 @@ final class ClientSession
      */
     void reset(final boolean freeSlot)
     {
-        if (freeSlot && 0 != ownerId)
-        {
-            slot.compareAndSetLong(ClientSlotDescriptor.OWNER_ID_OFFSET, ownerId, ClientSlotDescriptor.FREE);
-        }
-        slot.putLongRelease(ClientSlotDescriptor.ACCEPTED_OWNER_ID_OFFSET, 0);
+        clientSlot.reset(ownerId, freeSlot);
         this.ownerId = 0;
         this.attached = false;
         this.requests = null;
@@ -162,7 +160,7 @@ final class ClientSession
      */
     long heartbeatSilenceMs(final long nowMs)
     {
-        final long value = slot.getLongVolatile(ClientSlotDescriptor.OWNER_HEARTBEAT_OFFSET);
+        final long value = clientSlot.ownerHeartbeat();
         if (value != lastHeartbeat)
         {
             lastHeartbeat = value;

@@ -1,7 +1,9 @@
 package dev.pcb.agent;
 
 import dev.pcb.protocol.AcquiredResponse;
+import dev.pcb.protocol.AttachRequest;
 import dev.pcb.protocol.ErrorResponse;
+import dev.pcb.protocol.HoldRequest;
 import dev.pcb.protocol.PathRequest;
 import dev.pcb.protocol.WindowRequest;
 import org.agrona.BufferUtil;
@@ -10,7 +12,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * One thread's request in flight: its scratch buffers and flyweights, reused for every request the thread makes,
- * so a request allocates nothing. The poller thread copies the answer in and sets {@link #done} last.
+ * so a request allocates nothing. {@link BrokerProxy} encodes into it; the thread reading answers copies the answer
+ * in and sets {@link #done} last ({@link PendingCalls}).
  */
 final class Call
 {
@@ -21,6 +24,8 @@ final class Call
     final UnsafeBuffer response = new UnsafeBuffer(BufferUtil.allocateDirectAligned(RESPONSE_CAPACITY, 64));
     final WindowRequest windowRequest = new WindowRequest();
     final PathRequest pathRequest = new PathRequest();
+    final HoldRequest holdRequest = new HoldRequest();
+    final AttachRequest attachRequest = new AttachRequest();
     final AcquiredResponse acquired = new AcquiredResponse();
     final ErrorResponse error = new ErrorResponse();
     // Spin, then yield for about a millisecond before parking: an answer usually comes within microseconds (a
@@ -37,6 +42,8 @@ final class Call
     {
         windowRequest.wrap(request, 0);
         pathRequest.wrap(request, 0);
+        holdRequest.wrap(request, 0);
+        attachRequest.wrap(request, 0);
         acquired.wrap(response, 0);
         error.wrap(response, 0);
     }

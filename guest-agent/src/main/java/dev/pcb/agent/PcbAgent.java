@@ -1,19 +1,17 @@
 package dev.pcb.agent;
 
-import dev.pcb.layout.LayoutVersion;
 import dev.pcb.nativeshim.Linux;
 import dev.pcb.nativeshim.MappedRegion;
-import dev.pcb.protocol.AttachRequest;
 import dev.pcb.protocol.AttachedResponse;
 import dev.pcb.protocol.ErrorCode;
 import dev.pcb.protocol.FileAttributes;
 import dev.pcb.protocol.ListResponse;
 import dev.pcb.protocol.MessageType;
 import dev.pcb.protocol.OpenedResponse;
-import dev.pcb.protocol.PathRequest;
-import dev.pcb.protocol.SimpleMessage;
 import dev.pcb.protocol.StatResponse;
 import org.agrona.CloseHelper;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemNanoClock;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -67,12 +65,20 @@ public final class PcbAgent implements AutoCloseable
      */
     public static PcbAgent attach(final AgentConfig config) throws IOException
     {
+        return attach(config, SystemNanoClock.INSTANCE);
+    }
+
+    /**
+     * {@link #attach(AgentConfig)} with the clock every deadline and heartbeat silence is measured on.
+     */
+    static PcbAgent attach(final AgentConfig config, final NanoClock clock) throws IOException
+    {
         final RegionLocator locator = new RegionLocator(config);
         final MappedRegion control = locator.control();
         final ClientChannel channel;
         try
         {
-            channel = new ClientChannel(control, config);
+            channel = new ClientChannel(control, config, clock);
         }
         catch (final IOException | RuntimeException ex)
         {
@@ -103,10 +109,7 @@ public final class PcbAgent implements AutoCloseable
     private static List<AttachedResponse.ShareInfo> attachCall(final ClientChannel channel, final Call call)
         throws PcbException
     {
-        final AttachRequest request = new AttachRequest();
-        request.wrap(call.request, 0);
-        request.layoutVersion(LayoutVersion.CURRENT).pid(Linux.getpid());
-        final int type = channel.call(call, MessageType.ATTACH, AttachRequest.LENGTH);
+        final int type = channel.call(call, MessageType.ATTACH, channel.proxy().attach(call, Linux.getpid()));
         throwIfError(call, type, MessageType.ATTACHED);
         final AttachedResponse attached = new AttachedResponse();
         attached.wrap(call.response, 0);
@@ -256,16 +259,18 @@ public final class PcbAgent implements AutoCloseable
         closed = true;
         // DETACH drops these pins at the broker; a retained view must not be read again after the unmap below.
         retained.dropAll();
-        if (null == channel.brokerFailure())
+        // Not waited for while the broker is silent: the slot given back below makes it release everything of
+        // this client as soon as it runs again, so closing never hangs on a paused broker.
+        if (null == channel.brokerFailure() && !channel.isBrokerSilent())
         {
             try
             {
                 final Call call = channel.prepare();
-                channel.call(call, MessageType.DETACH, SimpleMessage.LENGTH);
+                channel.call(call, MessageType.DETACH, channel.proxy().detach(call));
             }
             catch (final PcbException ignore)
             {
-                // The broker is gone or slow: it frees this client at its lease.
+                // The broker is gone or slow: it frees this client when it sees the slot given back.
             }
         }
         CloseHelper.quietClose(channel);
@@ -276,6 +281,11 @@ public final class PcbAgent implements AutoCloseable
                 CloseHelper.quietClose(share.mapping());
             }
         }
+    }
+
+    ClientChannel channel()
+    {
+        return channel;
     }
 
     RetainedWindows retained()
@@ -347,7 +357,8 @@ public final class PcbAgent implements AutoCloseable
             {
                 // Prepared again on each attempt: a retry after a restart must carry the new broker's share id.
                 final Call call = channel.prepare();
-                final int type = channel.call(call, typeId, encodePath(call, target, cookie, maxEntries));
+                final int type = channel.call(call, typeId,
+                    channel.proxy().path(call, target.share.shareId(), target.relative, cookie, maxEntries));
                 throwIfError(call, type, expected);
                 return call;
             }
@@ -358,21 +369,6 @@ public final class PcbAgent implements AutoCloseable
                     throw ex;
                 }
             }
-        }
-    }
-
-    private static int encodePath(final Call call, final Target target, final long cookie, final int maxEntries)
-        throws PcbException
-    {
-        final PathRequest request = call.pathRequest;
-        request.shareId(target.share.shareId()).maxEntries(maxEntries).cookie(cookie);
-        try
-        {
-            return request.path(target.relative);
-        }
-        catch (final IllegalArgumentException ex)
-        {
-            throw new PcbException(ErrorCode.MALFORMED, ex.getMessage());
         }
     }
 

@@ -2,10 +2,8 @@ package dev.pcb.agent;
 
 import dev.pcb.protocol.ErrorCode;
 import dev.pcb.protocol.FileAttributes;
-import dev.pcb.protocol.HoldRequest;
 import dev.pcb.protocol.OpenedResponse;
 import dev.pcb.protocol.MessageType;
-import dev.pcb.protocol.WindowRequest;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -180,8 +178,8 @@ public final class PcbFile implements AutoCloseable
                     {
                         throw new StaleFileException(path + ": " + stale);
                     }
-                    call.windowRequest.handleId(handleId).fileWindow(view.fileWindow());
-                    final int type = channel.call(call, MessageType.ACQUIRE, WindowRequest.LENGTH);
+                    final int type = channel.call(call, MessageType.ACQUIRE,
+                        channel.proxy().window(call, handleId, view.fileWindow()));
                     PcbAgent.throwIfError(call, type, MessageType.ACQUIRED);
                     break;
                 }
@@ -273,20 +271,20 @@ public final class PcbFile implements AutoCloseable
         try
         {
             final Call call = channel.prepare();
+            final int length;
             synchronized (view.recoveryLock)
             {
                 if (view.heldAcrossRestart)
                 {
                     view.heldAcrossRestart = false;
-                    call.windowRequest.handleId(WindowRequest.HELD_WINDOW_HANDLE)
-                        .fileWindow(WindowRequest.heldWindow(share.shareId(), view.regionWindow()));
+                    length = channel.proxy().heldWindow(call, share.shareId(), view.regionWindow());
                 }
                 else
                 {
-                    call.windowRequest.handleId(handleId).fileWindow(view.fileWindow());
+                    length = channel.proxy().window(call, handleId, view.fileWindow());
                 }
             }
-            channel.send(call, MessageType.RELEASE, WindowRequest.LENGTH);
+            channel.send(call, MessageType.RELEASE, length);
         }
         catch (final PcbException ignore)
         {
@@ -378,10 +376,8 @@ public final class PcbFile implements AutoCloseable
             {
                 if (view.refs() > 0 && !view.heldAcrossRestart)
                 {
-                    final HoldRequest hold = new HoldRequest();
-                    hold.wrap(call.request, 0);
-                    hold.shareId(share.shareId()).regionWindow(view.regionWindow()).generation(view.generation());
-                    final int type = channel.call(call, MessageType.HOLD, HoldRequest.LENGTH);
+                    final int type = channel.call(call, MessageType.HOLD,
+                        channel.proxy().hold(call, share.shareId(), view.regionWindow(), view.generation()));
                     PcbAgent.throwIfError(call, type, MessageType.HELD);
                     view.heldAcrossRestart = true;
                 }
@@ -394,8 +390,8 @@ public final class PcbFile implements AutoCloseable
             agent.fileClosed(this);
             return;
         }
-        call.pathRequest.shareId(share.shareId()).maxEntries(0).cookie(0);
-        final int type = channel.call(call, MessageType.OPEN, call.pathRequest.path(relativePath));
+        final int type = channel.call(call, MessageType.OPEN,
+            channel.proxy().path(call, share.shareId(), relativePath, 0, 0));
         if (MessageType.ERROR == type)
         {
             staleReason = "could not be opened again after the broker restarted (" +
@@ -426,8 +422,7 @@ public final class PcbFile implements AutoCloseable
             try
             {
                 final Call call = channel.prepare();
-                call.windowRequest.handleId(handleId).fileWindow(0);
-                channel.send(call, MessageType.CLOSE, WindowRequest.LENGTH);
+                channel.send(call, MessageType.CLOSE, channel.proxy().window(call, handleId, 0));
             }
             catch (final PcbException ignore)
             {

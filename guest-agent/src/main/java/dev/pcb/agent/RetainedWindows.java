@@ -1,22 +1,20 @@
 package dev.pcb.agent;
 
 import dev.pcb.layout.RetainedWindowsDescriptor;
-import org.agrona.concurrent.UnsafeBuffer;
+import dev.pcb.layout.RetainedWindowsTable;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static dev.pcb.layout.RetainedWindowsDescriptor.BUSY;
 import static dev.pcb.layout.RetainedWindowsDescriptor.EMPTY;
-import static dev.pcb.layout.RetainedWindowsDescriptor.FILE_WINDOW_OFFSET;
-import static dev.pcb.layout.RetainedWindowsDescriptor.HANDLE_ID_OFFSET;
 import static dev.pcb.layout.RetainedWindowsDescriptor.RECLAIMED;
 import static dev.pcb.layout.RetainedWindowsDescriptor.RETAINED;
-import static dev.pcb.layout.RetainedWindowsDescriptor.STATE_OFFSET;
 import static dev.pcb.layout.RetainedWindowsDescriptor.state;
 
 /**
- * Windows this process has stopped reading but keeps pinned, in its slot's table ({@link RetainedWindowsDescriptor}),
+ * Windows this process has stopped reading but keeps pinned, in its slot's table ({@link RetainedWindowsTable}, which
+ * makes every transition of the shared state word),
  * so that reading one again costs a compare-and-set instead of a round trip to the broker. The broker takes retained
  * pins back whenever it needs the room, so retaining never makes another reader's ACQUIRE fail; the table is
  * bounded, and when no entry is free the oldest at the hand is released.
@@ -33,7 +31,7 @@ final class RetainedWindows
     /** Entries looked at for a free one before the entry at the hand is released instead. */
     private static final int FREE_SEARCH = 16;
 
-    private final UnsafeBuffer table;
+    private final RetainedWindowsTable table;
     private final int capacity;
     // Written only by whoever holds the entry exclusively (BUSY), read only by whoever wins it next.
     private final WindowView[] views;
@@ -44,7 +42,7 @@ final class RetainedWindows
      * @param table    the slot's table, zeroed when the slot was accepted for this process.
      * @param capacity entries to use, 0 to retain nothing; checked by {@link AgentConfig#retainedWindows(int)}.
      */
-    RetainedWindows(final UnsafeBuffer table, final int capacity)
+    RetainedWindows(final RetainedWindowsTable table, final int capacity)
     {
         this.table = table;
         this.capacity = capacity;
@@ -64,9 +62,9 @@ final class RetainedWindows
         {
             if (view.retainedEpoch() == epoch)
             {
-                // Volatile, not only release: PcbFile.close reads the table after setting its closing flag, and a
-                // retain that races it must either be seen there or see the flag itself.
-                table.putLongVolatile(offset(bound), state(view.retainedTag(), RETAINED));
+                // Volatile (repark): PcbFile.close reads the table after setting its closing flag, and a retain
+                // that races it must either be seen there or see the flag itself.
+                table.repark(bound, view.retainedTag());
                 return true;
             }
             // Bound under a broker that is gone: the caller unbinds and releases.
@@ -82,9 +80,9 @@ final class RetainedWindows
         for (int i = 0; i < FREE_SEARCH && i < capacity; i++)
         {
             final int candidate = (start + i) % capacity;
-            final long current = table.getLongVolatile(offset(candidate));
+            final long current = table.state(candidate);
             final long kind = RetainedWindowsDescriptor.kind(current);
-            if ((EMPTY == kind && table.compareAndSetLong(offset(candidate), current, BUSY)) ||
+            if ((EMPTY == kind && table.claim(candidate, current)) ||
                 (RECLAIMED == kind && takeBack(candidate, current, false)))
             {
                 index = candidate;
@@ -93,7 +91,7 @@ final class RetainedWindows
         }
         if (index < 0)
         {
-            final long current = table.getLongVolatile(offset(start));
+            final long current = table.state(start);
             if (RETAINED != RetainedWindowsDescriptor.kind(current) || !takeBack(start, current, true))
             {
                 return false;
@@ -101,13 +99,10 @@ final class RetainedWindows
             index = start;
         }
 
-        final int at = offset(index);
         final long tag = tags.incrementAndGet();
         views[index] = view;
-        table.putLong(at - STATE_OFFSET + HANDLE_ID_OFFSET, handleId);
-        table.putLong(at - STATE_OFFSET + FILE_WINDOW_OFFSET, view.fileWindow());
         view.retainedAt(index, tag, epoch);
-        table.putLongVolatile(at, state(tag, RETAINED));
+        table.park(index, tag, handleId, view.fileWindow());
         return true;
     }
 
@@ -124,11 +119,10 @@ final class RetainedWindows
         {
             return false;
         }
-        final int at = offset(index);
         final long tag = view.retainedTag();
         if (view.retainedEpoch() == epoch)
         {
-            if (table.compareAndSetLong(at, state(tag, RETAINED), state(tag, BUSY)))
+            if (table.revive(index, tag))
             {
                 return true;
             }
@@ -181,7 +175,7 @@ final class RetainedWindows
     {
         for (int i = 0; i < capacity; i++)
         {
-            final long current = table.getLongVolatile(offset(i));
+            final long current = table.state(i);
             final WindowView view = views[i];
             if (null != view && view.file() == file)
             {
@@ -234,19 +228,19 @@ final class RetainedWindows
      */
     private void clear(final int index, final WindowView view)
     {
-        final int at = offset(index);
         final long own = state(view.retainedTag(), BUSY);
         while (views[index] == view)
         {
-            final long current = table.getLongVolatile(at);
+            final long current = table.state(index);
             if (BUSY == RetainedWindowsDescriptor.kind(current) && own != current)
             {
                 return;
             }
-            if (table.compareAndSetLong(at, current, BUSY))
+            // The view's own BUSY|tag is this caller's already; anything else is won with a claim.
+            if (own == current || table.claim(index, current))
             {
                 views[index] = null;
-                table.putLongRelease(at, EMPTY);
+                table.free(index);
                 return;
             }
         }
@@ -259,7 +253,7 @@ final class RetainedWindows
     {
         if (takeBack(index, seen, release))
         {
-            table.putLongRelease(offset(index), EMPTY);
+            table.free(index);
         }
     }
 
@@ -273,22 +267,17 @@ final class RetainedWindows
     private boolean takeBack(final int index, final long seen, final boolean release)
     {
         final long kind = RetainedWindowsDescriptor.kind(seen);
-        if ((RETAINED != kind && RECLAIMED != kind) || !table.compareAndSetLong(offset(index), seen, BUSY))
+        if ((RETAINED != kind && RECLAIMED != kind) || !table.claim(index, seen))
         {
             return false;
         }
         final WindowView view = views[index];
         views[index] = null;
-        if (null != view && view.settle(seen >>> 2))
+        if (null != view && view.settle(RetainedWindowsTable.tag(seen)))
         {
             // A reclaimed pin is gone at the broker already: only the bookkeeping is left.
             view.file().unpinned(view, release && RETAINED == kind);
         }
         return true;
-    }
-
-    private static int offset(final int index)
-    {
-        return RetainedWindowsDescriptor.entryOffset(index) + STATE_OFFSET;
     }
 }

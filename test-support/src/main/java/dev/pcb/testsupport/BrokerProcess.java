@@ -128,6 +128,37 @@ public final class BrokerProcess implements AutoCloseable
     }
 
     /**
+     * SIGSTOP: the broker stops serving and heartbeating, as in a long pause, and keeps every state.
+     *
+     * @throws IOException          when kill fails.
+     * @throws InterruptedException if interrupted.
+     */
+    public void pause() throws IOException, InterruptedException
+    {
+        signal("-STOP");
+    }
+
+    /**
+     * SIGCONT after {@link #pause()}.
+     *
+     * @throws IOException          when kill fails.
+     * @throws InterruptedException if interrupted.
+     */
+    public void resume() throws IOException, InterruptedException
+    {
+        signal("-CONT");
+    }
+
+    private void signal(final String signal) throws IOException, InterruptedException
+    {
+        final Process kill = new ProcessBuilder("kill", signal, Long.toString(process.pid())).inheritIO().start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || 0 != kill.exitValue())
+        {
+            throw new IOException("kill " + signal + " " + process.pid() + " failed");
+        }
+    }
+
+    /**
      * SIGKILL and wait.
      *
      * @throws InterruptedException if interrupted.
@@ -150,6 +181,8 @@ public final class BrokerProcess implements AutoCloseable
         {
             if (process.isAlive())
             {
+                // A paused broker would not act on SIGTERM.
+                resume();
                 stop();
             }
         }
