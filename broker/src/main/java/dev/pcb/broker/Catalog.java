@@ -14,9 +14,8 @@ import java.util.function.LongSupplier;
 /**
  * The file versions of one share the broker knows: opened now, or cached because their windows still hold bytes.
  * <p>
- * A version is found again by identity and content version: (device, inode, size, mtime). ctime is left out on
- * purpose: {@code rm}, {@code mv} and {@code chmod} change it without changing a byte, and a reader holding the
- * file must not see those as changes. Memory is bounded by open handles plus windows, never by the size of the tree.
+ * A version is found again by {@link FileAttributes#sameVersionAs}, the one version rule (identity and content
+ * version; not ctime: see docs/coherence.md). Memory is bounded by open handles plus windows, never by the size of the tree.
  */
 final class Catalog
 {
@@ -73,8 +72,7 @@ final class Catalog
         }
 
         toAttributes(stat, attributes);
-        final VersionKey key = new VersionKey(stat.device(), stat.inode(), stat.size(), stat.mtimeNanos());
-        FileVersion version = byKey.get(key);
+        FileVersion version = byKey.get(new VersionKey(attributes));
         if (null != version && !version.isStale())
         {
             version.reopen(fd);
@@ -83,12 +81,9 @@ final class Catalog
         }
         else
         {
-            if (null != version)
-            {
-                byKey.remove(key);
-            }
             version = new FileVersion(versionIds.getAsLong(), share, path, fd, attributes);
-            byKey.put(key, version);
+            // Keyed by the version's own attributes: the fields the rule compares never change for a version.
+            byKey.put(new VersionKey(version.attributes()), version);
         }
 
         final FileVersion previous = byPath.put(path, version);
@@ -129,8 +124,7 @@ final class Catalog
     {
         if (version.isUnused())
         {
-            final FileAttributes a = version.attributes();
-            byKey.remove(new VersionKey(a.device(), a.inode(), a.size(), a.mtimeNanos()), version);
+            byKey.remove(new VersionKey(version.attributes()), version);
             byPath.remove(version.path(), version);
         }
     }
@@ -159,9 +153,18 @@ final class Catalog
     }
 
     /**
-     * Identity and content version of a file.
+     * A map key equal for attributes of the same version, by {@link FileAttributes#sameVersionAs}.
      */
-    record VersionKey(long device, long inode, long size, long mtimeNanos)
+    private record VersionKey(FileAttributes attributes)
     {
+        public boolean equals(final Object other)
+        {
+            return other instanceof VersionKey key && attributes.sameVersionAs(key.attributes);
+        }
+
+        public int hashCode()
+        {
+            return attributes.versionHashCode();
+        }
     }
 }
