@@ -6,6 +6,7 @@ import org.agrona.CloseHelper;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.SystemEpochClock;
+import org.agrona.concurrent.SystemNanoClock;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -122,7 +123,7 @@ public final class Broker implements AutoCloseable
             this.counters = BrokerCounters.create(RunDirectory.countersFile(config.runDir()), Linux.getpid(), epoch,
                 System.currentTimeMillis(), shares, guests);
             final BrokerConductor conductor = new BrokerConductor(config, epoch, shares,
-                guests.toArray(new GuestControl[0]), fillers, SystemEpochClock.INSTANCE, counters);
+                guests.toArray(new GuestControl[0]), fillers, SystemEpochClock.INSTANCE, SystemNanoClock.INSTANCE, counters);
             this.runner = new AgentRunner(
                 new BackoffIdleStrategy(100, IDLE_YIELDS, 1_000, MAX_IDLE_PARK_NS),
                 (ex) -> LOG.log(WARNING, "conductor error", ex),

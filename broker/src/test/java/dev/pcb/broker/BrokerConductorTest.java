@@ -1,0 +1,474 @@
+package dev.pcb.broker;
+
+import dev.pcb.broker.ConductorHarness.Answer;
+import dev.pcb.broker.ConductorHarness.Client;
+import dev.pcb.layout.ClientSlotDescriptor;
+import dev.pcb.layout.RetainedWindowsDescriptor;
+import dev.pcb.layout.WindowDescriptor;
+import dev.pcb.protocol.AcquiredResponse;
+import dev.pcb.protocol.AttachedResponse;
+import dev.pcb.protocol.ErrorCode;
+import dev.pcb.protocol.ListResponse;
+import dev.pcb.protocol.MessageType;
+import dev.pcb.protocol.StatResponse;
+import dev.pcb.protocol.FileAttributes;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.util.function.Consumer;
+
+import static dev.pcb.broker.ConductorHarness.WINDOW;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The broker conductor driven in-process through its real rings and regions (see {@link ConductorHarness}): every
+ * policy the end-to-end tests show through a broker process, here in milliseconds and with time under the test's
+ * control.
+ */
+class BrokerConductorTest
+{
+    private ConductorHarness harness;
+
+    private ConductorHarness start(final Consumer<BrokerConfig> tune) throws IOException
+    {
+        harness = new ConductorHarness(tune);
+        return harness;
+    }
+
+    @AfterEach
+    void tearDown()
+    {
+        if (null != harness)
+        {
+            harness.close();
+        }
+    }
+
+    private static AcquiredResponse acquired(final Answer answer)
+    {
+        assertEquals(MessageType.ACQUIRED, answer.type(), answer::toString);
+        final AcquiredResponse acquired = new AcquiredResponse();
+        acquired.wrap(answer.buffer(), 0);
+        return acquired;
+    }
+
+    /**
+     * The bytes the answer points at in the shared data region are the file's bytes.
+     */
+    private void assertServes(final String name, final AcquiredResponse acquired, final int length)
+    {
+        assertEquals(length, acquired.length());
+        final UnsafeBuffer window = new UnsafeBuffer(
+            harness.share().region().windowAddress(acquired.regionWindow()), WINDOW);
+        final long fileOffset = acquired.fileWindow() * WINDOW;
+        for (int i = 0; i < length; i++)
+        {
+            assertEquals(ConductorHarness.byteAt(name, fileOffset + i), window.getByte(acquired.offsetInWindow() + i),
+                "byte " + i + " of window " + acquired.fileWindow());
+        }
+    }
+
+    private static void assertError(final ErrorCode code, final Answer answer)
+    {
+        assertEquals(code, answer.error().code(), answer::toString);
+    }
+
+    @Test
+    void attachAnswersWithTheGuestsSharesAndRequestsBeforeAttachAreRefused() throws IOException
+    {
+        start((c) -> { });
+        final Client early = harness.new Client(0, 0, 77);
+        early.claim();
+        assertError(ErrorCode.NOT_ATTACHED, early.request(MessageType.STAT, "."));
+
+        final Answer answer = early.attach();
+        assertEquals(MessageType.ATTACHED, answer.type(), answer::toString);
+        final AttachedResponse attached = new AttachedResponse();
+        attached.wrap(answer.buffer(), 0);
+        assertEquals(1, attached.brokerEpoch());
+        assertEquals(0, attached.slotIndex());
+        assertEquals(1, attached.shareCount());
+    }
+
+    @Test
+    void openAcquireReleaseAndCloseServeTheFilesBytes() throws IOException
+    {
+        start((c) -> { });
+        harness.file("a", 2 * WINDOW + 100);
+        final Client client = harness.attachedClient(0, 0);
+        final long handle = client.open("a");
+
+        client.acquire(handle, 2);
+        assertNull(client.poll(), "a miss is answered when its fill ends");
+        assertEquals(1, harness.runFills());
+        final AcquiredResponse last = acquired(client.answer());
+        assertServes("a", last, 100);
+        assertEquals(1, harness.table().pins(last.regionWindow()));
+        assertEquals(WindowDescriptor.STATE_READY, harness.table().state(last.regionWindow()));
+
+        client.acquire(handle, 2);
+        assertEquals(last.regionWindow(), acquired(client.answer()).regionWindow(), "a hit, answered at once");
+        assertEquals(2, harness.table().pins(last.regionWindow()));
+        assertEquals(2, harness.guest(0).pins());
+
+        client.release(handle, 2);
+        assertNull(client.poll(), "RELEASE has no answer");
+        assertEquals(1, harness.table().pins(last.regionWindow()));
+
+        assertEquals(MessageType.CLOSED, client.close(handle).type());
+        assertEquals(0, harness.table().pinnedCount());
+        assertEquals(0, harness.guest(0).pins());
+        assertEquals(0, harness.guest(0).handles());
+
+        assertError(ErrorCode.BAD_HANDLE, closeAgain(client, handle));
+    }
+
+    private static Answer closeAgain(final Client client, final long handle)
+    {
+        return client.close(handle);
+    }
+
+    @Test
+    void acquirePastTheEndAndReleaseOfAnUnpinnedWindowAreRefused() throws IOException
+    {
+        start((c) -> { });
+        harness.file("a", WINDOW);
+        final Client client = harness.attachedClient(0, 0);
+        final long handle = client.open("a");
+        client.acquire(handle, 1);
+        assertError(ErrorCode.BEYOND_EOF, client.answer());
+        client.acquire(handle, -1);
+        assertError(ErrorCode.BEYOND_EOF, client.answer());
+        client.release(handle, 0);
+        assertError(ErrorCode.MALFORMED, client.answer());
+        assertEquals(0, harness.pendingFills());
+    }
+
+    @Test
+    void statAndListAnswerFromTheShare() throws IOException
+    {
+        start((c) -> { });
+        harness.file("a", 123);
+        harness.file("b", 5);
+        final Client client = harness.attachedClient(0, 0);
+        final Answer stat = client.request(MessageType.STAT, "a");
+        assertEquals(MessageType.STAT_RESULT, stat.type(), stat::toString);
+        final StatResponse response = new StatResponse();
+        response.wrap(stat.buffer(), 0);
+        assertEquals(123, response.getAttributes(new FileAttributes()).size());
+
+        final Answer list = client.request(MessageType.LIST, ".");
+        assertEquals(MessageType.LIST_RESULT, list.type(), list::toString);
+        final ListResponse page = new ListResponse();
+        page.wrap(list.buffer(), 0);
+        assertEquals(2, page.count());
+        assertError(ErrorCode.NO_SUCH_FILE, client.request(MessageType.STAT, "missing"));
+    }
+
+    @Test
+    void openFilesArePerGuestQuota() throws IOException
+    {
+        start((c) -> c.maxHandlesPerGuest(2));
+        harness.file("a", 10);
+        final Client one = harness.attachedClient(0, 0);
+        final Client two = harness.attachedClient(0, 1);
+        final Client other = harness.attachedClient(1, 0);
+        one.open("a");
+        two.open("a");
+        assertError(ErrorCode.QUOTA_EXCEEDED, one.request(MessageType.OPEN, "a"));
+        other.open("a");
+    }
+
+    @Test
+    void pinsArePerGuestQuota() throws IOException
+    {
+        start((c) -> c.maxPinsPerGuest(2));
+        harness.file("a", 4 * WINDOW);
+        final Client client = harness.attachedClient(0, 0);
+        final long handle = client.open("a");
+        client.acquire(handle, 0);
+        client.acquire(handle, 1);
+        client.acquire(handle, 2);
+        assertError(ErrorCode.QUOTA_EXCEEDED, client.answer());
+        assertEquals(2, harness.runFills());
+        acquired(client.answer());
+        acquired(client.answer());
+        client.release(handle, 0);
+        client.acquire(handle, 2);
+        harness.runFills();
+        acquired(client.answer());
+        assertEquals(2, harness.guest(0).pins());
+    }
+
+    @Test
+    void requestRateIsLimitedPerGuestAndRefillsWithTime() throws IOException
+    {
+        start((c) -> c.maxRequestsPerSecondPerGuest(3));
+        harness.file("a", 10);
+        final Client client = harness.attachedClient(0, 0);
+        for (int i = 0; i < 3; i++)
+        {
+            assertEquals(MessageType.STAT_RESULT, client.request(MessageType.STAT, "a").type());
+        }
+        assertError(ErrorCode.QUOTA_EXCEEDED, client.request(MessageType.STAT, "a"));
+        final Client otherGuest = harness.attachedClient(1, 0);
+        assertEquals(MessageType.STAT_RESULT, otherGuest.request(MessageType.STAT, "a").type());
+        harness.advanceMs(1_000);
+        assertEquals(MessageType.STAT_RESULT, client.request(MessageType.STAT, "a").type());
+    }
+
+    @Test
+    void noSpaceWhenEveryWindowIsPinnedAndRoomAgainAfterARelease() throws IOException
+    {
+        start((c) -> { });
+        final int windows = harness.table().count();
+        harness.file("big", (long)windows * WINDOW);
+        harness.file("other", WINDOW);
+        final Client client = harness.attachedClient(0, 0);
+        final long big = client.open("big");
+        final long other = client.open("other");
+        for (int w = 0; w < windows; w++)
+        {
+            client.acquire(big, w);
+        }
+        assertEquals(windows, harness.runFills());
+        for (int w = 0; w < windows; w++)
+        {
+            assertServes("big", acquired(client.answer()), WINDOW);
+        }
+        client.acquire(other, 0);
+        assertError(ErrorCode.NO_SPACE, client.answer());
+
+        client.release(big, 3);
+        client.acquire(other, 0);
+        harness.runFills();
+        assertServes("other", acquired(client.answer()), WINDOW);
+    }
+
+    @Test
+    void smallFilesArePackedIntoOneWindow() throws IOException
+    {
+        start((c) -> c.packThreshold(WINDOW / 2));
+        harness.file("s1", 100);
+        harness.file("s2", 300);
+        final Client client = harness.attachedClient(0, 0);
+        final long h1 = client.open("s1");
+        final long h2 = client.open("s2");
+        client.acquire(h1, 0);
+        client.acquire(h2, 0);
+        assertEquals(2, harness.runFills());
+        final AcquiredResponse a1 = acquired(client.answer());
+        final AcquiredResponse a2 = acquired(client.answer());
+        assertEquals(a1.regionWindow(), a2.regionWindow(), "one window holds both");
+        assertNotEquals(a1.offsetInWindow(), a2.offsetInWindow());
+        assertServes("s1", a1, 100);
+        assertServes("s2", a2, 300);
+        assertEquals(WindowDescriptor.STATE_PACKED, harness.table().state(a1.regionWindow()));
+        assertEquals(harness.table().count() - 1, harness.table().freeCount());
+    }
+
+    @Test
+    void readersInOrderGetTheNextWindowsFilledAhead() throws IOException
+    {
+        start((c) -> c.readAheadWindows(2));
+        harness.file("a", 8 * WINDOW);
+        final Client client = harness.attachedClient(0, 0);
+        final long handle = client.open("a");
+        client.acquire(handle, 0);
+        assertEquals(3, harness.pendingFills(), "window 0 and two ahead");
+        harness.runFills();
+        acquired(client.answer());
+        client.acquire(handle, 1);
+        assertServes("a", acquired(client.answer()), WINDOW);
+        client.acquire(handle, 2);
+        assertServes("a", acquired(client.answer()), WINDOW);
+        assertEquals(0, harness.table().pins(harness.share().catalog().versions().iterator().next().windowOf(3)),
+            "read-ahead pins nothing");
+    }
+
+    @Test
+    void anAcquireWithNoRoomWaitsForReadAheadFillsInsteadOfFailing() throws IOException
+    {
+        start((c) -> c.readAheadWindows(4));
+        final int windows = harness.table().count();
+        harness.file("a", 2L * WINDOW);
+        harness.file("b", (long)(windows - 2) * WINDOW);
+        harness.file("c", WINDOW);
+        final Client client = harness.attachedClient(0, 0);
+        final long b = client.open("b");
+        // b's window 0 and its read-ahead (at most a quarter of the region in flight)
+        client.acquire(b, 0);
+        harness.runFills();
+        acquired(client.answer());
+        for (int w = 1; w < windows - 2; w++)
+        {
+            client.acquire(b, w);
+            harness.runFills();
+            acquired(client.answer());
+        }
+        final long a = client.open("a");
+        client.acquire(a, 0);
+        assertEquals(2, harness.pendingFills(), "window 0 of a and its read-ahead of window 1");
+        final long c = client.open("c");
+        client.acquire(c, 0);
+        assertNull(client.poll(), "no window free, but a read-ahead fill is running: the ACQUIRE waits");
+        harness.runFills();
+        harness.runFills();
+        final AcquiredResponse first = acquired(client.answer());
+        final AcquiredResponse second = acquired(client.answer());
+        assertServes("a", first.handleId() == a ? first : second, WINDOW);
+        assertServes("c", first.handleId() == c ? first : second, WINDOW);
+    }
+
+    @Test
+    void aRestartQuarantinesOldWindowsUntilTheirReadersHoldThemOrTheGracePeriodEnds() throws IOException
+    {
+        start((c) -> c.clientLeaseMs(1_000).brokerLeaseMs(1_000));
+        harness.file("a", 2 * WINDOW);
+        final Client client = harness.attachedClient(0, 0);
+        final long handle = client.open("a");
+        client.acquire(handle, 0);
+        client.acquire(handle, 1);
+        harness.runFills();
+        final AcquiredResponse kept = acquired(client.answer());
+        acquired(client.answer());
+
+        harness.restart();
+        assertEquals(2, harness.table().quarantinedCount());
+        client.heartbeat();
+        client.rebind();
+        assertEquals(MessageType.ATTACHED, client.attach().type());
+        assertEquals(MessageType.HELD, client.hold(kept.regionWindow(), kept.generation()).type());
+        assertError(ErrorCode.BAD_HANDLE, client.hold(kept.regionWindow(), kept.generation() + 2));
+
+        for (int i = 0; i < 20; i++)
+        {
+            harness.advanceMs(100);
+            client.heartbeat();
+            harness.work();
+        }
+        assertEquals(1, harness.table().quarantinedCount(), "the held window stays");
+        assertEquals(harness.table().count() - 1, harness.table().freeCount(), "the other is freed");
+        assertEquals(1, harness.guest(0).pins());
+        client.release(0, dev.pcb.protocol.WindowRequest.heldWindow(harness.share().id(), kept.regionWindow()));
+        assertEquals(harness.table().count(), harness.table().freeCount());
+        assertEquals(0, harness.guest(0).pins());
+    }
+
+    @Test
+    void aClientWhoseHeartbeatStopsLosesItsPinsAfterTheLease() throws IOException
+    {
+        start((c) -> c.clientLeaseMs(500));
+        harness.file("a", WINDOW);
+        final Client dead = harness.attachedClient(0, 0);
+        final Client alive = harness.attachedClient(1, 0);
+        final long handle = dead.open("a");
+        dead.acquire(handle, 0);
+        harness.runFills();
+        acquired(dead.answer());
+        assertEquals(1, harness.table().pinnedCount());
+
+        for (int i = 0; i < 8; i++)
+        {
+            harness.advanceMs(100);
+            alive.heartbeat();
+            harness.work();
+        }
+        assertEquals(0, harness.table().pinnedCount());
+        assertEquals(0, harness.guest(0).pins());
+        assertEquals(0, dead.slot().getLongVolatile(ClientSlotDescriptor.OWNER_ID_OFFSET), "slot freed");
+        assertEquals(MessageType.STAT_RESULT, alive.request(MessageType.STAT, "a").type());
+    }
+
+    @Test
+    void retainedWindowsArePinnedUntilTheShareNeedsThem() throws IOException
+    {
+        start((c) -> { });
+        final int windows = harness.table().count();
+        harness.file("big", (long)windows * WINDOW);
+        harness.file("other", WINDOW);
+        final Client reader = harness.attachedClient(0, 0);
+        final long big = reader.open("big");
+        for (int w = 0; w < windows; w++)
+        {
+            reader.acquire(big, w);
+        }
+        harness.runFills();
+        for (int w = 0; w < windows; w++)
+        {
+            acquired(reader.answer());
+        }
+        // The reader's agent no longer reads window 5 but keeps it retained for a later read.
+        final UnsafeBuffer table = new UnsafeBuffer(reader.slot(), ClientSlotDescriptor.RETAINED_WINDOWS_OFFSET,
+            RetainedWindowsDescriptor.LENGTH);
+        final int at = RetainedWindowsDescriptor.entryOffset(0);
+        table.putLong(at + RetainedWindowsDescriptor.HANDLE_ID_OFFSET, big);
+        table.putLong(at + RetainedWindowsDescriptor.FILE_WINDOW_OFFSET, 5);
+        table.putLongVolatile(at + RetainedWindowsDescriptor.STATE_OFFSET,
+            RetainedWindowsDescriptor.state(1, RetainedWindowsDescriptor.RETAINED));
+
+        final Client other = harness.attachedClient(1, 0);
+        final long handle = other.open("other");
+        other.acquire(handle, 0);
+        harness.runFills();
+        assertServes("other", acquired(other.answer()), WINDOW);
+        assertEquals(RetainedWindowsDescriptor.RECLAIMED,
+            RetainedWindowsDescriptor.kind(table.getLongVolatile(at + RetainedWindowsDescriptor.STATE_OFFSET)));
+        assertEquals(windows - 1, harness.guest(0).pins());
+        reader.release(big, 5);
+        assertError(ErrorCode.MALFORMED, reader.answer());
+    }
+
+    @Test
+    void aCorruptRingDetachesThatClientAndTheOthersAreServedOn() throws IOException
+    {
+        start((c) -> { });
+        harness.file("a", WINDOW);
+        final Client corrupt = harness.attachedClient(0, 0);
+        final Client honest = harness.attachedClient(0, 1);
+        final long handle = corrupt.open("a");
+        corrupt.acquire(handle, 0);
+        harness.runFills();
+        acquired(corrupt.answer());
+
+        // A record header claiming more bytes than the ring holds.
+        final UnsafeBuffer ring = new UnsafeBuffer(corrupt.slot(), dev.pcb.layout.ClientSlotDescriptor.requestRingOffset(),
+            harness.config().requestRingCapacity());
+        final long tail = corrupt.requests().producerPosition();
+        final int index = (int)(tail & (harness.config().requestRingCapacity() - 1));
+        ring.putInt(index + 4, MessageType.OPEN);
+        ring.putIntOrdered(index, Integer.MAX_VALUE - 64);
+        harness.work();
+
+        assertEquals(0, corrupt.slot().getLongVolatile(ClientSlotDescriptor.OWNER_ID_OFFSET), "detached");
+        assertEquals(0, harness.table().pinnedCount(), "its pins released");
+        assertEquals(0, harness.guest(0).handles());
+        assertEquals(MessageType.STAT_RESULT, honest.request(MessageType.STAT, "a").type());
+        final long other = honest.open("a");
+        honest.acquire(other, 0);
+        assertServes("a", acquired(honest.answer()), WINDOW);
+    }
+
+    @Test
+    void malformedRecordsGetAnErrorAndTheClientStays() throws IOException
+    {
+        start((c) -> { });
+        final Client client = harness.attachedClient(0, 0);
+        client.record();
+        client.send(MessageType.ACQUIRE, 12);
+        assertError(ErrorCode.MALFORMED, client.answer());
+        final UnsafeBuffer record = client.record();
+        record.putInt(dev.pcb.protocol.PathRequest.PATH_LENGTH_OFFSET, 5000);
+        client.send(MessageType.OPEN, 64);
+        assertError(ErrorCode.MALFORMED, client.answer());
+        client.record();
+        client.send(999, 16);
+        assertError(ErrorCode.MALFORMED, client.answer());
+        assertTrue(harness.guest(0).sessions()[0].isActive());
+    }
+}
