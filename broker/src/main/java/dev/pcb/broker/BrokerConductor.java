@@ -54,6 +54,7 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
     private final EpochClock clock;
     private final BrokerCounters counters;
     private final PinLedger ledger = new PinLedger();
+    private final ErrorLog log = new ErrorLog();
     private final ClientResponder responder;
     private final RequestAdapter adapter;
     private final MetadataRequests metadata = new MetadataRequests();
@@ -88,7 +89,7 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
         this.guests = guests;
         this.clock = clock;
         this.counters = counters;
-        this.responder = new ClientResponder(counters, clock, epoch);
+        this.responder = new ClientResponder(counters, log, clock, epoch);
         this.adapter = new RequestAdapter(this, responder, counters, nanoClock, config.maxRequestsPerSecondPerGuest());
         this.quarantine = new RestartQuarantine(shares, config.clientLeaseMs(), config.brokerLeaseMs());
         this.leases = new ClientLeases(guests, config.clientLeaseMs());
@@ -184,8 +185,8 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
             activeChanged = true;
             if (session.isActive())
             {
-                LOG.log(INFO, () -> session.describe() + " released: " +
-                    (0 == ownerId ? "client detached" : "slot taken over by a new process"));
+                log.clientEvent(INFO, session, "released: " +
+                    (0 == ownerId ? "client detached" : "slot taken over by a new process"), now);
                 releaseAll(session);
                 session.reset(false);
             }
@@ -208,7 +209,7 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
                 LayoutVersion.toString(layoutVersion) + ", broker speaks " + LayoutVersion.toString(LayoutVersion.CURRENT));
         }
         session.attached(pid);
-        LOG.log(INFO, () -> session.describe() + " attached");
+        log.clientEvent(INFO, session, "attached", clock.time());
         responder.sendAttached(session, correlationId);
     }
 
@@ -281,6 +282,11 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
         final ClientSession session, final long correlationId, final Share share, final int window,
         final long generation) throws RequestException
     {
+        if (session.guest().pins() >= config.maxPinsPerGuest())
+        {
+            throw new RequestException(ErrorCode.QUOTA_EXCEEDED, "guest " + session.guest().name() +
+                " reached its quota of " + config.maxPinsPerGuest() + " pinned windows");
+        }
         if (!ledger.hold(session, share, window, generation))
         {
             throw new RequestException(ErrorCode.BAD_HANDLE, "window " + window + " of share " + share.name() +
@@ -404,7 +410,7 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
         {
             return;
         }
-        LOG.log(WARNING, () -> session.describe() + " detached: " + reason);
+        log.clientEvent(WARNING, session, "detached: " + reason, clock.time());
         activeChanged = true;
         counters.clientDetached();
         releaseAll(session);

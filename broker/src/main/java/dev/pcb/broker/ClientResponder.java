@@ -45,15 +45,16 @@ final class ClientResponder
     private final AcquiredResponse acquired = new AcquiredResponse();
     private final SimpleMessage simple = new SimpleMessage();
     private final ErrorResponse error = new ErrorResponse();
-    private final ErrorLog errorLog = new ErrorLog();
+    private final ErrorLog errorLog;
     private final BrokerCounters counters;
     private final EpochClock clock;
     private final long epoch;
     private final List<Detach> detaches = new ArrayList<>();
     private final List<Detach> taken = new ArrayList<>();
 
-    ClientResponder(final BrokerCounters counters, final EpochClock clock, final long epoch)
+    ClientResponder(final BrokerCounters counters, final ErrorLog errorLog, final EpochClock clock, final long epoch)
     {
+        this.errorLog = errorLog;
         this.counters = counters;
         this.clock = clock;
         this.epoch = epoch;

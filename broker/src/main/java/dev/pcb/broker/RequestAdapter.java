@@ -181,8 +181,9 @@ final class RequestAdapter implements MessageHandler
 
     private static boolean isRateLimited(final int typeId)
     {
+        // Every request that costs the broker work or a pin; RELEASE, CLOSE and DETACH only give back.
         return MessageType.OPEN == typeId || MessageType.STAT == typeId || MessageType.LIST == typeId ||
-            MessageType.ACQUIRE == typeId;
+            MessageType.ACQUIRE == typeId || MessageType.HOLD == typeId || MessageType.ATTACH == typeId;
     }
 
     /**

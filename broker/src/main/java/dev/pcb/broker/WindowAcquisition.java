@@ -411,8 +411,8 @@ final class WindowAcquisition
         {
             LOG.log(WARNING, "window " + window + " of share " + share.name() + " failed its fill but is pinned");
         }
-        LOG.log(INFO, () -> "fill of " + version.path() + " window " + fill.fileWindow() + " failed: " +
-            fill.failureMessage());
+        LOG.log(INFO, () -> "fill of " + ErrorLog.printable(version.path()) + " window " + fill.fileWindow() +
+            " failed: " + ErrorLog.printable(fill.failureMessage()));
     }
 
     private void failWaiters(final FillTask fill)

@@ -17,6 +17,13 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import java.util.function.Consumer;
 
 import static dev.pcb.broker.ConductorHarness.WINDOW;
@@ -211,7 +218,8 @@ class BrokerConductorTest
         start((c) -> c.maxRequestsPerSecondPerGuest(3));
         harness.file("a", 10);
         final Client client = harness.attachedClient(0, 0);
-        for (int i = 0; i < 3; i++)
+        // ATTACH took the first of the three.
+        for (int i = 0; i < 2; i++)
         {
             assertEquals(MessageType.STAT_RESULT, client.request(MessageType.STAT, "a").type());
         }
@@ -470,5 +478,156 @@ class BrokerConductorTest
         client.send(999, 16);
         assertError(ErrorCode.MALFORMED, client.answer());
         assertTrue(harness.guest(0).sessions()[0].isActive());
+    }
+
+    // Issue 14, item 5: 2^52 * 4096 wraps to 0, which the old end-of-file check (fileWindow * windowSize >= size)
+    // let through, pinning a window filled from offset 0 under a bogus index.
+    @Test
+    void aHugeWindowIndexIsPastTheEndAndNeverWrapsIntoTheFile() throws IOException
+    {
+        start((c) -> c.readAheadWindows(4));
+        harness.file("a", 4 * WINDOW);
+        final Client client = harness.attachedClient(0, 0);
+        final long handle = client.open("a");
+        for (final long window : new long[] {1L << 52, (1L << 52) + 1, Long.MAX_VALUE, Long.MIN_VALUE, 4})
+        {
+            client.acquire(handle, window);
+            assertError(ErrorCode.BEYOND_EOF, client.answer());
+        }
+        assertEquals(0, harness.pendingFills());
+        assertEquals(0, harness.table().pinnedCount());
+    }
+
+    private void append(final String name) throws IOException
+    {
+        Files.write(harness.share().catalog().versions().iterator().next().share().region().file().getParent()
+            .getParent().resolve("share").resolve(name), new byte[] {1}, StandardOpenOption.APPEND);
+    }
+
+    // Issue 14, item 6: the old failWaiters unpinned the window whether or not the handle still held the pin; with
+    // the pin already given back by RELEASE, WindowTable.unpin threw out of the duty cycle and the window stayed
+    // FILLING for good.
+    @Test
+    void aReleaseBeforeAFailedFillSettlesThePinOnceAndFreesTheWindow() throws IOException
+    {
+        start((c) -> { });
+        harness.file("a", WINDOW);
+        final Client client = harness.attachedClient(0, 0);
+        final long handle = client.open("a");
+        client.acquire(handle, 0);
+        client.release(handle, 0);
+        assertNull(client.poll());
+        append("a");
+        harness.runFills();
+        assertError(ErrorCode.STALE, client.answer());
+        assertEquals(0, harness.table().pinnedCount());
+        assertEquals(harness.table().count(), harness.table().freeCount(), "the window is free again, not FILLING");
+        assertEquals(0, harness.guest(0).pins());
+        assertEquals(MessageType.STAT_RESULT, client.request(MessageType.STAT, "a").type(), "still served");
+    }
+
+    // Issue 14, item 6: a failed packed fill took a pin off the shared packed window even when its own client had
+    // released, so another guest reading its small file from that window lost its pin.
+    @Test
+    void aFailedPackedFillLeavesAnotherGuestsPinOnTheSameWindow() throws IOException
+    {
+        start((c) -> c.packThreshold(WINDOW / 2));
+        harness.file("s1", 100);
+        harness.file("s2", 100);
+        final Client reader = harness.attachedClient(0, 0);
+        final Client other = harness.attachedClient(1, 0);
+        final long h1 = reader.open("s1");
+        reader.acquire(h1, 0);
+        harness.runFills();
+        final AcquiredResponse held = acquired(reader.answer());
+
+        final long h2 = other.open("s2");
+        other.acquire(h2, 0);
+        assertEquals(2, harness.table().pins(held.regionWindow()), "s2 is packed into the same window");
+        other.release(h2, 0);
+        append("s2");
+        harness.runFills();
+        assertError(ErrorCode.STALE, other.answer());
+        assertEquals(1, harness.table().pins(held.regionWindow()), "the reader of s1 keeps its pin");
+        assertEquals(1, harness.guest(0).pins());
+        assertEquals(0, harness.guest(1).pins());
+        assertServes("s1", held, 100);
+    }
+
+    // Issue 14, item 9: HOLD had no quota: after a restart a guest could hold every quarantined window.
+    @Test
+    void holdIsUnderThePinQuota() throws IOException
+    {
+        start((c) -> c.maxPinsPerGuest(1).clientLeaseMs(1_000).brokerLeaseMs(1_000));
+        harness.file("a", 2 * WINDOW);
+        final Client client = harness.attachedClient(0, 0);
+        final long handle = client.open("a");
+        client.acquire(handle, 0);
+        harness.runFills();
+        final AcquiredResponse first = acquired(client.answer());
+        client.release(handle, 0);
+        client.acquire(handle, 1);
+        harness.runFills();
+        final AcquiredResponse second = acquired(client.answer());
+
+        harness.restart();
+        client.heartbeat();
+        client.rebind();
+        client.attach();
+        assertEquals(MessageType.HELD, client.hold(second.regionWindow(), second.generation()).type());
+        assertError(ErrorCode.QUOTA_EXCEEDED, client.hold(first.regionWindow(), first.generation()));
+        assertEquals(1, harness.guest(0).pins());
+    }
+
+    // Issue 14, item 9: ATTACH and HOLD were exempt from the request rate.
+    @Test
+    void attachAndHoldCountAgainstTheRequestRate() throws IOException
+    {
+        start((c) -> c.maxRequestsPerSecondPerGuest(3));
+        final Client client = harness.attachedClient(0, 0);
+        assertEquals(MessageType.ATTACHED, client.attach().type());
+        assertError(ErrorCode.BAD_HANDLE, client.hold(0, 0));
+        assertError(ErrorCode.QUOTA_EXCEEDED, client.attach());
+        assertError(ErrorCode.QUOTA_EXCEEDED, client.hold(0, 0));
+        harness.advanceMs(1_000);
+        assertEquals(MessageType.ATTACHED, client.attach().type());
+    }
+
+    // Issue 14, item 9: guest paths went into the log as sent, newlines and terminal escapes included.
+    @Test
+    void guestPathsAreEscapedInTheLog() throws IOException
+    {
+        start((c) -> { });
+        final Logger logger = Logger.getLogger("pcb.broker");
+        final List<String> lines = new ArrayList<>();
+        final Handler handler = new Handler()
+        {
+            public void publish(final LogRecord record)
+            {
+                lines.add(record.getMessage());
+            }
+
+            public void flush()
+            {
+            }
+
+            public void close()
+            {
+            }
+        };
+        logger.addHandler(handler);
+        try
+        {
+            final Client client = harness.attachedClient(0, 0);
+            assertError(ErrorCode.PATH_OUTSIDE_SHARE,
+                client.request(MessageType.OPEN, "../x\n2026-12-01 FAKE broker stopped\u001b[2J"));
+        }
+        finally
+        {
+            logger.removeHandler(handler);
+        }
+        final String line = lines.stream().filter((l) -> l.contains("OPEN answered")).findFirst().orElseThrow();
+        assertTrue(line.contains("../x\\n2026-12-01 FAKE broker stopped\\x1b[2J"), line);
+        assertTrue(line.chars().noneMatch((c) -> c < 0x20), line);
     }
 }

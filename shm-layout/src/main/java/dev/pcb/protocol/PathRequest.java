@@ -123,19 +123,6 @@ public final class PathRequest extends Flyweight
     }
 
     /**
-     * Path, decoded.
-     *
-     * @return the path.
-     */
-    public String path()
-    {
-        final int length = pathLength();
-        final byte[] bytes = new byte[length];
-        buffer.getBytes(offset + PATH_OFFSET, bytes);
-        return new String(bytes, StandardCharsets.UTF_8);
-    }
-
-    /**
      * Is a record of this length, as received, well formed? Checks before any field is trusted.
      *
      * @param buffer holding the record.
