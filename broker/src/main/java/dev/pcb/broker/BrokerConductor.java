@@ -284,8 +284,7 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
     {
         if (session.guest().pins() >= config.maxPinsPerGuest())
         {
-            throw new RequestException(ErrorCode.QUOTA_EXCEEDED, "guest " + session.guest().name() +
-                " reached its quota of " + config.maxPinsPerGuest() + " pinned windows");
+            throw WindowAcquisition.pinQuotaExceeded(session.guest(), config);
         }
         if (!ledger.hold(session, share, window, generation))
         {

@@ -124,43 +124,15 @@ final class RequestAdapter implements MessageHandler
                 break;
 
             case MessageType.OPEN:
-            {
-                final String path = path(buffer, index, length);
-                conductor.onOpen(session, correlationId, share(session, pathRequest.shareId()), path);
-                break;
-            }
-
             case MessageType.STAT:
-            {
-                final String path = path(buffer, index, length);
-                conductor.onStat(session, correlationId, share(session, pathRequest.shareId()), path);
-                break;
-            }
-
             case MessageType.LIST:
-            {
-                final String path = path(buffer, index, length);
-                conductor.onList(session, correlationId, share(session, pathRequest.shareId()), path,
-                    pathRequest.cookie(), pathRequest.maxEntries());
+                onPathRequest(session, typeId, buffer, index, length, correlationId);
                 break;
-            }
 
             case MessageType.ACQUIRE:
-                require(WindowRequest.isWellFormed(length), "ACQUIRE", length, WindowRequest.LENGTH);
-                windowRequest.wrap(buffer, index);
-                conductor.onAcquire(session, correlationId, windowRequest.handleId(), windowRequest.fileWindow());
-                break;
-
             case MessageType.RELEASE:
-                require(WindowRequest.isWellFormed(length), "RELEASE", length, WindowRequest.LENGTH);
-                windowRequest.wrap(buffer, index);
-                conductor.onRelease(session, windowRequest.handleId(), windowRequest.fileWindow());
-                break;
-
             case MessageType.CLOSE:
-                require(WindowRequest.isWellFormed(length), "CLOSE", length, WindowRequest.LENGTH);
-                windowRequest.wrap(buffer, index);
-                conductor.onCloseHandle(session, correlationId, windowRequest.handleId());
+                onWindowRequest(session, typeId, buffer, index, length, correlationId);
                 break;
 
             case MessageType.DETACH:
@@ -179,25 +151,68 @@ final class RequestAdapter implements MessageHandler
         }
     }
 
-    private static boolean isRateLimited(final int typeId)
+    private void onWindowRequest(
+        final ClientSession session,
+        final int typeId,
+        final MutableDirectBuffer buffer,
+        final int index,
+        final int length,
+        final long correlationId) throws RequestException
     {
-        // Every request that costs the broker work or a pin; RELEASE, CLOSE and DETACH only give back.
-        return MessageType.OPEN == typeId || MessageType.STAT == typeId || MessageType.LIST == typeId ||
-            MessageType.ACQUIRE == typeId || MessageType.HOLD == typeId || MessageType.ATTACH == typeId;
+        require(WindowRequest.isWellFormed(length), MessageType.name(typeId), length, WindowRequest.LENGTH);
+        windowRequest.wrap(buffer, index);
+        final long handleId = windowRequest.handleId();
+        final long fileWindow = windowRequest.fileWindow();
+        if (MessageType.ACQUIRE == typeId)
+        {
+            conductor.onAcquire(session, correlationId, handleId, fileWindow);
+        }
+        else if (MessageType.RELEASE == typeId)
+        {
+            conductor.onRelease(session, handleId, fileWindow);
+        }
+        else
+        {
+            conductor.onCloseHandle(session, correlationId, handleId);
+        }
     }
 
-    /**
-     * Wrap a path request and decode its path, reading the length field once.
-     */
-    private String path(final MutableDirectBuffer buffer, final int index, final int length) throws RequestException
+    private void onPathRequest(
+        final ClientSession session,
+        final int typeId,
+        final MutableDirectBuffer buffer,
+        final int index,
+        final int length,
+        final long correlationId) throws RequestException
     {
+        // Read the length once, check it, and decode with the checked value only.
         final int pathLength = PathRequest.checkedPathLength(buffer, index, length);
         if (pathLength < 0)
         {
             throw new RequestException(ErrorCode.MALFORMED, "malformed path request");
         }
         pathRequest.wrap(buffer, index);
-        return pathRequest.path(pathBytes, pathLength);
+        final Share share = share(session, pathRequest.shareId());
+        final String path = pathRequest.path(pathBytes, pathLength);
+        if (MessageType.OPEN == typeId)
+        {
+            conductor.onOpen(session, correlationId, share, path);
+        }
+        else if (MessageType.STAT == typeId)
+        {
+            conductor.onStat(session, correlationId, share, path);
+        }
+        else
+        {
+            conductor.onList(session, correlationId, share, path, pathRequest.cookie(), pathRequest.maxEntries());
+        }
+    }
+
+    private static boolean isRateLimited(final int typeId)
+    {
+        // Every request that costs the broker work or a pin; RELEASE, CLOSE and DETACH only give back.
+        return MessageType.OPEN == typeId || MessageType.STAT == typeId || MessageType.LIST == typeId ||
+            MessageType.ACQUIRE == typeId || MessageType.HOLD == typeId || MessageType.ATTACH == typeId;
     }
 
     private static Share share(final ClientSession session, final int shareId) throws RequestException

@@ -110,8 +110,7 @@ final class WindowAcquisition
             (0 == reclaimer.reclaimRetained(null, session.guest()) ||
             session.guest().pins() >= config.maxPinsPerGuest()))
         {
-            throw new RequestException(ErrorCode.QUOTA_EXCEEDED, "guest " + session.guest().name() +
-                " reached its quota of " + config.maxPinsPerGuest() + " pinned windows");
+            throw pinQuotaExceeded(session.guest(), config);
         }
 
         final WindowTable table = share.windows();
@@ -165,6 +164,15 @@ final class WindowAcquisition
         {
             readAhead(version, fileWindow);
         }
+    }
+
+    /**
+     * The refusal of a pin beyond the guest's quota, for ACQUIRE and HOLD alike.
+     */
+    static RequestException pinQuotaExceeded(final GuestControl guest, final BrokerConfig config)
+    {
+        return new RequestException(ErrorCode.QUOTA_EXCEEDED, "guest " + guest.name() + " reached its quota of " +
+            config.maxPinsPerGuest() + " pinned windows");
     }
 
     /**

@@ -17,8 +17,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.logging.Handler;
@@ -80,6 +78,29 @@ class BrokerConductorTest
         }
     }
 
+    /**
+     * Open a file as long as the whole region and pin every window of it.
+     *
+     * @return the handle.
+     */
+    private long pinEveryWindow(final Client client, final String name) throws IOException
+    {
+        final int windows = harness.table().count();
+        harness.file(name, (long)windows * WINDOW);
+        final long handle = client.open(name);
+        for (int w = 0; w < windows; w++)
+        {
+            client.acquire(handle, w);
+        }
+        assertEquals(windows, harness.runFills());
+        for (int w = 0; w < windows; w++)
+        {
+            assertServes(name, acquired(client.answer()), WINDOW);
+        }
+        assertEquals(windows, harness.table().pinnedCount());
+        return handle;
+    }
+
     private static void assertError(final ErrorCode code, final Answer answer)
     {
         assertEquals(code, answer.error().code(), answer::toString);
@@ -132,12 +153,7 @@ class BrokerConductorTest
         assertEquals(0, harness.guest(0).pins());
         assertEquals(0, harness.guest(0).handles());
 
-        assertError(ErrorCode.BAD_HANDLE, closeAgain(client, handle));
-    }
-
-    private static Answer closeAgain(final Client client, final long handle)
-    {
-        return client.close(handle);
+        assertError(ErrorCode.BAD_HANDLE, client.close(handle));
     }
 
     @Test
@@ -234,21 +250,10 @@ class BrokerConductorTest
     void noSpaceWhenEveryWindowIsPinnedAndRoomAgainAfterARelease() throws IOException
     {
         start((c) -> { });
-        final int windows = harness.table().count();
-        harness.file("big", (long)windows * WINDOW);
         harness.file("other", WINDOW);
         final Client client = harness.attachedClient(0, 0);
-        final long big = client.open("big");
+        final long big = pinEveryWindow(client, "big");
         final long other = client.open("other");
-        for (int w = 0; w < windows; w++)
-        {
-            client.acquire(big, w);
-        }
-        assertEquals(windows, harness.runFills());
-        for (int w = 0; w < windows; w++)
-        {
-            assertServes("big", acquired(client.answer()), WINDOW);
-        }
         client.acquire(other, 0);
         assertError(ErrorCode.NO_SPACE, client.answer());
 
@@ -398,19 +403,9 @@ class BrokerConductorTest
     {
         start((c) -> { });
         final int windows = harness.table().count();
-        harness.file("big", (long)windows * WINDOW);
         harness.file("other", WINDOW);
         final Client reader = harness.attachedClient(0, 0);
-        final long big = reader.open("big");
-        for (int w = 0; w < windows; w++)
-        {
-            reader.acquire(big, w);
-        }
-        harness.runFills();
-        for (int w = 0; w < windows; w++)
-        {
-            acquired(reader.answer());
-        }
+        final long big = pinEveryWindow(reader, "big");
         // The reader's agent no longer reads window 5 but keeps it retained for a later read.
         final UnsafeBuffer table = new UnsafeBuffer(reader.slot(), ClientSlotDescriptor.RETAINED_WINDOWS_OFFSET,
             RetainedWindowsDescriptor.LENGTH);
@@ -498,12 +493,6 @@ class BrokerConductorTest
         assertEquals(0, harness.table().pinnedCount());
     }
 
-    private void append(final String name) throws IOException
-    {
-        Files.write(harness.share().catalog().versions().iterator().next().share().region().file().getParent()
-            .getParent().resolve("share").resolve(name), new byte[] {1}, StandardOpenOption.APPEND);
-    }
-
     // Issue 14, item 6: the old failWaiters unpinned the window whether or not the handle still held the pin; with
     // the pin already given back by RELEASE, WindowTable.unpin threw out of the duty cycle and the window stayed
     // FILLING for good.
@@ -517,7 +506,7 @@ class BrokerConductorTest
         client.acquire(handle, 0);
         client.release(handle, 0);
         assertNull(client.poll());
-        append("a");
+        harness.append("a");
         harness.runFills();
         assertError(ErrorCode.STALE, client.answer());
         assertEquals(0, harness.table().pinnedCount());
@@ -545,7 +534,7 @@ class BrokerConductorTest
         other.acquire(h2, 0);
         assertEquals(2, harness.table().pins(held.regionWindow()), "s2 is packed into the same window");
         other.release(h2, 0);
-        append("s2");
+        harness.append("s2");
         harness.runFills();
         assertError(ErrorCode.STALE, other.answer());
         assertEquals(1, harness.table().pins(held.regionWindow()), "the reader of s1 keeps its pin");

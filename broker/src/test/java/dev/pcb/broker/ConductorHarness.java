@@ -21,6 +21,7 @@ import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -119,6 +120,14 @@ final class ConductorHarness implements AutoCloseable
             bytes[i] = byteAt(name, i);
         }
         return Files.write(root.resolve(name), bytes);
+    }
+
+    /**
+     * Change a file on the host: one byte appended, so its version changes and fills of the old one fail STALE.
+     */
+    void append(final String name) throws IOException
+    {
+        Files.write(root.resolve(name), new byte[] {1}, StandardOpenOption.APPEND);
     }
 
     static byte byteAt(final String name, final long offset)
