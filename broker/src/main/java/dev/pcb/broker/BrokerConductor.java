@@ -5,10 +5,8 @@ import dev.pcb.layout.LayoutVersion;
 import dev.pcb.layout.RetainedWindowsDescriptor;
 import dev.pcb.layout.RunDirectory;
 import dev.pcb.protocol.ErrorCode;
-import dev.pcb.protocol.FileAttributes;
 import dev.pcb.protocol.MessageType;
 import dev.pcb.protocol.WindowRequest;
-import org.agrona.BufferUtil;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.NanoClock;
@@ -57,13 +55,11 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
     private final ErrorLog log = new ErrorLog();
     private final ClientResponder responder;
     private final RequestAdapter adapter;
-    private final MetadataRequests metadata = new MetadataRequests();
+    private final MetadataWork metadata;
     private final WindowAcquisition acquisition;
     private final RestartQuarantine quarantine;
     private final ClientLeases leases;
     private final ClientLeases.Expiry expiry = this::detach;
-    private final FileAttributes attributes = new FileAttributes();
-    private final UnsafeBuffer listPage = new UnsafeBuffer(BufferUtil.allocateDirectAligned(64 * 1024, 64));
     private long nextSessionId;
     private long lastHousekeepingMs;
     private long lastClaimScanMs;
@@ -79,6 +75,7 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
         final List<Share> shares,
         final GuestControl[] guests,
         final Executor fillers,
+        final Executor metadataWorkers,
         final EpochClock clock,
         final NanoClock nanoClock,
         final BrokerCounters counters)
@@ -94,6 +91,7 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
         this.quarantine = new RestartQuarantine(shares, config.clientLeaseMs(), config.brokerLeaseMs());
         this.leases = new ClientLeases(guests, config.clientLeaseMs());
         this.acquisition = new WindowAcquisition(config, ledger, responder, counters, fillers, quarantine, this);
+        this.metadata = new MetadataWork(guests, metadataWorkers, this::onMetadataComplete);
     }
 
     /** {@inheritDoc} */
@@ -115,7 +113,7 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
     /** {@inheritDoc} */
     public int doWork()
     {
-        int work = acquisition.drainCompletions();
+        int work = acquisition.drainCompletions() + metadata.drain();
         final long now = clock.time();
         // Attached clients are polled every cycle; free slots only for new claims, at most once a millisecond, so
         // the cost of a cycle follows the clients attached, not the guests configured.
@@ -213,35 +211,85 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
         responder.sendAttached(session, correlationId);
     }
 
+    /**
+     * May this client's guest start one more OPEN, STAT or LIST now? If not, the adapter leaves the record in the
+     * ring until a metadata task of the guest comes back.
+     */
+    boolean hasMetadataRoom(final ClientSession session)
+    {
+        return metadata.hasRoom(session.guest());
+    }
+
     void onOpen(final ClientSession session, final long correlationId, final Share share, final String path)
         throws RequestException
+    {
+        requireHandleRoom(session);
+        metadata.submit(session, MessageType.OPEN, correlationId, share, path, 0, 0);
+    }
+
+    void onStat(final ClientSession session, final long correlationId, final Share share, final String path)
+    {
+        metadata.submit(session, MessageType.STAT, correlationId, share, path, 0, 0);
+    }
+
+    void onList(
+        final ClientSession session, final long correlationId, final Share share, final String path, final long cookie,
+        final int maxEntries)
+    {
+        metadata.submit(session, MessageType.LIST, correlationId, share, path, cookie, maxEntries);
+    }
+
+    private void requireHandleRoom(final ClientSession session) throws RequestException
     {
         if (session.guest().handles() >= config.maxHandlesPerGuest())
         {
             throw new RequestException(ErrorCode.QUOTA_EXCEEDED, "guest " + session.guest().name() +
                 " reached its quota of " + config.maxHandlesPerGuest() + " open files");
         }
-        final FileVersion version = metadata.resolve(share, path);
-        version.addHandle();
-        final Handle handle = new Handle(handleIdBase | session.nextHandleId(), version);
-        session.addHandle(handle);
-        counters.opened();
-        responder.sendOpened(session, correlationId, handle);
     }
 
-    void onStat(final ClientSession session, final long correlationId, final Share share, final String path)
-        throws RequestException
+    /**
+     * A metadata task is back from its worker: apply it (OPEN registers the version and adds the handle) and answer.
+     */
+    private void onMetadataComplete(final MetadataTask task)
     {
-        responder.sendStat(session, correlationId, metadata.stat(share, path, attributes));
-    }
-
-    void onList(
-        final ClientSession session, final long correlationId, final Share share, final String path, final long cookie,
-        final int maxEntries) throws RequestException
-    {
-        final int length = metadata.listPage(share, path, correlationId, cookie, maxEntries,
-            session.responses().maxMsgLength(), listPage);
-        responder.send(session, MessageType.LIST_RESULT, listPage, length);
+        final ClientSession session = task.session();
+        if (!task.isLive())
+        {
+            return;
+        }
+        try
+        {
+            if (null != task.error())
+            {
+                throw new RequestException(task.error(), task.errorMessage());
+            }
+            switch (task.type())
+            {
+                case MessageType.OPEN:
+                {
+                    // Checked again: other OPENs of the guest may have completed since this one was submitted.
+                    requireHandleRoom(session);
+                    final FileVersion version = task.share().catalog().register(task.path(), task.takeFd(), task.stat());
+                    version.addHandle();
+                    final Handle handle = new Handle(handleIdBase | session.nextHandleId(), version);
+                    session.addHandle(handle);
+                    counters.opened();
+                    responder.sendOpened(session, task.correlationId(), handle);
+                    break;
+                }
+                case MessageType.STAT:
+                    responder.sendStat(session, task.correlationId(), task.attributes());
+                    break;
+                default:
+                    responder.send(session, MessageType.LIST_RESULT, task.page(), task.pageLength());
+                    break;
+            }
+        }
+        catch (final RequestException ex)
+        {
+            responder.sendError(session, task.correlationId(), task.type(), ex.code(), ex.getMessage());
+        }
     }
 
     void onAcquire(final ClientSession session, final long correlationId, final long handleId, final long fileWindow)

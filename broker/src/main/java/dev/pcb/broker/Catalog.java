@@ -33,11 +33,13 @@ final class Catalog
     }
 
     /**
-     * Open the current version of a path, confined to the share root.
+     * The blocking half of OPEN: open a path beneath the share root and check that it is a regular file. It reads no
+     * catalog state, so it runs off the conductor, on a metadata worker.
      *
-     * @return the version, with its descriptor open; the caller adds the handle.
+     * @param stat filled with the file's attributes.
+     * @return the open descriptor; {@link #register} takes it over.
      */
-    FileVersion open(final String path) throws RequestException
+    static int resolve(final Share share, final String path, final StatxResult stat) throws RequestException
     {
         final String shown = share.name() + "/" + path;
         PathCheck.validate(path, shown);
@@ -70,8 +72,20 @@ final class Catalog
             Linux.close(fd);
             throw new RequestException(ErrorCode.NOT_REGULAR_FILE, shown + ": not a regular file");
         }
+        return fd;
+    }
 
-        toAttributes(stat, attributes);
+    /**
+     * The conductor's half of OPEN: the version of a file {@link #resolve} opened, found again by the version rule
+     * or new.
+     *
+     * @param fd     from {@link #resolve}; the catalog owns it from now on.
+     * @param opened as {@link #resolve} filled it.
+     * @return the version, with its descriptor open; the caller adds the handle.
+     */
+    FileVersion register(final String path, final int fd, final StatxResult opened)
+    {
+        toAttributes(opened, attributes);
         FileVersion version = byKey.get(new VersionKey(attributes));
         if (null != version && !version.isStale())
         {

@@ -13,13 +13,12 @@ import org.agrona.MutableDirectBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The filesystem side of OPEN, STAT and LIST: resolving a path beneath a share root, stat-ing it, reading a
- * directory page.
+ * The filesystem side of STAT and LIST: stat-ing a path beneath a share root, reading a directory page (OPEN's is
+ * {@link Catalog#resolve}).
  * <p>
- * {@link #stat} and {@link #listPage} read only the share's root descriptor and this object's scratch, and return
- * their result (attributes, an encoded page) instead of sending it: an instance per worker thread can run them off
- * the conductor, with the conductor sending the result. {@link #resolve} updates the share's catalog and so stays on
- * the conductor.
+ * Both read only the share's root descriptor and this object's scratch, and return their result (attributes, an
+ * encoded page) instead of sending it: each {@link MetadataTask} has its own instance and runs them on a metadata
+ * worker, and the conductor sends the result.
  */
 final class MetadataRequests
 {
@@ -35,16 +34,6 @@ final class MetadataRequests
     private int listLimit;
     private int listMax;
     private int listFd;
-
-    /**
-     * Open the current version of a path (OPEN).
-     *
-     * @return the version, with its descriptor open; the caller adds the handle.
-     */
-    FileVersion resolve(final Share share, final String path) throws RequestException
-    {
-        return share.catalog().open(path);
-    }
 
     /**
      * Attributes of a path, not following a final symlink (STAT).

@@ -7,7 +7,7 @@ import dev.pcb.protocol.MessageType;
 import dev.pcb.protocol.PathRequest;
 import dev.pcb.protocol.WindowRequest;
 import org.agrona.MutableDirectBuffer;
-import org.agrona.concurrent.MessageHandler;
+import org.agrona.concurrent.ControlledMessageHandler;
 import org.agrona.concurrent.NanoClock;
 
 /**
@@ -20,7 +20,7 @@ import org.agrona.concurrent.NanoClock;
  * and the conductor goes on serving the others. Nothing a guest writes can throw past {@link #poll}.
  * Conductor thread only.
  */
-final class RequestAdapter implements MessageHandler
+final class RequestAdapter implements ControlledMessageHandler
 {
     /** Records read from one slot per duty cycle, so one busy guest cannot starve the others. */
     static final int REQUESTS_PER_SLOT = 32;
@@ -61,7 +61,7 @@ final class RequestAdapter implements MessageHandler
         current = session;
         try
         {
-            return session.requests().read(this, REQUESTS_PER_SLOT);
+            return session.requests().controlledRead(this, REQUESTS_PER_SLOT);
         }
         catch (final RuntimeException | OutOfMemoryError ex)
         {
@@ -77,12 +77,18 @@ final class RequestAdapter implements MessageHandler
     }
 
     /** {@inheritDoc} */
-    public void onMessage(final int typeId, final MutableDirectBuffer buffer, final int index, final int length)
+    public Action onMessage(final int typeId, final MutableDirectBuffer buffer, final int index, final int length)
     {
         final ClientSession session = current;
         if (!session.isActive())
         {
-            return;
+            return Action.CONTINUE;
+        }
+        if (isMetadata(typeId) && session.isAttached() && !conductor.hasMetadataRoom(session))
+        {
+            // The guest has as many OPEN, STAT and LIST in flight as it may: leave this record (and those behind it
+            // in this slot) in the ring until one comes back. Other slots and guests are read on.
+            return Action.ABORT;
         }
         session.countRequest();
         counters.request(session.guest());
@@ -105,6 +111,12 @@ final class RequestAdapter implements MessageHandler
         {
             responder.sendError(session, correlationId, typeId, ex.code(), ex.getMessage());
         }
+        return Action.CONTINUE;
+    }
+
+    private static boolean isMetadata(final int typeId)
+    {
+        return MessageType.OPEN == typeId || MessageType.STAT == typeId || MessageType.LIST == typeId;
     }
 
     private void dispatch(

@@ -619,4 +619,97 @@ class BrokerConductorTest
         assertTrue(line.contains("../x\\n2026-12-01 FAKE broker stopped\\x1b[2J"), line);
         assertTrue(line.chars().noneMatch((c) -> c < 0x20), line);
     }
+
+    // Issue 14, item 2: OPEN, STAT and LIST made their system calls on the conductor, so one hung share stalled
+    // every guest. Here the metadata worker is the test, which holds the tasks as a hung filesystem would.
+    @Test
+    void metadataRunsOffTheConductorAndHitsAreAnsweredMeanwhile() throws IOException
+    {
+        start((c) -> { });
+        harness.file("a", WINDOW);
+        final Client reader = harness.attachedClient(0, 0);
+        final long handle = reader.open("a");
+        reader.acquire(handle, 0);
+        harness.runFills();
+        acquired(reader.answer());
+
+        final Client stuck = harness.attachedClient(1, 0);
+        stuck.sendPath(MessageType.STAT, "a");
+        stuck.sendPath(MessageType.OPEN, "a");
+        stuck.sendPath(MessageType.LIST, ".");
+        assertEquals(3, harness.pendingMetadata());
+        assertNull(stuck.poll(), "nothing answered while the filesystem has not");
+
+        reader.acquire(handle, 0);
+        assertServes("a", acquired(reader.answer()), WINDOW);
+
+        assertEquals(3, harness.runMetadata());
+        final List<Integer> types = new ArrayList<>();
+        for (int i = 0; i < 3; i++)
+        {
+            types.add(stuck.answer().type());
+        }
+        assertEquals(List.of(MessageType.STAT_RESULT, MessageType.OPENED, MessageType.LIST_RESULT), types);
+        assertEquals(2, harness.guest(0).handles() + harness.guest(1).handles());
+    }
+
+    // Issue 14, item 2: each guest has at most MetadataWork.IN_FLIGHT_PER_GUEST requests on the workers; the rest
+    // wait in its ring, and its other requests, and every other guest, are served meanwhile.
+    @Test
+    void aGuestsMetadataInFlightIsBoundedAndTheRestWaitsInItsRing() throws IOException
+    {
+        start((c) -> { });
+        harness.file("a", WINDOW);
+        final Client other = harness.attachedClient(0, 1);
+        final long handle = other.open("a");
+        other.acquire(handle, 0);
+        harness.runFills();
+        acquired(other.answer());
+
+        final Client busy = harness.attachedClient(0, 0);
+        final int sent = MetadataWork.IN_FLIGHT_PER_GUEST + 2;
+        for (int i = 0; i < sent; i++)
+        {
+            busy.sendPath(MessageType.STAT, "a");
+        }
+        assertEquals(MetadataWork.IN_FLIGHT_PER_GUEST, harness.pendingMetadata());
+        final Client otherGuest = harness.attachedClient(1, 0);
+        otherGuest.sendPath(MessageType.STAT, "a");
+        assertEquals(MetadataWork.IN_FLIGHT_PER_GUEST + 1, harness.pendingMetadata(), "another guest is not held up");
+        other.acquire(handle, 0);
+        acquired(other.answer());
+
+        harness.runMetadata();
+        harness.runMetadata();
+        for (int i = 0; i < sent; i++)
+        {
+            assertEquals(MessageType.STAT_RESULT, busy.answer().type());
+        }
+        assertNull(busy.poll());
+        assertEquals(MessageType.STAT_RESULT, otherGuest.answer().type());
+    }
+
+    @Test
+    void anOpenWhoseClientLeftBeforeItEndedLeavesNoHandleAndNoDescriptor() throws IOException
+    {
+        start((c) -> { });
+        harness.file("a", WINDOW);
+        final Client client = harness.attachedClient(0, 0);
+        final long descriptors = openDescriptors();
+        client.sendPath(MessageType.OPEN, "a");
+        client.slot().putLongVolatile(ClientSlotDescriptor.OWNER_ID_OFFSET, 0);
+        harness.work();
+        harness.runMetadata();
+        assertEquals(0, harness.guest(0).handles());
+        assertEquals(0, harness.share().catalog().versionCount());
+        assertEquals(descriptors, openDescriptors());
+    }
+
+    private static long openDescriptors() throws IOException
+    {
+        try (var fds = java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/fd")))
+        {
+            return fds.count();
+        }
+    }
 }

@@ -50,6 +50,7 @@ final class ConductorHarness implements AutoCloseable
     private final CachedEpochClock epochClock = new CachedEpochClock();
     private final CachedNanoClock nanoClock = new CachedNanoClock();
     private final ArrayDeque<Runnable> fills = new ArrayDeque<>();
+    private final ArrayDeque<Runnable> metadataTasks = new ArrayDeque<>();
     private final List<Share> shares = new ArrayList<>();
     private final List<GuestControl> guests = new ArrayList<>();
     private BrokerCounters counters;
@@ -94,7 +95,7 @@ final class ConductorHarness implements AutoCloseable
         counters = BrokerCounters.create(RunDirectory.countersFile(config.runDir()), 1, epoch, epochClock.time(),
             shares, guests);
         conductor = new BrokerConductor(config, epoch, shares, guests.toArray(new GuestControl[0]), fills::add,
-            epochClock, nanoClock, counters);
+            metadataTasks::add, epochClock, nanoClock, counters);
         conductor.onStart();
     }
 
@@ -106,6 +107,7 @@ final class ConductorHarness implements AutoCloseable
         conductor.onClose();
         closeRegions();
         fills.clear();
+        metadataTasks.clear();
         start(2);
     }
 
@@ -173,6 +175,29 @@ final class ConductorHarness implements AutoCloseable
         }
         work();
         return ran;
+    }
+
+    /**
+     * Run every OPEN, STAT and LIST submitted so far on this thread, as a metadata worker would, then let the
+     * conductor take their results.
+     *
+     * @return tasks run.
+     */
+    int runMetadata()
+    {
+        int ran = 0;
+        while (!metadataTasks.isEmpty())
+        {
+            metadataTasks.poll().run();
+            ran++;
+        }
+        work();
+        return ran;
+    }
+
+    int pendingMetadata()
+    {
+        return metadataTasks.size();
     }
 
     int pendingFills()
@@ -394,9 +419,21 @@ final class ConductorHarness implements AutoCloseable
             return request.path(path);
         }
 
-        Answer request(final int type, final String path)
+        /**
+         * Send OPEN, STAT or LIST without waiting for its answer.
+         */
+        void sendPath(final int type, final String path)
         {
             send(type, pathRecord(path, 0, 0));
+        }
+
+        /**
+         * OPEN, STAT or LIST, with the metadata work run, and its answer.
+         */
+        Answer request(final int type, final String path)
+        {
+            sendPath(type, path);
+            runMetadata();
             return answer();
         }
 
