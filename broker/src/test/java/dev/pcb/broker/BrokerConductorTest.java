@@ -79,6 +79,16 @@ class BrokerConductorTest
     }
 
     /**
+     * ACQUIRE a window, run its fill, and return the answer, which must be ACQUIRED.
+     */
+    private AcquiredResponse pin(final Client client, final long handle, final long fileWindow)
+    {
+        client.acquire(handle, fileWindow);
+        harness.runFills();
+        return acquired(client.answer());
+    }
+
+    /**
      * Open a file as long as the whole region and pin every window of it.
      *
      * @return the handle.
@@ -222,9 +232,7 @@ class BrokerConductorTest
         acquired(client.answer());
         acquired(client.answer());
         client.release(handle, 0);
-        client.acquire(handle, 2);
-        harness.runFills();
-        acquired(client.answer());
+        pin(client, handle, 2);
         assertEquals(2, harness.guest(0).pins());
     }
 
@@ -315,9 +323,7 @@ class BrokerConductorTest
         final Client client = harness.attachedClient(0, 0);
         final long b = client.open("b");
         // b's window 0 and its read-ahead (at most a quarter of the region in flight)
-        client.acquire(b, 0);
-        harness.runFills();
-        acquired(client.answer());
+        pin(client, b, 0);
         for (int w = 1; w < windows - 2; w++)
         {
             client.acquire(b, w);
@@ -346,9 +352,7 @@ class BrokerConductorTest
         final Client client = harness.attachedClient(0, 0);
         final long handle = client.open("a");
         client.acquire(handle, 0);
-        client.acquire(handle, 1);
-        harness.runFills();
-        final AcquiredResponse kept = acquired(client.answer());
+        final AcquiredResponse kept = pin(client, handle, 1);
         acquired(client.answer());
 
         harness.restart();
@@ -381,9 +385,7 @@ class BrokerConductorTest
         final Client dead = harness.attachedClient(0, 0);
         final Client alive = harness.attachedClient(1, 0);
         final long handle = dead.open("a");
-        dead.acquire(handle, 0);
-        harness.runFills();
-        acquired(dead.answer());
+        pin(dead, handle, 0);
         assertEquals(1, harness.table().pinnedCount());
 
         for (int i = 0; i < 8; i++)
@@ -435,9 +437,7 @@ class BrokerConductorTest
         final Client corrupt = harness.attachedClient(0, 0);
         final Client honest = harness.attachedClient(0, 1);
         final long handle = corrupt.open("a");
-        corrupt.acquire(handle, 0);
-        harness.runFills();
-        acquired(corrupt.answer());
+        pin(corrupt, handle, 0);
 
         // A record header claiming more bytes than the ring holds.
         final UnsafeBuffer ring = new UnsafeBuffer(corrupt.slot(), dev.pcb.layout.ClientSlotDescriptor.requestRingOffset(),
@@ -526,9 +526,7 @@ class BrokerConductorTest
         final Client reader = harness.attachedClient(0, 0);
         final Client other = harness.attachedClient(1, 0);
         final long h1 = reader.open("s1");
-        reader.acquire(h1, 0);
-        harness.runFills();
-        final AcquiredResponse held = acquired(reader.answer());
+        final AcquiredResponse held = pin(reader, h1, 0);
 
         final long h2 = other.open("s2");
         other.acquire(h2, 0);
@@ -551,13 +549,9 @@ class BrokerConductorTest
         harness.file("a", 2 * WINDOW);
         final Client client = harness.attachedClient(0, 0);
         final long handle = client.open("a");
-        client.acquire(handle, 0);
-        harness.runFills();
-        final AcquiredResponse first = acquired(client.answer());
+        final AcquiredResponse first = pin(client, handle, 0);
         client.release(handle, 0);
-        client.acquire(handle, 1);
-        harness.runFills();
-        final AcquiredResponse second = acquired(client.answer());
+        final AcquiredResponse second = pin(client, handle, 1);
 
         harness.restart();
         client.heartbeat();
@@ -629,9 +623,7 @@ class BrokerConductorTest
         harness.file("a", WINDOW);
         final Client reader = harness.attachedClient(0, 0);
         final long handle = reader.open("a");
-        reader.acquire(handle, 0);
-        harness.runFills();
-        acquired(reader.answer());
+        pin(reader, handle, 0);
 
         final Client stuck = harness.attachedClient(1, 0);
         stuck.sendPath(MessageType.STAT, "a");
@@ -662,9 +654,7 @@ class BrokerConductorTest
         harness.file("a", WINDOW);
         final Client other = harness.attachedClient(0, 1);
         final long handle = other.open("a");
-        other.acquire(handle, 0);
-        harness.runFills();
-        acquired(other.answer());
+        pin(other, handle, 0);
 
         final Client busy = harness.attachedClient(0, 0);
         final int sent = MetadataWork.IN_FLIGHT_PER_GUEST + 2;
