@@ -224,14 +224,6 @@ final class WindowAcquisition
         }
     }
 
-    /**
-     * @return ACQUIREs waiting for room.
-     */
-    int deferredCount()
-    {
-        return deferred.size();
-    }
-
     private FillTask newFill(
         final FileVersion version, final int window, final long fileWindow, final long fileOffset, final int length)
     {
