@@ -6,6 +6,7 @@ import org.agrona.CloseHelper;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.SystemEpochClock;
+import org.agrona.concurrent.SystemNanoClock;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -51,6 +52,7 @@ public final class Broker implements AutoCloseable
     private final List<Share> shares = new ArrayList<>();
     private final List<GuestControl> guests = new ArrayList<>();
     private final ExecutorService fillers;
+    private final ExecutorService metadataWorkers;
     private final AgentRunner runner;
     private final BrokerCounters counters;
     private volatile boolean closed;
@@ -119,10 +121,19 @@ public final class Broker implements AutoCloseable
                 thread.setDaemon(true);
                 return thread;
             });
+            // Threads are made as needed and bounded by the tasks: MetadataWork.IN_FLIGHT_PER_GUEST per guest. A fixed
+            // pool would let one hung share take every worker, and with them every guest's OPEN, STAT and LIST.
+            final AtomicInteger metadataIds = new AtomicInteger();
+            this.metadataWorkers = Executors.newCachedThreadPool((r) ->
+            {
+                final Thread thread = new Thread(r, "pcb-metadata-" + metadataIds.incrementAndGet());
+                thread.setDaemon(true);
+                return thread;
+            });
             this.counters = BrokerCounters.create(RunDirectory.countersFile(config.runDir()), Linux.getpid(), epoch,
                 System.currentTimeMillis(), shares, guests);
             final BrokerConductor conductor = new BrokerConductor(config, epoch, shares,
-                guests.toArray(new GuestControl[0]), fillers, SystemEpochClock.INSTANCE, counters);
+                guests.toArray(new GuestControl[0]), fillers, metadataWorkers, SystemEpochClock.INSTANCE, SystemNanoClock.INSTANCE, counters);
             this.runner = new AgentRunner(
                 new BackoffIdleStrategy(100, IDLE_YIELDS, 1_000, MAX_IDLE_PARK_NS),
                 (ex) -> LOG.log(WARNING, "conductor error", ex),
@@ -202,9 +213,11 @@ public final class Broker implements AutoCloseable
         closed = true;
         CloseHelper.quietClose(runner);
         fillers.shutdownNow();
+        metadataWorkers.shutdownNow();
         try
         {
             fillers.awaitTermination(10, TimeUnit.SECONDS);
+            metadataWorkers.awaitTermination(10, TimeUnit.SECONDS);
         }
         catch (final InterruptedException ex)
         {

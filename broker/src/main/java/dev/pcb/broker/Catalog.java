@@ -14,9 +14,8 @@ import java.util.function.LongSupplier;
 /**
  * The file versions of one share the broker knows: opened now, or cached because their windows still hold bytes.
  * <p>
- * A version is found again by identity and content version: (device, inode, size, mtime). ctime is left out on
- * purpose: {@code rm}, {@code mv} and {@code chmod} change it without changing a byte, and a reader holding the
- * file must not see those as changes. Memory is bounded by open handles plus windows, never by the size of the tree.
+ * A version is found again by {@link FileAttributes#sameVersionAs}, the one version rule (identity and content
+ * version; not ctime: see docs/coherence.md). Memory is bounded by open handles plus windows, never by the size of the tree.
  */
 final class Catalog
 {
@@ -34,11 +33,13 @@ final class Catalog
     }
 
     /**
-     * Open the current version of a path, confined to the share root.
+     * The blocking half of OPEN: open a path beneath the share root and check that it is a regular file. It reads no
+     * catalog state, so it runs off the conductor, on a metadata worker.
      *
-     * @return the version, with its descriptor open; the caller adds the handle.
+     * @param stat filled with the file's attributes.
+     * @return the open descriptor; {@link #register} takes it over.
      */
-    FileVersion open(final String path) throws RequestException
+    static int resolve(final Share share, final String path, final StatxResult stat) throws RequestException
     {
         final String shown = share.name() + "/" + path;
         PathCheck.validate(path, shown);
@@ -71,10 +72,21 @@ final class Catalog
             Linux.close(fd);
             throw new RequestException(ErrorCode.NOT_REGULAR_FILE, shown + ": not a regular file");
         }
+        return fd;
+    }
 
-        toAttributes(stat, attributes);
-        final VersionKey key = new VersionKey(stat.device(), stat.inode(), stat.size(), stat.mtimeNanos());
-        FileVersion version = byKey.get(key);
+    /**
+     * The conductor's half of OPEN: the version of a file {@link #resolve} opened, found again by the version rule
+     * or new.
+     *
+     * @param fd     from {@link #resolve}; the catalog owns it from now on.
+     * @param opened as {@link #resolve} filled it.
+     * @return the version, with its descriptor open; the caller adds the handle.
+     */
+    FileVersion register(final String path, final int fd, final StatxResult opened)
+    {
+        toAttributes(opened, attributes);
+        FileVersion version = byKey.get(new VersionKey(attributes));
         if (null != version && !version.isStale())
         {
             version.reopen(fd);
@@ -83,12 +95,9 @@ final class Catalog
         }
         else
         {
-            if (null != version)
-            {
-                byKey.remove(key);
-            }
             version = new FileVersion(versionIds.getAsLong(), share, path, fd, attributes);
-            byKey.put(key, version);
+            // Keyed by the version's own attributes: the fields the rule compares never change for a version.
+            byKey.put(new VersionKey(version.attributes()), version);
         }
 
         final FileVersion previous = byPath.put(path, version);
@@ -129,8 +138,7 @@ final class Catalog
     {
         if (version.isUnused())
         {
-            final FileAttributes a = version.attributes();
-            byKey.remove(new VersionKey(a.device(), a.inode(), a.size(), a.mtimeNanos()), version);
+            byKey.remove(new VersionKey(version.attributes()), version);
             byPath.remove(version.path(), version);
         }
     }
@@ -159,9 +167,18 @@ final class Catalog
     }
 
     /**
-     * Identity and content version of a file.
+     * A map key equal for attributes of the same version, by {@link FileAttributes#sameVersionAs}.
      */
-    record VersionKey(long device, long inode, long size, long mtimeNanos)
+    private record VersionKey(FileAttributes attributes)
     {
+        public boolean equals(final Object other)
+        {
+            return other instanceof VersionKey key && attributes.sameVersionAs(key.attributes);
+        }
+
+        public int hashCode()
+        {
+            return attributes.versionHashCode();
+        }
     }
 }

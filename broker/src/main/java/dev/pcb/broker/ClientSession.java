@@ -33,7 +33,7 @@ final class ClientSession
     private long sessionId;
     private boolean attached;
     private long nextHandleId = 1;
-    private int pinCount;
+    private long pinCount;
     private long lastHeartbeat;
     private long lastHeartbeatChangeMs;
     private long requestCount;
@@ -187,7 +187,7 @@ final class ClientSession
         return nextHandleId++;
     }
 
-    int pinCount()
+    long pinCount()
     {
         return pinCount;
     }

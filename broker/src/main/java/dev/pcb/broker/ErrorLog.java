@@ -8,16 +8,20 @@ import static java.lang.System.Logger.Level.INFO;
 import static java.lang.System.Logger.Level.WARNING;
 
 /**
- * One log line per error answer, naming the guest, the client and the path, at a level that says how much an
- * operator should care, and rate limited: a hostile or broken guest that sends a flood of bad requests must not slow
- * the conductor with log output nor bury the other lines.
+ * The broker's log lines about what guests do: one per error answer, naming the guest, the client and the path, at a
+ * level that says how much an operator should care, and one per client attached, released or detached. All share one
+ * budget of lines per second, so a hostile or broken guest that floods bad requests or churns client slots slows
+ * the conductor with log output no more than that and buries no other lines; and every guest-supplied string is
+ * escaped ({@link #printable}), so a path cannot forge log lines or send terminal escapes.
  * <p>
  * Conductor thread only.
  */
 final class ErrorLog
 {
-    /** Most error lines written per second; the rest are counted and reported in one line. */
+    /** Most lines written per second; the rest are counted and reported in one line. */
     static final int MAX_LINES_PER_SECOND = 20;
+    /** Longest guest-supplied text written in one line, in chars. */
+    static final int MAX_TEXT_LENGTH = 512;
 
     private static final System.Logger LOG = System.getLogger("pcb.broker");
 
@@ -39,15 +43,36 @@ final class ErrorLog
         final long nowMs)
     {
         final System.Logger.Level level = levelOf(code);
-        if (!LOG.isLoggable(level))
+        if (LOG.isLoggable(level) && takeLine(nowMs))
         {
-            return;
+            LOG.log(level, session.describe() + ": " + MessageType.name(requestType) + " answered " + code + ": " +
+                printable(message));
         }
+    }
+
+    /**
+     * Log a client event: attached, released, detached.
+     *
+     * @param level   how much an operator should care.
+     * @param session the client.
+     * @param event   what happened; may hold guest-supplied text.
+     * @param nowMs   current time, ms.
+     */
+    void clientEvent(final System.Logger.Level level, final ClientSession session, final String event, final long nowMs)
+    {
+        if (LOG.isLoggable(level) && takeLine(nowMs))
+        {
+            LOG.log(level, session.describe() + " " + printable(event));
+        }
+    }
+
+    private boolean takeLine(final long nowMs)
+    {
         if (nowMs - periodStartMs >= 1000)
         {
             if (suppressed > 0)
             {
-                LOG.log(WARNING, suppressed + " more error answers in the last second were not logged");
+                LOG.log(WARNING, suppressed + " more lines about guests in the last second were not logged");
             }
             periodStartMs = nowMs;
             lines = 0;
@@ -56,11 +81,62 @@ final class ErrorLog
         if (lines >= MAX_LINES_PER_SECOND)
         {
             suppressed++;
-            return;
+            return false;
         }
         lines++;
-        LOG.log(level, session.describe() + ": " + MessageType.name(requestType) + " answered " + code + ": " +
-            message);
+        return true;
+    }
+
+    /**
+     * Text safe for one log line: control characters (C0, DEL, C1) and backslashes escaped, at most
+     * {@link #MAX_TEXT_LENGTH} chars kept.
+     *
+     * @param text from a guest, or naming something a guest chose.
+     * @return the same text when it is already safe.
+     */
+    static String printable(final String text)
+    {
+        int i = 0;
+        final int n = text.length();
+        while (i < n && i < MAX_TEXT_LENGTH && isPlain(text.charAt(i)))
+        {
+            i++;
+        }
+        if (i == n)
+        {
+            return text;
+        }
+        final StringBuilder out = new StringBuilder(Math.min(n, MAX_TEXT_LENGTH) + 16).append(text, 0, i);
+        for (; i < n && out.length() < MAX_TEXT_LENGTH; i++)
+        {
+            final char c = text.charAt(i);
+            if (isPlain(c))
+            {
+                out.append(c);
+            }
+            else if ('\\' == c)
+            {
+                out.append("\\\\");
+            }
+            else if ('\n' == c)
+            {
+                out.append("\\n");
+            }
+            else
+            {
+                out.append(String.format("\\x%02x", (int)c));
+            }
+        }
+        if (i < n)
+        {
+            out.append("...(").append(n - i).append(" more chars)");
+        }
+        return out.toString();
+    }
+
+    private static boolean isPlain(final char c)
+    {
+        return c >= 0x20 && c != 0x7f && c != '\\' && !(c >= 0x80 && c < 0xa0);
     }
 
     /**

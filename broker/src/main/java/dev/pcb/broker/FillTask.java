@@ -4,6 +4,7 @@ import dev.pcb.nativeshim.ErrnoException;
 import dev.pcb.nativeshim.Linux;
 import dev.pcb.nativeshim.StatxResult;
 import dev.pcb.protocol.ErrorCode;
+import dev.pcb.protocol.FileAttributes;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 
 import java.util.ArrayList;
@@ -77,13 +78,14 @@ final class FillTask implements Runnable
     {
         final long start = System.nanoTime();
         final StatxResult stat = new StatxResult();
+        final FileAttributes now = new FileAttributes();
         final int fd = version.fd();
         boolean leased = false;
         try
         {
             leased = takeReadLease(fd);
             Linux.fstat(fd, stat);
-            if (changed(stat))
+            if (changed(stat, now))
             {
                 fail(ErrorCode.STALE, version.displayPath() + ": changed on the host since it was opened");
             }
@@ -95,7 +97,7 @@ final class FillTask implements Runnable
                 {
                     fail(ErrorCode.STALE, version.displayPath() + ": truncated on the host since it was opened");
                 }
-                else if (changed(stat))
+                else if (changed(stat, now))
                 {
                     fail(ErrorCode.STALE, version.displayPath() + ": changed on the host while it was read");
                 }
@@ -190,9 +192,9 @@ final class FillTask implements Runnable
         }
     }
 
-    private boolean changed(final StatxResult stat)
+    private boolean changed(final StatxResult stat, final FileAttributes now)
     {
-        return stat.size() != version.size() || stat.mtimeNanos() != version.attributes().mtimeNanos();
+        return !version.attributes().sameVersionAs(Catalog.toAttributes(stat, now));
     }
 
     private void fail(final ErrorCode code, final String message)

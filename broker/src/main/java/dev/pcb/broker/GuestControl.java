@@ -5,6 +5,7 @@ import dev.pcb.layout.ControlRegionDescriptor;
 import dev.pcb.nativeshim.MappedRegion;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -23,7 +24,7 @@ final class GuestControl implements AutoCloseable
     private final List<Share> shares;
     private long heartbeat;
     private int handles;
-    private int pins;
+    private long pins;
     private double requestTokens;
     private long tokensUpdatedNs;
 
@@ -83,8 +84,9 @@ final class GuestControl implements AutoCloseable
             (int)config.brokerLeaseMs(),
             (int)config.clientLeaseMs());
 
-        final int requestRingLength = header.getInt(ControlRegionDescriptor.REQUEST_RING_LENGTH_OFFSET);
-        final int responseRingLength = header.getInt(ControlRegionDescriptor.RESPONSE_RING_LENGTH_OFFSET);
+        // From the configuration, never read back from the header: the guest can write it.
+        final int requestRingLength = config.requestRingCapacity() + RingBufferDescriptor.TRAILER_LENGTH;
+        final int responseRingLength = config.responseRingCapacity() + RingBufferDescriptor.TRAILER_LENGTH;
         this.sessions = new ClientSession[config.slotCount()];
         for (int i = 0; i < sessions.length; i++)
         {
@@ -146,12 +148,12 @@ final class GuestControl implements AutoCloseable
         handles += delta;
     }
 
-    int pins()
+    long pins()
     {
         return pins;
     }
 
-    void pinned(final int delta)
+    void pinned(final long delta)
     {
         pins += delta;
     }

@@ -24,7 +24,8 @@ final class WindowTable
     private final DataRegion region;
     private final int count;
     private final int[] state;
-    private final int[] pins;
+    // long: the sum over guests of pins each capped at --max-pins (up to Integer.MAX_VALUE) cannot wrap.
+    private final long[] pins;
     private final long[] generation;
     private final boolean[] referenced;
     private final FileVersion[] owner;
@@ -45,7 +46,7 @@ final class WindowTable
         this.region = region;
         this.count = region.windowCount();
         this.state = new int[count];
-        this.pins = new int[count];
+        this.pins = new long[count];
         this.generation = new long[count];
         this.referenced = new boolean[count];
         this.owner = new FileVersion[count];
@@ -177,7 +178,7 @@ final class WindowTable
         return state[window];
     }
 
-    int pins(final int window)
+    long pins(final int window)
     {
         return pins[window];
     }

@@ -402,8 +402,7 @@ public final class PcbFile implements AutoCloseable
         final OpenedResponse opened = new OpenedResponse();
         opened.wrap(call.response, 0);
         final FileAttributes now = opened.getAttributes(new FileAttributes());
-        if (now.device() == attributes.device() && now.inode() == attributes.inode() &&
-            now.size() == attributes.size() && now.mtimeNanos() == attributes.mtimeNanos())
+        if (now.sameVersionAs(attributes))
         {
             handleId = opened.handleId();
         }

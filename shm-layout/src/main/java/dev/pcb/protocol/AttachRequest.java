@@ -16,6 +16,17 @@ public final class AttachRequest extends Flyweight
     public static final int LENGTH = 16;
 
     /**
+     * Is a record of this length, as the ring reported it, long enough to be read as a AttachRequest?
+     *
+     * @param length of the record.
+     * @return true when every field lies inside the record.
+     */
+    public static boolean isWellFormed(final int length)
+    {
+        return length >= LENGTH;
+    }
+
+    /**
      * Layout version.
      *
      * @return the version the client speaks.

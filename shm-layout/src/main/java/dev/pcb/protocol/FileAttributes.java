@@ -9,7 +9,9 @@ import org.agrona.MutableDirectBuffer;
  *  0: type (int) | 4: mode (int) | 8: size (long) | 16: mtime ns (long) | 24: ctime ns (long)
  *  32: inode (long) | 40: device (long) | 48: link count (int) | 52: reserved (int)
  * </pre>
- * The identity of a file is (device, inode); its version is (size, mtime, ctime).
+ * The identity of a file is (device, inode); its content version is (size, mtime). {@link #sameVersionAs} is the one
+ * place that rule is coded (see docs/coherence.md): ctime, mode and link count are reported but never make a new
+ * version, because {@code rm}, {@code mv}, {@code ln} and {@code chmod} change them without changing a byte.
  */
 public final class FileAttributes
 {
@@ -187,15 +189,28 @@ public final class FileAttributes
     }
 
     /**
-     * Same identity and version?
+     * The version rule: same identity (device, inode) and same content version (size, mtime in ns). ctime is not
+     * part of it (docs/coherence.md, rule 4).
      *
      * @param other attributes to compare.
-     * @return true when device, inode, size, mtime and ctime all match.
+     * @return true when both describe the same bytes of the same file.
      */
     public boolean sameVersionAs(final FileAttributes other)
     {
-        return device == other.device && inode == other.inode && size == other.size &&
-            mtimeNanos == other.mtimeNanos && ctimeNanos == other.ctimeNanos;
+        return device == other.device && inode == other.inode && size == other.size && mtimeNanos == other.mtimeNanos;
+    }
+
+    /**
+     * Hash of exactly the fields {@link #sameVersionAs} compares, for maps keyed by version.
+     *
+     * @return a hash equal for attributes of the same version.
+     */
+    public int versionHashCode()
+    {
+        int h = Long.hashCode(device);
+        h = 31 * h + Long.hashCode(inode);
+        h = 31 * h + Long.hashCode(size);
+        return 31 * h + Long.hashCode(mtimeNanos);
     }
 
     /** {@inheritDoc} */

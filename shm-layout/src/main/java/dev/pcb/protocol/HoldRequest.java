@@ -18,6 +18,17 @@ public final class HoldRequest extends Flyweight
     /** Record length. */
     public static final int LENGTH = 24;
 
+    /**
+     * Is a record of this length, as the ring reported it, long enough to be read as a HoldRequest?
+     *
+     * @param length of the record.
+     * @return true when every field lies inside the record.
+     */
+    public static boolean isWellFormed(final int length)
+    {
+        return length >= LENGTH;
+    }
+
     /** @return the share id. */
     public int shareId()
     {

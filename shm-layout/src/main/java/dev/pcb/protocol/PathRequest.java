@@ -123,19 +123,6 @@ public final class PathRequest extends Flyweight
     }
 
     /**
-     * Path, decoded.
-     *
-     * @return the path.
-     */
-    public String path()
-    {
-        final int length = pathLength();
-        final byte[] bytes = new byte[length];
-        buffer.getBytes(offset + PATH_OFFSET, bytes);
-        return new String(bytes, StandardCharsets.UTF_8);
-    }
-
-    /**
      * Is a record of this length, as received, well formed? Checks before any field is trusted.
      *
      * @param buffer holding the record.
@@ -145,11 +132,38 @@ public final class PathRequest extends Flyweight
      */
     public static boolean isWellFormed(final DirectBuffer buffer, final int offset, final int length)
     {
+        return checkedPathLength(buffer, offset, length) >= 0;
+    }
+
+    /**
+     * The path length, read once and checked against the record: a reader that then uses only this value (with
+     * {@link #path(byte[], int)}) cannot be fooled by a writer changing the field between a check and a use.
+     *
+     * @param buffer holding the record.
+     * @param offset of the record.
+     * @param length of the record as the ring reported it.
+     * @return the path length, or -1 when the record is malformed.
+     */
+    public static int checkedPathLength(final DirectBuffer buffer, final int offset, final int length)
+    {
         if (length < PATH_OFFSET)
         {
-            return false;
+            return -1;
         }
         final int pathLength = buffer.getInt(offset + PATH_LENGTH_OFFSET);
-        return pathLength >= 0 && pathLength <= MAX_PATH_LENGTH && PATH_OFFSET + pathLength <= length;
+        return pathLength >= 0 && pathLength <= MAX_PATH_LENGTH && pathLength <= length - PATH_OFFSET ? pathLength : -1;
+    }
+
+    /**
+     * Path of a length already checked by {@link #checkedPathLength}, decoded through a caller's scratch array.
+     *
+     * @param scratch     at least {@link #MAX_PATH_LENGTH} bytes.
+     * @param pathLength  from {@link #checkedPathLength}.
+     * @return the path.
+     */
+    public String path(final byte[] scratch, final int pathLength)
+    {
+        buffer.getBytes(offset + PATH_OFFSET, scratch, 0, pathLength);
+        return new String(scratch, 0, pathLength, StandardCharsets.UTF_8);
     }
 }

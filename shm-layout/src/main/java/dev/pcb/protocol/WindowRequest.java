@@ -18,6 +18,17 @@ public final class WindowRequest extends Flyweight
     public static final int FILE_WINDOW_OFFSET = 16;
     /** Record length. */
     public static final int LENGTH = 24;
+
+    /**
+     * Is a record of this length, as the ring reported it, long enough to be read as a WindowRequest?
+     *
+     * @param length of the record.
+     * @return true when every field lies inside the record.
+     */
+    public static boolean isWellFormed(final int length)
+    {
+        return length >= LENGTH;
+    }
     /** Handle id of a RELEASE of a window held across a broker restart; real handles start at 1. */
     public static final long HELD_WINDOW_HANDLE = 0;
 

@@ -15,6 +15,20 @@ class FlyweightsTest
     private final UnsafeBuffer buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(64 * 1024));
 
     @Test
+    void aPathLengthIsReadOnceSoAGuestChangingItAfterTheCheckChangesNothing()
+    {
+        final PathRequest request = new PathRequest();
+        request.wrap(buffer, 0);
+        final int length = request.path("a/b");
+        final int checked = PathRequest.checkedPathLength(buffer, 0, length);
+        assertEquals(3, checked);
+        // The guest rewrites the field after the check: the decoder uses the length it checked, not the field.
+        buffer.putInt(PathRequest.PATH_LENGTH_OFFSET, Integer.MAX_VALUE);
+        assertEquals("a/b", request.path(new byte[PathRequest.MAX_PATH_LENGTH], checked));
+        assertEquals(-1, PathRequest.checkedPathLength(buffer, 0, length));
+    }
+
+    @Test
     void pathRequestsRoundTripAndRejectLiesAboutTheirLength()
     {
         final PathRequest request = new PathRequest();
@@ -23,7 +37,8 @@ class FlyweightsTest
         request.shareId(3).maxEntries(100).cookie(7);
         final int length = request.path("dir/ünïcode.txt");
         assertTrue(PathRequest.isWellFormed(buffer, 16, length));
-        assertEquals("dir/ünïcode.txt", request.path());
+        assertEquals("dir/ünïcode.txt", request.path(new byte[PathRequest.MAX_PATH_LENGTH],
+            PathRequest.checkedPathLength(buffer, 16, length)));
         assertEquals(42, request.correlationId());
         assertEquals(3, request.shareId());
 

@@ -1,0 +1,184 @@
+package dev.pcb.broker;
+
+import dev.pcb.nativeshim.StatxResult;
+import dev.pcb.protocol.ErrorCode;
+import dev.pcb.protocol.FileAttributes;
+import dev.pcb.protocol.MessageType;
+import org.agrona.BufferUtil;
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * One OPEN, STAT or LIST run off the conductor: the system calls (openat2, statx, getdents64) on a metadata worker,
+ * the result handed back through a queue for the conductor to apply and answer. A share on a hung filesystem then
+ * stalls only the workers and the requests that touch it, never the conductor.
+ * <p>
+ * Tasks are pooled per guest ({@link MetadataWork}); the inputs are set by the conductor before submission and the
+ * outputs by the worker before the completion queue hands the task back, which orders them.
+ */
+final class MetadataTask implements Runnable
+{
+    private final MetadataRequests requests = new MetadataRequests();
+    private final StatxResult stat = new StatxResult();
+    private final FileAttributes attributes = new FileAttributes();
+    private final UnsafeBuffer page = new UnsafeBuffer(BufferUtil.allocateDirectAligned(64 * 1024, 64));
+    private final ManyToOneConcurrentArrayQueue<MetadataTask> completions;
+    private ClientSession session;
+    private long sessionId;
+    private int type;
+    private long correlationId;
+    private Share share;
+    private String path;
+    private long cookie;
+    private int maxEntries;
+    private int limit;
+    private int fd;
+    private int pageLength;
+    private ErrorCode error;
+    private String errorMessage;
+
+    MetadataTask(final ManyToOneConcurrentArrayQueue<MetadataTask> completions)
+    {
+        this.completions = completions;
+    }
+
+    /**
+     * Set the request; conductor thread.
+     */
+    MetadataTask request(
+        final ClientSession session,
+        final int type,
+        final long correlationId,
+        final Share share,
+        final String path,
+        final long cookie,
+        final int maxEntries)
+    {
+        this.session = session;
+        this.sessionId = session.sessionId();
+        this.type = type;
+        this.correlationId = correlationId;
+        this.share = share;
+        this.path = path;
+        this.cookie = cookie;
+        this.maxEntries = maxEntries;
+        this.limit = session.responses().maxMsgLength();
+        this.fd = -1;
+        this.pageLength = 0;
+        this.error = null;
+        this.errorMessage = null;
+        return this;
+    }
+
+    /** {@inheritDoc} */
+    public void run()
+    {
+        try
+        {
+            switch (type)
+            {
+                case MessageType.OPEN:
+                    fd = Catalog.resolve(share, path, stat);
+                    break;
+                case MessageType.STAT:
+                    requests.stat(share, path, attributes);
+                    break;
+                default:
+                    pageLength = requests.listPage(share, path, correlationId, cookie, maxEntries, limit, page);
+                    break;
+            }
+        }
+        catch (final RequestException ex)
+        {
+            error = ex.code();
+            errorMessage = ex.getMessage();
+        }
+        catch (final RuntimeException ex)
+        {
+            error = ErrorCode.IO_ERROR;
+            errorMessage = share.name() + "/" + path + ": " + ex;
+        }
+        while (!completions.offer(this))
+        {
+            Thread.onSpinWait();
+        }
+    }
+
+    /**
+     * Is the client that asked still the owner of its slot? If not, the answer has nobody to go to.
+     */
+    boolean isLive()
+    {
+        return session.isActive() && session.sessionId() == sessionId;
+    }
+
+    ClientSession session()
+    {
+        return session;
+    }
+
+    int type()
+    {
+        return type;
+    }
+
+    long correlationId()
+    {
+        return correlationId;
+    }
+
+    Share share()
+    {
+        return share;
+    }
+
+    String path()
+    {
+        return path;
+    }
+
+    /**
+     * @return the descriptor an OPEN resolved, or -1; whoever takes it sets it back with {@link #takeFd}.
+     */
+    int fd()
+    {
+        return fd;
+    }
+
+    int takeFd()
+    {
+        final int taken = fd;
+        fd = -1;
+        return taken;
+    }
+
+    StatxResult stat()
+    {
+        return stat;
+    }
+
+    FileAttributes attributes()
+    {
+        return attributes;
+    }
+
+    UnsafeBuffer page()
+    {
+        return page;
+    }
+
+    int pageLength()
+    {
+        return pageLength;
+    }
+
+    ErrorCode error()
+    {
+        return error;
+    }
+
+    String errorMessage()
+    {
+        return errorMessage;
+    }
+}
