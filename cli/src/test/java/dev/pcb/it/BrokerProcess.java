@@ -48,7 +48,21 @@ public final class BrokerProcess implements AutoCloseable
     {
         final List<String> all = new ArrayList<>(List.of("broker", "--run-dir", runDir.toString()));
         all.addAll(List.of(args));
-        final Process process = JavaProcess.pcb(all.toArray(new String[0])).redirectErrorStream(true).start();
+        return start(JavaProcess.pcb(all.toArray(new String[0])), runDir);
+    }
+
+    /**
+     * Start a broker from any {@code pcb broker --run-dir DIR ...} command, for example the release bundle's
+     * {@code bin/pcb}, and wait until it serves.
+     *
+     * @param command the whole command, environment set.
+     * @param runDir  the run directory the command names.
+     * @return the running broker.
+     * @throws IOException when it does not come up within 30 s.
+     */
+    public static BrokerProcess start(final ProcessBuilder command, final Path runDir) throws IOException
+    {
+        final Process process = command.redirectErrorStream(true).start();
         final BrokerProcess broker = new BrokerProcess(process, runDir);
         try
         {
