@@ -493,6 +493,18 @@ public final class QemuGuest implements AutoCloseable
         return Optional.empty();
     }
 
+    /**
+     * The module directory of a kernel, as a guest of this class uses it by default.
+     *
+     * @param kernel a {@code vmlinuz-<version>}.
+     * @return {@code /lib/modules/<version>}.
+     * @throws IllegalStateException when the file name has no version.
+     */
+    public static Path modulesDirOf(final Path kernel)
+    {
+        return Path.of("/lib/modules", kernelVersion(kernel));
+    }
+
     private static String kernelVersion(final Path kernel)
     {
         final String file = kernel.getFileName().toString();
