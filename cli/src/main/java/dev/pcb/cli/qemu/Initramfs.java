@@ -182,8 +182,10 @@ public final class Initramfs
         }
         for (final Path file : bundleFiles)
         {
-            update(digest, Files.isSymbolicLink(file) ? file + " -> " + Files.readSymbolicLink(file) + "\n" :
-                fingerprint(file));
+            // Relative to the bundle: the same tarball unpacked elsewhere reuses the archive.
+            final Path relative = home.relativize(file);
+            update(digest, Files.isSymbolicLink(file) ? relative + " -> " + Files.readSymbolicLink(file) + "\n" :
+                relative + " " + Files.size(file) + " " + Files.getLastModifiedTime(file).toMillis() + "\n");
         }
         for (final Path file : libraries)
         {
@@ -252,6 +254,19 @@ public final class Initramfs
         finally
         {
             Files.deleteIfExists(temp);
+        }
+        // Each build's bundle makes a new archive of some 60 MB: drop the older ones (a guest booting from one has
+        // its own copy, see writeForGuest).
+        try (Stream<Path> old = Files.list(cacheDir))
+        {
+            for (final Path file : (Iterable<Path>)old::iterator)
+            {
+                final String name = file.getFileName().toString();
+                if (name.startsWith("initramfs-bundle-") && name.endsWith(".cpio") && !file.equals(archive))
+                {
+                    Files.deleteIfExists(file);
+                }
+            }
         }
 
         return archive;
