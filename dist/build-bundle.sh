@@ -95,7 +95,7 @@ Description: shared page-cache broker for virtual machines
  units pcb-broker.service (hosts) and pcb-mount@.service (guests), and bash completion.
 EOF
     echo /etc/pcb/pcb-broker.conf > "$DEBROOT/DEBIAN/conffiles"
-    dpkg-deb --root-owner-group -Zgzip -b "$DEBROOT" "$OUT/pcb_${DEB_VERSION}_amd64.deb" >/dev/null
+    dpkg-deb --root-owner-group -Zgzip -z1 -b "$DEBROOT" "$OUT/pcb_${DEB_VERSION}_amd64.deb" >/dev/null
 fi
 
 echo "pcb dist: $(du -sh "$TREE" | cut -f1) unpacked, $(du -h "$TARBALL" | cut -f1) as $(basename "$TARBALL")"
