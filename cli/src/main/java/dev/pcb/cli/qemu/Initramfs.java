@@ -125,17 +125,7 @@ public final class Initramfs
         }
         cpio.file("init", 0755, init.getBytes(StandardCharsets.UTF_8));
 
-        // Written aside then renamed, so a concurrent builder or an interrupted build never leaves half an archive.
-        final Path temp = Files.createTempFile(cacheDir, archive.getFileName().toString(), ".tmp");
-        try
-        {
-            Files.write(temp, cpio.finish());
-            Files.move(temp, archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        }
-        finally
-        {
-            Files.deleteIfExists(temp);
-        }
+        writeAtomically(archive, cpio.finish());
 
         return archive;
     }
@@ -245,16 +235,7 @@ public final class Initramfs
         }
         cpio.file("init", 0755, init.getBytes(StandardCharsets.UTF_8));
 
-        final Path temp = Files.createTempFile(cacheDir, archive.getFileName().toString(), ".tmp");
-        try
-        {
-            Files.write(temp, cpio.finish());
-            Files.move(temp, archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        }
-        finally
-        {
-            Files.deleteIfExists(temp);
-        }
+        writeAtomically(archive, cpio.finish());
         // Each build's bundle makes a new archive of some 60 MB: drop the older ones (a guest booting from one has
         // its own copy, see writeForGuest).
         try (Stream<Path> old = Files.list(cacheDir))
@@ -284,12 +265,7 @@ public final class Initramfs
      */
     static String bundleInitScript(final List<Path> modules)
     {
-        final StringBuilder insmod = new StringBuilder();
-        for (final Path module : modules)
-        {
-            final String name = moduleName(module);
-            insmod.append("insmod /lib/pcb/").append(name).append(".ko || fail insmod ").append(name).append('\n');
-        }
+        final String insmod = insmodLines(modules);
 
         return "#!/bin/busybox sh\n" +
             "# pcb bundle guest: only this initramfs (busybox, modules, the bundle in " + BUNDLE_HOME_IN_GUEST +
@@ -414,12 +390,7 @@ public final class Initramfs
      */
     static String initScript(final List<Path> modules)
     {
-        final StringBuilder insmod = new StringBuilder();
-        for (final Path module : modules)
-        {
-            final String name = moduleName(module);
-            insmod.append("insmod /lib/pcb/").append(name).append(".ko || fail insmod ").append(name).append('\n');
-        }
+        final String insmod = insmodLines(modules);
 
         return "#!/bin/busybox sh\n" +
             "# pcb test guest: host root over virtio-9p (read-only), then " + SCRIPT_PATH + " chrooted into it.\n" +
@@ -531,6 +502,37 @@ public final class Initramfs
         }
 
         return modules;
+    }
+
+    /**
+     * The init's lines that load modules copied to {@code /lib/pcb/<name>.ko}, each failing the init when it fails.
+     */
+    private static String insmodLines(final List<Path> modules)
+    {
+        final StringBuilder insmod = new StringBuilder();
+        for (final Path module : modules)
+        {
+            final String name = moduleName(module);
+            insmod.append("insmod /lib/pcb/").append(name).append(".ko || fail insmod ").append(name).append('\n');
+        }
+        return insmod.toString();
+    }
+
+    /**
+     * Write aside then rename, so a concurrent builder or an interrupted build never leaves half an archive.
+     */
+    private static void writeAtomically(final Path archive, final byte[] bytes) throws IOException
+    {
+        final Path temp = Files.createTempFile(archive.getParent(), archive.getFileName().toString(), ".tmp");
+        try
+        {
+            Files.write(temp, bytes);
+            Files.move(temp, archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        }
+        finally
+        {
+            Files.deleteIfExists(temp);
+        }
     }
 
     private static String moduleName(final Path module)
