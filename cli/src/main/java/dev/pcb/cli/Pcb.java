@@ -18,6 +18,7 @@ import java.io.PrintWriter;
         BrokerCommand.class,
         AgentCommand.class,
         QemuArgsCommand.class,
+        LibvirtXmlCommand.class,
         StatCommand.class,
         WarmCommand.class,
         InspectCommand.class,

@@ -72,7 +72,27 @@ public final class BrokerProcess implements AutoCloseable
     {
         final List<String> all = new ArrayList<>(List.of("broker", "--run-dir", runDir.toString()));
         all.addAll(args);
-        final Process process = JavaProcess.pcb(all.toArray(new String[0])).redirectErrorStream(true).start();
+        return start(JavaProcess.pcb(all.toArray(new String[0])), runDir, readyTimeout);
+    }
+
+    /**
+     * Start a broker from any {@code pcb broker --run-dir DIR ...} command, for example the release bundle's
+     * {@code bin/pcb}, and wait until it serves, at most {@link #READY_TIMEOUT}.
+     *
+     * @param command the whole command, environment set.
+     * @param runDir  the run directory the command names.
+     * @return the running broker.
+     * @throws IOException when it does not come up in time (it is then stopped and its run directory deleted).
+     */
+    public static BrokerProcess start(final ProcessBuilder command, final Path runDir) throws IOException
+    {
+        return start(command, runDir, READY_TIMEOUT);
+    }
+
+    private static BrokerProcess start(final ProcessBuilder command, final Path runDir, final Duration readyTimeout)
+        throws IOException
+    {
+        final Process process = command.redirectErrorStream(true).start();
         final BrokerProcess broker = new BrokerProcess(process, runDir);
         try
         {

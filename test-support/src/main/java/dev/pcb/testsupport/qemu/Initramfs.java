@@ -19,6 +19,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Stream;
 
 /**
@@ -55,6 +56,12 @@ public final class Initramfs
     /** Where the guest script lives in the initramfs. */
     public static final String SCRIPT_PATH = "/pcb/guest.sh";
 
+    /** Modules a bundle guest ({@link #bundleBase}) loads, unless built in: fuse, for {@code pcb mount}. */
+    public static final List<String> BUNDLE_MODULES = List.of("fuse");
+
+    /** Where a bundle guest has the release bundle: its {@code bin/pcb} is {@code /opt/pcb/bin/pcb}. */
+    public static final String BUNDLE_HOME_IN_GUEST = "/opt/pcb";
+
     /** Static busybox locations tried, in order. */
     public static final List<Path> BUSYBOX_CANDIDATES = List.of(Path.of("/bin/busybox"), Path.of("/usr/bin/busybox"));
 
@@ -64,6 +71,7 @@ public final class Initramfs
     private static final int S_IFDIR = 0040000;
     private static final int S_IFREG = 0100000;
     private static final int S_IFCHR = 0020000;
+    private static final int S_IFLNK = 0120000;
 
     private Initramfs()
     {
@@ -117,19 +125,214 @@ public final class Initramfs
         }
         cpio.file("init", 0755, init.getBytes(StandardCharsets.UTF_8));
 
-        // Written aside then renamed, so a concurrent builder or an interrupted build never leaves half an archive.
-        final Path temp = Files.createTempFile(cacheDir, archive.getFileName().toString(), ".tmp");
-        try
+        writeAtomically(archive, cpio.finish());
+
+        return archive;
+    }
+
+    /**
+     * The common archive of a guest whose only files are this archive: busybox, the kernel's
+     * {@link #BUNDLE_MODULES}, the release bundle at {@link #BUNDLE_HOME_IN_GUEST} and the host libraries its Java
+     * runtime links against (found with {@code ldd}: glibc, libstdc++, libgcc_s, libz), at their host paths. No
+     * virtio-9p, no host root: the init runs the guest script with busybox {@code sh} in the initramfs itself.
+     * Built on first use and then reused from {@code cacheDir}.
+     *
+     * @param cacheDir   directory for the archive, created if missing; safe to share between concurrent builders.
+     * @param modulesDir the kernel's module directory, {@code /lib/modules/<version>}.
+     * @param busybox    a statically linked busybox.
+     * @param bundleHome an unpacked release bundle (the {@code pcb-VERSION} directory).
+     * @return path of the archive.
+     * @throws IOException           when a file cannot be read or written, or ldd fails.
+     * @throws IllegalStateException when busybox is dynamically linked, a module is missing or a library not found.
+     */
+    public static Path bundleBase(final Path cacheDir, final Path modulesDir, final Path busybox, final Path bundleHome)
+        throws IOException
+    {
+        requireStatic(busybox);
+        final Path home = bundleHome.toRealPath();
+        if (!Files.isRegularFile(home.resolve("bin/pcb")) || !Files.isRegularFile(home.resolve("runtime/bin/java")))
         {
-            Files.write(temp, cpio.finish());
-            Files.move(temp, archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            throw new IllegalStateException(bundleHome + " is no release bundle (no bin/pcb, runtime/bin/java)");
         }
-        finally
+        final List<Path> modules = resolveModules(modulesDir, BUNDLE_MODULES);
+        final String init = bundleInitScript(modules);
+        final List<Path> bundleFiles;
+        try (Stream<Path> files = Files.walk(home))
         {
-            Files.deleteIfExists(temp);
+            bundleFiles = files.filter((file) -> !file.equals(home)).sorted().toList();
+        }
+        final List<Path> libraries = hostLibraries(home);
+
+        final MessageDigest digest = sha256();
+        update(digest, "bundle format " + FORMAT_VERSION + "\n" + init);
+        update(digest, fingerprint(busybox));
+        for (final Path file : modules)
+        {
+            update(digest, fingerprint(file));
+        }
+        for (final Path file : bundleFiles)
+        {
+            // Relative to the bundle: the same tarball unpacked elsewhere reuses the archive.
+            final Path relative = home.relativize(file);
+            update(digest, Files.isSymbolicLink(file) ? relative + " -> " + Files.readSymbolicLink(file) + "\n" :
+                relative + " " + Files.size(file) + " " + Files.getLastModifiedTime(file).toMillis() + "\n");
+        }
+        for (final Path file : libraries)
+        {
+            update(digest, fingerprint(file));
+        }
+        final String key = hex(digest.digest()).substring(0, 16);
+
+        Files.createDirectories(cacheDir);
+        final Path archive = cacheDir.resolve("initramfs-bundle-" + modulesDir.getFileName() + "-" + key + ".cpio");
+        if (Files.exists(archive))
+        {
+            return archive;
+        }
+
+        final CpioWriter cpio = new CpioWriter(1);
+        for (final String dir : List.of("bin", "dev", "lib", "lib/pcb", "mnt", "opt", "proc", "sys", "tmp"))
+        {
+            cpio.directory(dir);
+        }
+        cpio.characterDevice("dev/console", 0600, 5, 1);
+        cpio.file("bin/busybox", 0755, Files.readAllBytes(busybox));
+        for (final Path module : modules)
+        {
+            cpio.file("lib/pcb/" + moduleName(module) + ".ko", 0644, Files.readAllBytes(module));
+        }
+        final String guestHome = BUNDLE_HOME_IN_GUEST.substring(1);
+        cpio.directory(guestHome);
+        for (final Path file : bundleFiles)
+        {
+            final String name = guestHome + "/" + home.relativize(file);
+            if (Files.isSymbolicLink(file))
+            {
+                cpio.symlink(name, Files.readSymbolicLink(file).toString());
+            }
+            else if (Files.isDirectory(file))
+            {
+                cpio.directory(name);
+            }
+            else
+            {
+                cpio.file(name, Files.isExecutable(file) ? 0755 : 0644, Files.readAllBytes(file));
+            }
+        }
+        final Set<String> dirs = new HashSet<>(List.of("lib"));
+        for (final Path library : libraries)
+        {
+            final String name = library.toString().substring(1);
+            for (Path parent = Path.of(name).getParent(); null != parent; parent = parent.getParent())
+            {
+                if (dirs.add(parent.toString()))
+                {
+                    cpio.directory(parent.toString());
+                }
+            }
+            // The file itself, symbolic links resolved: /lib64/ld-linux-x86-64.so.2 must be the loader.
+            cpio.file(name, 0755, Files.readAllBytes(library.toRealPath()));
+        }
+        cpio.file("init", 0755, init.getBytes(StandardCharsets.UTF_8));
+
+        writeAtomically(archive, cpio.finish());
+        // Each build's bundle makes a new archive of some 60 MB: drop the older ones (a guest booting from one has
+        // its own copy, see writeForGuest).
+        try (Stream<Path> old = Files.list(cacheDir))
+        {
+            for (final Path file : (Iterable<Path>)old::iterator)
+            {
+                final String name = file.getFileName().toString();
+                if (name.startsWith("initramfs-bundle-") && name.endsWith(".cpio") && !file.equals(archive))
+                {
+                    Files.deleteIfExists(file);
+                }
+            }
         }
 
         return archive;
+    }
+
+    /**
+     * The init of a bundle guest: busybox applets, proc, sysfs, devtmpfs, tmpfs on {@code /tmp} and {@code /dev/shm},
+     * the modules, then {@link #SCRIPT_PATH} with busybox {@code sh}, its status, power off.
+     * <p>
+     * What later features need goes into the guest script, not here: {@code pcb mount} (fuse is loaded already),
+     * waiting for its "mounted" line, programs on the mount.
+     *
+     * @param modules module files in load order; they are copied to {@code /lib/pcb/<name>.ko}.
+     * @return the text of {@code /init}.
+     */
+    static String bundleInitScript(final List<Path> modules)
+    {
+        final String insmod = insmodLines(modules);
+
+        return "#!/bin/busybox sh\n" +
+            "# pcb bundle guest: only this initramfs (busybox, modules, the bundle in " + BUNDLE_HOME_IN_GUEST +
+            ", its libraries); runs " + SCRIPT_PATH + ".\n" +
+            "/bin/busybox --install -s /bin\n" +
+            "export PATH=/bin:" + BUNDLE_HOME_IN_GUEST + "/bin HOME=/tmp LANG=C.UTF-8 TERM=dumb\n" +
+            "fail() { echo \"" + INIT_FAILED_MARKER + " $*\"; poweroff -f; sleep 60; }\n" +
+            "mount -t proc proc /proc || fail mount proc\n" +
+            "mount -t sysfs sysfs /sys || fail mount sysfs\n" +
+            "mount -t devtmpfs devtmpfs /dev || fail mount devtmpfs\n" +
+            "mkdir -p /dev/shm && mount -t tmpfs -o mode=1777 tmpfs /dev/shm || fail mount /dev/shm\n" +
+            "mount -t tmpfs -o mode=1777 tmpfs /tmp || fail mount /tmp\n" +
+            insmod +
+            "echo " + READY_MARKER + "\n" +
+            "cd /tmp\n" +
+            "sh " + SCRIPT_PATH + "\n" +
+            "status=$?\n" +
+            "echo \"" + EXIT_MARKER + " $status\"\n" +
+            "poweroff -f\n" +
+            "sleep 60\n";
+    }
+
+    /**
+     * The host libraries the bundle's runtime needs outside the bundle, by {@code ldd} of its executables and
+     * shared objects: absolute paths, the dynamic loader included.
+     */
+    private static List<Path> hostLibraries(final Path home) throws IOException
+    {
+        final List<String> command = new ArrayList<>(List.of("ldd", home.resolve("runtime/bin/java").toString()));
+        try (Stream<Path> files = Files.walk(home.resolve("runtime/lib")))
+        {
+            files.filter((file) -> file.getFileName().toString().endsWith(".so") && Files.isRegularFile(file))
+                .sorted().forEach((file) -> command.add(file.toString()));
+        }
+        final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        final String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        try
+        {
+            process.waitFor();
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while running ldd", ex);
+        }
+
+        final Set<Path> libraries = new TreeSet<>();
+        for (final String line : output.split("\n"))
+        {
+            final String trimmed = line.trim();
+            final int arrow = trimmed.indexOf("=> ");
+            final String path = arrow >= 0 ? trimmed.substring(arrow + 3).split(" ")[0] : trimmed.split(" ")[0];
+            if (path.startsWith("/") && !path.startsWith(home.toString()))
+            {
+                libraries.add(Path.of(path));
+            }
+            else if (arrow >= 0 && trimmed.contains("not found") && !trimmed.startsWith("libjvm.so"))
+            {
+                // libjvm.so is found at run time through the runtime's own RPATH; anything else is missing.
+                throw new IllegalStateException("the bundle's runtime needs a library the host lacks: " + trimmed);
+            }
+        }
+        if (libraries.stream().noneMatch((p) -> p.getFileName().toString().startsWith("ld-linux")))
+        {
+            throw new IllegalStateException("ldd named no dynamic loader for " + home + ":\n" + output);
+        }
+        return new ArrayList<>(libraries);
     }
 
     /**
@@ -187,12 +390,7 @@ public final class Initramfs
      */
     static String initScript(final List<Path> modules)
     {
-        final StringBuilder insmod = new StringBuilder();
-        for (final Path module : modules)
-        {
-            final String name = moduleName(module);
-            insmod.append("insmod /lib/pcb/").append(name).append(".ko || fail insmod ").append(name).append('\n');
-        }
+        final String insmod = insmodLines(modules);
 
         return "#!/bin/busybox sh\n" +
             "# pcb test guest: host root over virtio-9p (read-only), then " + SCRIPT_PATH + " chrooted into it.\n" +
@@ -235,6 +433,19 @@ public final class Initramfs
      */
     static List<Path> resolveModules(final Path modulesDir) throws IOException
     {
+        return resolveModules(modulesDir, MODULES);
+    }
+
+    /**
+     * The modules of a list that are not built into the kernel, in load order.
+     *
+     * @param modulesDir {@code /lib/modules/<version>}.
+     * @param names      module names in load order.
+     * @return module files.
+     * @throws IllegalStateException when a module is neither built in nor found uncompressed.
+     */
+    static List<Path> resolveModules(final Path modulesDir, final List<String> names) throws IOException
+    {
         final Path kernelDir = modulesDir.resolve("kernel");
         if (!Files.isDirectory(kernelDir))
         {
@@ -272,7 +483,7 @@ public final class Initramfs
         }
 
         final List<Path> modules = new ArrayList<>();
-        for (final String module : MODULES)
+        for (final String module : names)
         {
             final String key = normalise(module);
             if (builtin.contains(key))
@@ -291,6 +502,37 @@ public final class Initramfs
         }
 
         return modules;
+    }
+
+    /**
+     * The init's lines that load modules copied to {@code /lib/pcb/<name>.ko}, each failing the init when it fails.
+     */
+    private static String insmodLines(final List<Path> modules)
+    {
+        final StringBuilder insmod = new StringBuilder();
+        for (final Path module : modules)
+        {
+            final String name = moduleName(module);
+            insmod.append("insmod /lib/pcb/").append(name).append(".ko || fail insmod ").append(name).append('\n');
+        }
+        return insmod.toString();
+    }
+
+    /**
+     * Write aside then rename, so a concurrent builder or an interrupted build never leaves half an archive.
+     */
+    private static void writeAtomically(final Path archive, final byte[] bytes) throws IOException
+    {
+        final Path temp = Files.createTempFile(archive.getParent(), archive.getFileName().toString(), ".tmp");
+        try
+        {
+            Files.write(temp, bytes);
+            Files.move(temp, archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        }
+        finally
+        {
+            Files.deleteIfExists(temp);
+        }
     }
 
     private static String moduleName(final Path module)
@@ -398,6 +640,11 @@ public final class Initramfs
         void file(final String name, final int permissions, final byte[] data)
         {
             entry(name, S_IFREG | permissions, 1, data, 0, 0);
+        }
+
+        void symlink(final String name, final String target)
+        {
+            entry(name, S_IFLNK | 0777, 1, target.getBytes(StandardCharsets.UTF_8), 0, 0);
         }
 
         void characterDevice(final String name, final int permissions, final int major, final int minor)

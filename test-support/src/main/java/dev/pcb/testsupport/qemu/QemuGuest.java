@@ -77,6 +77,7 @@ public final class QemuGuest implements AutoCloseable
     private final Path busybox;
     private final Path cacheDir;
     private final Path hostRoot;
+    private final Path bundle;
     private final int memoryMiB;
     private final int cpus;
     private final String kernelArgs;
@@ -108,6 +109,7 @@ public final class QemuGuest implements AutoCloseable
         busybox = null != builder.busybox ? builder.busybox : Initramfs.findBusybox();
         cacheDir = Objects.requireNonNull(builder.cacheDir, "cacheDir");
         hostRoot = builder.hostRoot;
+        bundle = builder.bundle;
         memoryMiB = builder.memoryMiB;
         cpus = builder.cpus;
         kernelArgs = builder.kernelArgs;
@@ -159,7 +161,8 @@ public final class QemuGuest implements AutoCloseable
             }
         }
 
-        final Path base = Initramfs.base(cacheDir, modulesDir, busybox);
+        final Path base = null != bundle ?
+            Initramfs.bundleBase(cacheDir, modulesDir, busybox, bundle) : Initramfs.base(cacheDir, modulesDir, busybox);
         final Path guestsDir = Files.createDirectories(cacheDir.resolve("guests"));
         final Path guestInitrd = guestsDir.resolve(
             name + "-" + ProcessHandle.current().pid() + "-" + GUEST_SEQUENCE.incrementAndGet() + ".cpio");
@@ -180,7 +183,10 @@ public final class QemuGuest implements AutoCloseable
             "-kernel", kernel.toString(),
             "-initrd", guestInitrd.toString(),
             "-append", "console=ttyS0 " + kernelArgs);
-        args.addAll(QemuArgs.hostRootVirtfs(hostRoot));
+        if (null == bundle)
+        {
+            args.addAll(QemuArgs.hostRootVirtfs(hostRoot));
+        }
         args.addAll(QemuArgs.forDevices(regions));
         args.addAll(extraQemuArgs);
 
@@ -555,6 +561,18 @@ public final class QemuGuest implements AutoCloseable
         return Optional.empty();
     }
 
+    /**
+     * The module directory of a kernel, as a guest of this class uses it by default.
+     *
+     * @param kernel a {@code vmlinuz-<version>}.
+     * @return {@code /lib/modules/<version>}.
+     * @throws IllegalStateException when the file name has no version.
+     */
+    public static Path modulesDirOf(final Path kernel)
+    {
+        return Path.of("/lib/modules", kernelVersion(kernel));
+    }
+
     private static String kernelVersion(final Path kernel)
     {
         final String file = kernel.getFileName().toString();
@@ -814,6 +832,7 @@ public final class QemuGuest implements AutoCloseable
         private Path busybox;
         private Path cacheDir;
         private Path hostRoot = Path.of("/");
+        private Path bundle;
         private int memoryMiB = DEFAULT_MEMORY_MIB;
         private int cpus = 1;
         private String kernelArgs = DEFAULT_KERNEL_ARGS;
@@ -911,6 +930,21 @@ public final class QemuGuest implements AutoCloseable
         public Builder hostRoot(final Path hostRoot)
         {
             this.hostRoot = Objects.requireNonNull(hostRoot, "hostRoot");
+            return this;
+        }
+
+        /**
+         * Boot a guest whose only files are its initramfs: busybox, the fuse module, this release bundle at
+         * {@link Initramfs#BUNDLE_HOME_IN_GUEST} and the host libraries its runtime needs; no virtio-9p device and no
+         * host root ({@link Initramfs#bundleBase}). The script then runs with busybox {@code sh}, not chrooted, and
+         * {@code pcb} is on its PATH. Give such a guest at least 512 MiB: the initramfs unpacks into its RAM.
+         *
+         * @param bundleHome an unpacked release bundle (the {@code pcb-VERSION} directory).
+         * @return this builder.
+         */
+        public Builder bundle(final Path bundleHome)
+        {
+            this.bundle = Objects.requireNonNull(bundleHome, "bundleHome");
             return this;
         }
 
