@@ -6,6 +6,7 @@ import dev.pcb.layout.RetainedWindowsDescriptor;
 import dev.pcb.layout.RunDirectory;
 import dev.pcb.layout.WindowDescriptor;
 import dev.pcb.nativeshim.DirectoryReader;
+import dev.pcb.nativeshim.Errno;
 import dev.pcb.nativeshim.ErrnoException;
 import dev.pcb.nativeshim.Linux;
 import dev.pcb.nativeshim.StatxResult;
@@ -74,6 +75,7 @@ final class BrokerConductor implements Agent
     private final AttachRequest attachRequest = new AttachRequest();
     private final AttachedResponse attached = new AttachedResponse();
     private final PathRequest pathRequest = new PathRequest();
+    private final PathRequest readlinkResult = new PathRequest();
     private final WindowRequest windowRequest = new WindowRequest();
     private final HoldRequest holdRequest = new HoldRequest();
     private final OpenedResponse opened = new OpenedResponse();
@@ -286,6 +288,7 @@ final class BrokerConductor implements Agent
                 case MessageType.CLOSE: onClose(session, buffer, index, length); break;
                 case MessageType.DETACH: onDetach(session, correlationId); break;
                 case MessageType.HOLD: onHold(session, buffer, index, length); break;
+                case MessageType.READLINK: onReadlink(session, buffer, index, length); break;
                 default:
                     throw new RequestException(ErrorCode.MALFORMED, "unknown request type " + typeId);
             }
@@ -299,6 +302,7 @@ final class BrokerConductor implements Agent
     private static boolean isRateLimited(final int typeId)
     {
         return MessageType.OPEN == typeId || MessageType.STAT == typeId || MessageType.LIST == typeId ||
+            MessageType.READLINK == typeId ||
             MessageType.ACQUIRE == typeId;
     }
 
@@ -386,6 +390,48 @@ final class BrokerConductor implements Agent
         statResponse.correlationId(pathRequest.correlationId());
         statResponse.putAttributes(Catalog.toAttributes(stat, attributes));
         send(session, MessageType.STAT_RESULT, StatResponse.LENGTH);
+    }
+
+    private void onReadlink(
+        final ClientSession session, final MutableDirectBuffer buffer, final int index, final int length)
+        throws RequestException
+    {
+        final Share share = pathRequest(session, buffer, index, length);
+        final String path = pathRequest.path();
+        final String shown = share.name() + "/" + path;
+        PathCheck.validate(path, shown);
+        final String link = PathCheck.directoryPath(path);
+        final int slash = link.lastIndexOf('/');
+        final String parent = slash < 0 ? "." : link.substring(0, slash);
+        final String name = slash < 0 ? link : link.substring(slash + 1);
+        final long correlationId = pathRequest.correlationId();
+        final String target;
+        int parentFd = -1;
+        try
+        {
+            parentFd = Linux.openBeneath(share.rootFd(), parent, Linux.O_PATH | Linux.O_DIRECTORY | Linux.O_CLOEXEC);
+            target = Linux.readlinkat(parentFd, name);
+        }
+        catch (final ErrnoException ex)
+        {
+            if (Errno.EINVAL == ex.errno())
+            {
+                throw new RequestException(ErrorCode.NOT_REGULAR_FILE, shown + ": not a symlink");
+            }
+            throw PathCheck.toRequestException(shown, ex);
+        }
+        finally
+        {
+            if (parentFd >= 0)
+            {
+                Linux.close(parentFd);
+            }
+        }
+        // The answer is a path: the target travels in the PATH layout, handed back as stored.
+        readlinkResult.wrap(out, 0);
+        readlinkResult.correlationId(correlationId);
+        readlinkResult.shareId(share.id()).maxEntries(0).cookie(0);
+        send(session, MessageType.READLINK_RESULT, readlinkResult.path(target));
     }
 
     private void onList(final ClientSession session, final MutableDirectBuffer buffer, final int index, final int length)

@@ -195,6 +195,27 @@ public final class PcbAgent implements AutoCloseable
     }
 
     /**
+     * The target of a symlink as stored on the host, never resolved: it may point outside the share, where a
+     * reader resolving it on its own side never reaches host files.
+     *
+     * @param path {@code SHARE/relative/link}.
+     * @return the target.
+     * @throws PcbException naming the problem; NOT_REGULAR_FILE when the path is not a symlink.
+     */
+    public String readlink(final String path) throws PcbException
+    {
+        final Target target = target(path);
+        final Call call = callRetryingRestarts(target, MessageType.READLINK, 0, 0, MessageType.READLINK_RESULT);
+        final PathRequest result = new PathRequest();
+        result.wrap(call.response, 0);
+        if (!PathRequest.isWellFormed(call.response, 0, call.responseLength))
+        {
+            throw new PcbException(ErrorCode.MALFORMED, path + ": malformed READLINK_RESULT");
+        }
+        return result.path();
+    }
+
+    /**
      * One page of a directory.
      *
      * @param path       {@code SHARE/relative/dir}; {@code SHARE} alone is the share root.

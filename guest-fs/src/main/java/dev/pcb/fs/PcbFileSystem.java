@@ -388,11 +388,19 @@ public final class PcbFileSystem
         {
             return -Errno.EINVAL;
         }
-        final String target = node.symlinkTarget();
+        String target = node.symlinkTarget();
         if (null == target)
         {
-            // The pcb protocol has no READLINK yet: a symlink shows as one but cannot be followed.
-            return -Errno.ENOSYS;
+            try
+            {
+                target = agent.readlink(node.path());
+            }
+            catch (final PcbException ex)
+            {
+                return -errno(ex);
+            }
+            // A node's version never changes, so neither does its target.
+            node.symlinkTarget(target);
         }
         final byte[] bytes = target.getBytes(StandardCharsets.UTF_8);
         body.putBytes(at, bytes);

@@ -85,4 +85,6 @@ final class LibC
     static native int umount2(byte[] target, int flags);
 
     static native int getuid();
+
+    static native long readlinkat(int dirFd, byte[] path, byte[] buffer, long size);
 }

@@ -800,6 +800,25 @@ public final class Linux
     }
 
     /**
+     * readlinkat(2) of one name in a directory: the symlink's target as stored, never resolved.
+     *
+     * @param dirFd directory descriptor (may be {@link #O_PATH}).
+     * @param name  a name in it, no slash.
+     * @return the target.
+     * @throws ErrnoException EINVAL when the name is not a symlink, ENOENT when it does not exist.
+     */
+    public static String readlinkat(final int dirFd, final String name) throws ErrnoException
+    {
+        final byte[] target = new byte[4096];
+        final long n = LibC.readlinkat(dirFd, cString(name), target, target.length);
+        if (n < 0)
+        {
+            throw new ErrnoException("readlinkat", name, Native.getLastError());
+        }
+        return new String(target, 0, (int)n, StandardCharsets.UTF_8);
+    }
+
+    /**
      * Real user id of this process.
      *
      * @return the uid; 0 for root.

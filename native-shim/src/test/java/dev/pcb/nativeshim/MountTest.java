@@ -80,4 +80,21 @@ class MountTest
         assertEquals(6, Files.size(file));
         assertEquals(-Errno.EBADF, Linux.writev(-1, new long[2], 1));
     }
+
+    @Test
+    void readlinkatGivesTheTargetAsStored() throws Exception
+    {
+        Files.createSymbolicLink(dir.resolve("up"), Path.of("../../etc/passwd"));
+        Files.write(dir.resolve("plain"), new byte[1]);
+        final int fd = Linux.openDirectory(dir.toString());
+        try
+        {
+            assertEquals("../../etc/passwd", Linux.readlinkat(fd, "up"));
+            assertEquals(Errno.EINVAL, assertThrows(ErrnoException.class, () -> Linux.readlinkat(fd, "plain")).errno());
+        }
+        finally
+        {
+            Linux.close(fd);
+        }
+    }
 }
