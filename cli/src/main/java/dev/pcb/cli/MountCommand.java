@@ -63,6 +63,11 @@ public final class MountCommand implements Callable<Integer>
         description = "How long to wait for the broker at start (default: ${DEFAULT-VALUE}).")
     long connectTimeoutSeconds = 10;
 
+    @Option(names = "--request-timeout", paramLabel = "SECONDS",
+        description = "How long a read waits for a stopped broker before failing with EIO " +
+            "(default: ${DEFAULT-VALUE}).")
+    long requestTimeoutSeconds = 30;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -87,7 +92,9 @@ public final class MountCommand implements Callable<Integer>
         final String share = root.contains("/") ? root.substring(0, root.indexOf('/')) : root;
         FuseMount.check(mountPoint);
 
-        agent = PcbAgent.attach(regions.config(spec).connectTimeout(Duration.ofSeconds(connectTimeoutSeconds)));
+        agent = PcbAgent.attach(regions.config(spec)
+            .connectTimeout(Duration.ofSeconds(connectTimeoutSeconds))
+            .requestTimeout(Duration.ofSeconds(requestTimeoutSeconds)));
         final int fd;
         try
         {

@@ -20,6 +20,8 @@ final class FuseWorker implements Runnable
     static final int REQUEST_BUFFER = 132 * 1024;
     /** Largest READ the kernel sends with max_pages = 256. */
     static final int MAX_READ = FuseInit.MAX_PAGES_WANTED * 4096;
+    /** Most windows one READ reply is gathered from in place; longer ranges are copied window by window. */
+    static final int MAX_GATHER_WINDOWS = 4;
     private static final Logger LOG = Logger.getLogger(FuseWorker.class.getName());
 
     private final FuseServer server;
@@ -41,9 +43,8 @@ final class FuseWorker implements Runnable
         this.server = server;
         this.fs = fs;
         this.fd = fd;
-        final int segments = MAX_READ / Math.max(1, fs.windowSize()) + 2;
-        views = new WindowView[segments];
-        iov = new long[2 * (segments + 1)];
+        views = new WindowView[MAX_GATHER_WINDOWS];
+        iov = new long[2 * (MAX_GATHER_WINDOWS + 1)];
         inHeader.wrap(in);
         outHeader.wrap(out, 0);
         dataHeader.wrap(header, 0);
@@ -244,17 +245,12 @@ final class FuseWorker implements Runnable
         final int length = FuseOutHeader.LENGTH + (int)(to - from);
         if (server.copyReplies())
         {
-            outHeader.set(length, 0, unique);
-            int at = FuseOutHeader.LENGTH;
+            int at = 0;
             for (int i = 0; i < count; i++)
             {
-                final WindowView view = views[i];
-                final long start = Math.max(from, view.fileOffset());
-                final int n = (int)(Math.min(to, view.fileOffset() + view.length()) - start);
-                out.putBytes(at, view.buffer(), (int)(start - view.fileOffset()), n);
-                at += n;
+                at += copyPart(views[i], from, to, at);
             }
-            write(out.addressOffset(), length);
+            replyCopied(unique, at);
             return;
         }
         dataHeader.set(length, 0, unique);
@@ -277,6 +273,35 @@ final class FuseWorker implements Runnable
         {
             LOG.warning("/dev/fuse reply: " + Errno.name((int)-result));
         }
+    }
+
+    /**
+     * Copy the part of a view inside [from, to) into the reply body.
+     *
+     * @param view a held view.
+     * @param from first file offset of the reply.
+     * @param to   end file offset of the reply.
+     * @param at   body offset the part goes to.
+     * @return bytes copied.
+     */
+    int copyPart(final WindowView view, final long from, final long to, final int at)
+    {
+        final long start = Math.max(from, view.fileOffset());
+        final int n = (int)(Math.min(to, view.fileOffset() + view.length()) - start);
+        out.putBytes(FuseOutHeader.LENGTH + at, view.buffer(), (int)(start - view.fileOffset()), n);
+        return n;
+    }
+
+    /**
+     * Reply with the body {@link #copyPart} filled.
+     *
+     * @param unique request id.
+     * @param length body bytes.
+     */
+    void replyCopied(final long unique, final int length)
+    {
+        outHeader.set(FuseOutHeader.LENGTH + length, 0, unique);
+        write(out.addressOffset(), FuseOutHeader.LENGTH + length);
     }
 
     private void write(final long address, final int length)

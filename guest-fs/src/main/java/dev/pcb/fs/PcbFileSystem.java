@@ -39,7 +39,6 @@ public final class PcbFileSystem
     private final HandleTable<OpenDirectory> directories = new HandleTable<>(MAX_OPEN_DIRECTORIES);
     private final long timeoutNanos;
     private final CacheMode cacheMode;
-    private final int windowSize;
 
     /**
      * A filesystem over one share directory.
@@ -62,18 +61,6 @@ public final class PcbFileSystem
             throw new PcbException(dev.pcb.protocol.ErrorCode.NOT_A_DIRECTORY, rootPath + ": not a directory");
         }
         this.nodes = new NodeTable(rootPath, root);
-        int smallest = Integer.MAX_VALUE;
-        for (final dev.pcb.agent.ShareRegion share : agent.shares())
-        {
-            smallest = Math.min(smallest, share.windowSize());
-        }
-        this.windowSize = smallest;
-    }
-
-    /** @return the smallest window size of the shares: bounds how many windows one read can cross. */
-    int windowSize()
-    {
-        return windowSize;
     }
 
     /** @return the nodes. */
@@ -215,7 +202,9 @@ public final class PcbFileSystem
     }
 
     /**
-     * Serve a READ: pin the windows the range crosses, have the worker reply from them, unpin.
+     * Serve a READ. A range of up to {@link FuseWorker#MAX_GATHER_WINDOWS} windows is pinned whole and replied
+     * from in place; a longer one (small windows, 1 MiB reads) is copied window by window, so one read never pins
+     * more than a few windows of a small region.
      */
     void read(final FuseWorker worker, final long unique, final long fh, final long offset, final int size)
     {
@@ -227,18 +216,37 @@ public final class PcbFileSystem
         }
         final PcbFile file = open.file;
         final long end = Math.min(file.size(), offset + Math.max(0, size));
+        if (end <= offset)
+        {
+            worker.replyData(unique, offset, offset, 0);
+            return;
+        }
+        final int windowSize = file.windowSize();
+        final long windows = (end - 1) / windowSize - offset / windowSize + 1;
         final WindowView[] views = worker.views();
         int count = 0;
         try
         {
-            long position = offset;
-            while (position < end)
+            if (windows <= FuseWorker.MAX_GATHER_WINDOWS)
             {
-                final WindowView view = file.acquire(position / file.windowSize());
-                views[count++] = view;
-                position = view.fileOffset() + view.length();
+                for (long w = offset / windowSize; w * windowSize < end; w++)
+                {
+                    views[count++] = file.acquire(w);
+                }
+                worker.replyData(unique, offset, end, count);
             }
-            worker.replyData(unique, offset, end, count);
+            else
+            {
+                int at = 0;
+                for (long w = offset / windowSize; w * windowSize < end; w++)
+                {
+                    try (WindowView view = file.acquire(w))
+                    {
+                        at += worker.copyPart(view, offset, end, at);
+                    }
+                }
+                worker.replyCopied(unique, at);
+            }
         }
         catch (final PcbException ex)
         {
