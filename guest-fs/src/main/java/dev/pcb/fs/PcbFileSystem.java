@@ -1,6 +1,5 @@
 package dev.pcb.fs;
 
-import dev.pcb.agent.BrokerUnavailableException;
 import dev.pcb.agent.DirEntry;
 import dev.pcb.agent.PcbAgent;
 import dev.pcb.agent.PcbException;
@@ -14,7 +13,6 @@ import org.agrona.MutableDirectBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -465,10 +463,7 @@ public final class PcbFileSystem
             case MALFORMED:
                 return Errno.EINVAL;
             default:
-                if (!(ex instanceof BrokerUnavailableException))
-                {
-                    LOG.log(Level.FINE, "answered EIO", ex);
-                }
+                LOG.warning("answered EIO: " + ex.getMessage());
                 return Errno.EIO;
         }
     }
