@@ -229,7 +229,8 @@ public final class PcbFileSystem
             {
                 for (long w = offset / windowSize; w * windowSize < end; w++)
                 {
-                    views[count++] = file.acquire(w);
+                    final WindowView view = file.acquire(w);
+                    views[count++] = view;
                 }
                 worker.replyData(unique, offset, end, count);
             }
