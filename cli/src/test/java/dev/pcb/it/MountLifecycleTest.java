@@ -145,6 +145,31 @@ class MountLifecycleTest
         }
     }
 
+    @Test
+    void cacheModesDecideWhetherTheKernelKeepsPages() throws Exception
+    {
+        final String name = "larger-than-region";
+        try (MountProcess mount = MountProcess.start(broker, "vm1", "data", mnt, "--cache", "none"))
+        {
+            Shell.run(dir, 30, "cat " + mnt + "/" + name + " > /dev/null").assertSuccess();
+            assertEquals("0", residentPages(mnt.resolve(name)), "--cache none keeps no page of what was read");
+            Shell.run(dir, 30, "umount " + mnt).assertSuccess();
+            assertEquals(0, mount.awaitExit(20), mount.stderr());
+        }
+        try (MountProcess mount = MountProcess.start(broker, "vm1", "data", mnt, "--cache", "all"))
+        {
+            Shell.run(dir, 30, "cat " + mnt + "/" + name + " > /dev/null").assertSuccess();
+            final long pages = Long.parseLong(residentPages(mnt.resolve(name)));
+            assertEquals((Files.size(source.resolve(name)) + 4095) / 4096, pages, "--cache all keeps every page");
+            assertEquals(TestShare.sha256(source.resolve(name)), TestShare.sha256(mnt.resolve(name)));
+        }
+    }
+
+    private String residentPages(final Path file) throws Exception
+    {
+        return Shell.run(dir, 30, "fincore --noheadings --output PAGES " + file).assertSuccess().stdout().trim();
+    }
+
     private void assertNoHandlesOrPins() throws Exception
     {
         PcbCommand.awaitCounters(broker.runDir(), (c) -> 0 == c.value(CounterType.GUEST_HANDLES, "vm1") &&

@@ -1,5 +1,6 @@
 package dev.pcb.fs;
 
+import dev.pcb.protocol.FileAttributes;
 import dev.pcb.protocol.FileType;
 import org.agrona.MutableDirectBuffer;
 
@@ -107,7 +108,7 @@ public final class FuseAttr
      */
     public static void encode(final MutableDirectBuffer buffer, final int at, final Node node)
     {
-        final dev.pcb.protocol.FileAttributes a = node.attributes();
+        final FileAttributes a = node.attributes();
         final long mtime = a.mtimeNanos();
         final long ctime = a.ctimeNanos();
         buffer.putLong(at + INO_OFFSET, node.id());

@@ -1,5 +1,6 @@
 package dev.pcb.fs;
 
+import dev.pcb.protocol.FileType;
 import org.agrona.MutableDirectBuffer;
 
 /**
@@ -83,16 +84,16 @@ public final class FuseDirent
     /**
      * DT_* type of a pcb file type.
      *
-     * @param fileType a {@link dev.pcb.protocol.FileType}.
+     * @param fileType a {@link FileType}.
      * @return the DT_* constant.
      */
     public static int dtType(final int fileType)
     {
         switch (fileType)
         {
-            case dev.pcb.protocol.FileType.DIRECTORY: return DT_DIR;
-            case dev.pcb.protocol.FileType.REGULAR: return DT_REG;
-            case dev.pcb.protocol.FileType.SYMLINK: return DT_LNK;
+            case FileType.DIRECTORY: return DT_DIR;
+            case FileType.REGULAR: return DT_REG;
+            case FileType.SYMLINK: return DT_LNK;
             default: return DT_UNKNOWN;
         }
     }

@@ -1,6 +1,7 @@
 package dev.pcb.fs;
 
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.Consumer;
 
 /**
  * Open handles by number: the {@code fh} the kernel gives back with each READ and RELEASE. Getting a handle takes
@@ -89,7 +90,7 @@ public final class HandleTable<T>
      *
      * @param each receives each handle removed.
      */
-    public void drain(final java.util.function.Consumer<T> each)
+    public void drain(final Consumer<T> each)
     {
         for (int i = 0; i < slots.length(); i++)
         {

@@ -4,8 +4,10 @@ import dev.pcb.agent.DirEntry;
 import dev.pcb.agent.PcbAgent;
 import dev.pcb.agent.PcbException;
 import dev.pcb.agent.PcbFile;
+import dev.pcb.agent.StaleFileException;
 import dev.pcb.agent.WindowView;
 import dev.pcb.nativeshim.Errno;
+import dev.pcb.protocol.ErrorCode;
 import dev.pcb.protocol.FileAttributes;
 import dev.pcb.protocol.FileType;
 import org.agrona.MutableDirectBuffer;
@@ -56,7 +58,7 @@ public final class PcbFileSystem
         final FileAttributes root = agent.stat(rootPath);
         if (!root.isDirectory())
         {
-            throw new PcbException(dev.pcb.protocol.ErrorCode.NOT_A_DIRECTORY, rootPath + ": not a directory");
+            throw new PcbException(ErrorCode.NOT_A_DIRECTORY, rootPath + ": not a directory");
         }
         this.nodes = new NodeTable(rootPath, root);
     }
@@ -249,7 +251,7 @@ public final class PcbFileSystem
         }
         catch (final PcbException ex)
         {
-            if (ex instanceof dev.pcb.agent.StaleFileException && open.noteStale())
+            if (ex instanceof StaleFileException && open.noteStale())
             {
                 LOG.warning(file.path() + ": changed in place on the host while open; reads of parts not in " +
                     "memory answer ESTALE (" + ex.getMessage() + ")");
@@ -353,7 +355,7 @@ public final class PcbFileSystem
                 }
                 catch (final PcbException ex)
                 {
-                    if (dev.pcb.protocol.ErrorCode.NO_SUCH_FILE == ex.code())
+                    if (ErrorCode.NO_SUCH_FILE == ex.code())
                     {
                         // Removed on the host since OPENDIR: a listing never shows what cannot be looked up.
                         continue;
@@ -431,6 +433,7 @@ public final class PcbFileSystem
         files.drain((open) -> open.file.close());
         directories.drain((dir) ->
         {
+            // A listing snapshot holds nothing at the broker.
         });
     }
 
