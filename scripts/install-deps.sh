@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, what pcb's QEMU guests and tests need and a fresh machine may lack:
-# QEMU, a kernel with modules, busybox for the guest's init, cpio, libvirt for LibvirtDomainTest, dpkg-deb for the
-# .deb of the release bundle. Does nothing when all are present.
+# QEMU, a kernel with modules, busybox for the guest's init, cpio, fuse3 (fusermount3, for pcb mount), bindfs (the
+# FUSE baseline the mount benchmark compares with), libvirt for LibvirtDomainTest, dpkg-deb for the .deb of the
+# release bundle. Does nothing when all are present.
 set -euo pipefail
 needed=()
-for pkg in maven qemu-system-x86 busybox-static linux-image-amd64 cpio \
+for pkg in maven qemu-system-x86 busybox-static linux-image-amd64 cpio fuse3 bindfs \
            libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu dpkg; do
     dpkg -s "$pkg" >/dev/null 2>&1 || needed+=("$pkg")
 done

@@ -233,6 +233,11 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
         metadata.submit(session, MessageType.STAT, correlationId, share, path, 0, 0);
     }
 
+    void onReadlink(final ClientSession session, final long correlationId, final Share share, final String path)
+    {
+        metadata.submit(session, MessageType.READLINK, correlationId, share, path, 0, 0);
+    }
+
     void onList(
         final ClientSession session, final long correlationId, final Share share, final String path, final long cookie,
         final int maxEntries)
@@ -281,6 +286,9 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
                 }
                 case MessageType.STAT:
                     responder.sendStat(session, task.correlationId(), task.attributes());
+                    break;
+                case MessageType.READLINK:
+                    responder.sendReadlink(session, task.correlationId(), task.share(), task.linkTarget());
                     break;
                 default:
                     responder.send(session, MessageType.LIST_RESULT, task.page(), task.pageLength());

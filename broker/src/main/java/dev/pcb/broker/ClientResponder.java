@@ -7,6 +7,7 @@ import dev.pcb.protocol.ErrorResponse;
 import dev.pcb.protocol.FileAttributes;
 import dev.pcb.protocol.MessageType;
 import dev.pcb.protocol.OpenedResponse;
+import dev.pcb.protocol.PathRequest;
 import dev.pcb.protocol.SimpleMessage;
 import dev.pcb.protocol.StatResponse;
 import org.agrona.BufferUtil;
@@ -42,6 +43,7 @@ final class ClientResponder
     private final AttachedResponse attached = new AttachedResponse();
     private final OpenedResponse opened = new OpenedResponse();
     private final StatResponse statResponse = new StatResponse();
+    private final PathRequest readlinkResult = new PathRequest();
     private final AcquiredResponse acquired = new AcquiredResponse();
     private final SimpleMessage simple = new SimpleMessage();
     private final ErrorResponse error = new ErrorResponse();
@@ -93,6 +95,17 @@ final class ClientResponder
         statResponse.correlationId(correlationId);
         statResponse.putAttributes(attributes);
         send(session, MessageType.STAT_RESULT, out, StatResponse.LENGTH);
+    }
+
+    /**
+     * READLINK_RESULT: the target travels in the PATH layout.
+     */
+    void sendReadlink(final ClientSession session, final long correlationId, final Share share, final String target)
+    {
+        readlinkResult.wrap(out, 0);
+        readlinkResult.correlationId(correlationId);
+        readlinkResult.shareId(share.id()).maxEntries(0).cookie(0);
+        send(session, MessageType.READLINK_RESULT, out, readlinkResult.path(target));
     }
 
     void sendAcquired(

@@ -1,6 +1,7 @@
 package dev.pcb.broker;
 
 import dev.pcb.nativeshim.DirectoryReader;
+import dev.pcb.nativeshim.Errno;
 import dev.pcb.nativeshim.ErrnoException;
 import dev.pcb.nativeshim.Linux;
 import dev.pcb.nativeshim.StatxResult;
@@ -13,7 +14,8 @@ import org.agrona.MutableDirectBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The filesystem side of STAT and LIST: stat-ing a path beneath a share root, reading a directory page (OPEN's is
+ * The filesystem side of STAT, LIST and READLINK: stat-ing a path beneath a share root, reading a directory page, reading a
+ * link (OPEN's is
  * {@link Catalog#resolve}).
  * <p>
  * Both read only the share's root descriptor and this object's scratch, and return their result (attributes, an
@@ -66,6 +68,42 @@ final class MetadataRequests
             }
         }
         return Catalog.toAttributes(stat, out);
+    }
+
+    /**
+     * The target of a symlink beneath a share root, as stored, never resolved (READLINK).
+     *
+     * @return the target.
+     */
+    String readlink(final Share share, final String path) throws RequestException
+    {
+        final String shown = share.name() + "/" + path;
+        PathCheck.validate(path, shown);
+        final String link = PathCheck.directoryPath(path);
+        final int slash = link.lastIndexOf('/');
+        final String parent = slash < 0 ? "." : link.substring(0, slash);
+        final String name = slash < 0 ? link : link.substring(slash + 1);
+        int parentFd = -1;
+        try
+        {
+            parentFd = Linux.openBeneath(share.rootFd(), parent, Linux.O_PATH | Linux.O_DIRECTORY | Linux.O_CLOEXEC);
+            return Linux.readlinkat(parentFd, name);
+        }
+        catch (final ErrnoException ex)
+        {
+            if (Errno.EINVAL == ex.errno())
+            {
+                throw new RequestException(ErrorCode.NOT_REGULAR_FILE, shown + ": not a symlink");
+            }
+            throw PathCheck.toRequestException(shown, ex);
+        }
+        finally
+        {
+            if (parentFd >= 0)
+            {
+                Linux.close(parentFd);
+            }
+        }
     }
 
     /**

@@ -9,7 +9,7 @@ import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
- * One OPEN, STAT or LIST run off the conductor: the system calls (openat2, statx, getdents64) on a metadata worker,
+ * One OPEN, STAT, LIST or READLINK run off the conductor: the system calls (openat2, statx, getdents64, readlinkat) on a metadata worker,
  * the result handed back through a queue for the conductor to apply and answer. A share on a hung filesystem then
  * stalls only the workers and the requests that touch it, never the conductor.
  * <p>
@@ -34,6 +34,7 @@ final class MetadataTask implements Runnable
     private int limit;
     private int fd;
     private int pageLength;
+    private String linkTarget;
     private ErrorCode error;
     private String errorMessage;
 
@@ -65,6 +66,7 @@ final class MetadataTask implements Runnable
         this.limit = session.responses().maxMsgLength();
         this.fd = -1;
         this.pageLength = 0;
+        this.linkTarget = null;
         this.error = null;
         this.errorMessage = null;
         return this;
@@ -82,6 +84,9 @@ final class MetadataTask implements Runnable
                     break;
                 case MessageType.STAT:
                     requests.stat(share, path, attributes);
+                    break;
+                case MessageType.READLINK:
+                    linkTarget = requests.readlink(share, path);
                     break;
                 default:
                     pageLength = requests.listPage(share, path, correlationId, cookie, maxEntries, limit, page);
@@ -165,6 +170,14 @@ final class MetadataTask implements Runnable
     UnsafeBuffer page()
     {
         return page;
+    }
+
+    /**
+     * @return a READLINK's target, as stored.
+     */
+    String linkTarget()
+    {
+        return linkTarget;
     }
 
     int pageLength()

@@ -116,7 +116,8 @@ final class RequestAdapter implements ControlledMessageHandler
 
     private static boolean isMetadata(final int typeId)
     {
-        return MessageType.OPEN == typeId || MessageType.STAT == typeId || MessageType.LIST == typeId;
+        return MessageType.OPEN == typeId || MessageType.STAT == typeId || MessageType.LIST == typeId ||
+            MessageType.READLINK == typeId;
     }
 
     private void dispatch(
@@ -138,6 +139,7 @@ final class RequestAdapter implements ControlledMessageHandler
             case MessageType.OPEN:
             case MessageType.STAT:
             case MessageType.LIST:
+            case MessageType.READLINK:
                 onPathRequest(session, typeId, buffer, index, length, correlationId);
                 break;
 
@@ -214,6 +216,10 @@ final class RequestAdapter implements ControlledMessageHandler
         {
             conductor.onStat(session, correlationId, share, path);
         }
+        else if (MessageType.READLINK == typeId)
+        {
+            conductor.onReadlink(session, correlationId, share, path);
+        }
         else
         {
             conductor.onList(session, correlationId, share, path, pathRequest.cookie(), pathRequest.maxEntries());
@@ -224,7 +230,7 @@ final class RequestAdapter implements ControlledMessageHandler
     {
         // Every request that costs the broker work or a pin; RELEASE, CLOSE and DETACH only give back.
         return MessageType.OPEN == typeId || MessageType.STAT == typeId || MessageType.LIST == typeId ||
-            MessageType.ACQUIRE == typeId || MessageType.HOLD == typeId || MessageType.ATTACH == typeId;
+            MessageType.READLINK == typeId || MessageType.ACQUIRE == typeId || MessageType.HOLD == typeId || MessageType.ATTACH == typeId;
     }
 
     private static Share share(final ClientSession session, final int shareId) throws RequestException

@@ -17,6 +17,8 @@ import java.io.PrintWriter;
     subcommands = {
         BrokerCommand.class,
         AgentCommand.class,
+        MountCommand.class,
+        UmountCommand.class,
         QemuArgsCommand.class,
         LibvirtXmlCommand.class,
         StatCommand.class,

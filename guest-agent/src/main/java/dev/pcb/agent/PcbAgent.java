@@ -8,6 +8,7 @@ import dev.pcb.protocol.FileAttributes;
 import dev.pcb.protocol.ListResponse;
 import dev.pcb.protocol.MessageType;
 import dev.pcb.protocol.OpenedResponse;
+import dev.pcb.protocol.PathRequest;
 import dev.pcb.protocol.StatResponse;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.NanoClock;
@@ -195,6 +196,29 @@ public final class PcbAgent implements AutoCloseable
         final StatResponse response = new StatResponse();
         response.wrap(call.response, 0);
         return response.getAttributes(new FileAttributes());
+    }
+
+    /**
+     * The target of a symlink as stored on the host, never resolved: it may point outside the share, where a
+     * reader resolving it on its own side never reaches host files.
+     *
+     * @param path {@code SHARE/relative/link}.
+     * @return the target.
+     * @throws PcbException naming the problem; NOT_REGULAR_FILE when the path is not a symlink.
+     */
+    public String readlink(final String path) throws PcbException
+    {
+        final Target target = target(path);
+        final Call call = callRetryingRestarts(target, MessageType.READLINK, 0, 0, MessageType.READLINK_RESULT);
+        // Read the length once, check it, and decode with the checked value only, as the broker does.
+        final int length = PathRequest.checkedPathLength(call.response, 0, call.responseLength);
+        if (length < 0)
+        {
+            throw new PcbException(ErrorCode.MALFORMED, path + ": malformed READLINK_RESULT");
+        }
+        final PathRequest result = new PathRequest();
+        result.wrap(call.response, 0);
+        return result.path(new byte[length], length);
     }
 
     /**

@@ -73,7 +73,14 @@ public final class ShareRegion
         return mapping.path();
     }
 
-    long windowAddress(final int window)
+    /**
+     * Address of a region window in this process, for native code that must know what memory it reads (for
+     * example whether the kernel can pin it).
+     *
+     * @param window index of the region window.
+     * @return its address.
+     */
+    public long windowAddress(final int window)
     {
         return mapping.address() + windowsOffset + (long)window * windowSize;
     }

@@ -56,6 +56,22 @@ public final class Errno
     public static final int ELOOP = 40;
     /** Operation not supported (also spelled {@code ENOTSUP}). */
     public static final int EOPNOTSUPP = 95;
+    /** No such device or address. */
+    public static final int ENXIO = 6;
+    /** Too many open files in the system. */
+    public static final int ENFILE = 23;
+    /** Device or resource busy. */
+    public static final int EBUSY = 16;
+    /** Read-only file system. */
+    public static final int EROFS = 30;
+    /** Range error (a reply buffer too small). */
+    public static final int ERANGE = 34;
+    /** No data available (no such extended attribute). */
+    public static final int ENODATA = 61;
+    /** Protocol error. */
+    public static final int EPROTO = 71;
+    /** Stale file handle. */
+    public static final int ESTALE = 116;
 
     // Pairs of (symbol, description) indexed by errno; null where Linux defines no errno.
     private static final String[] TABLE =

@@ -72,4 +72,19 @@ final class LibC
     static native long getdents64(int fd, long address, long count);
 
     static native long signal(int signal, long handler);
+
+    static native long read(int fd, long address, long count);
+
+    static native long writev(int fd, long[] iov, int iovcnt);
+
+    static native long process_vm_readv(int pid, long[] local, long localCount, long[] remote, long remoteCount,
+        long flags);
+
+    static native int mount(byte[] source, byte[] target, byte[] type, long flags, byte[] data);
+
+    static native int umount2(byte[] target, int flags);
+
+    static native int getuid();
+
+    static native long readlinkat(int dirFd, byte[] path, byte[] buffer, long size);
 }

@@ -685,6 +685,149 @@ public final class Linux
         }
     }
 
+    /** mount(2) flag: read-only. */
+    public static final long MS_RDONLY = 1;
+    /** mount(2) flag: ignore set-user-id and set-group-id bits. */
+    public static final long MS_NOSUID = 2;
+    /** mount(2) flag: no device files. */
+    public static final long MS_NODEV = 4;
+    /** umount2(2) flag: detach now, clean up when the last user is gone. */
+    public static final int MNT_DETACH = 2;
+
+    /**
+     * mount(2).
+     *
+     * @param source     what is mounted, shown in /proc/mounts.
+     * @param target     absolute mount point.
+     * @param type       filesystem type, e.g. {@code fuse.pcb}.
+     * @param flags      {@code MS_*} flags.
+     * @param options    the filesystem's option string.
+     * @throws ErrnoException e.g. EPERM when not root, ENOENT for a missing mount point, ENODEV for an unknown type.
+     */
+    public static void mount(final String source, final String target, final String type, final long flags,
+        final String options) throws ErrnoException
+    {
+        if (0 != LibC.mount(cString(source), cString(target), cString(type), flags, cString(options)))
+        {
+            throw new ErrnoException("mount", target, Native.getLastError());
+        }
+    }
+
+    /**
+     * umount2(2).
+     *
+     * @param target mount point.
+     * @param flags  0 or {@link #MNT_DETACH}.
+     * @throws ErrnoException e.g. EBUSY while in use, EINVAL when not a mount point, EPERM when not root.
+     */
+    public static void umount2(final String target, final int flags) throws ErrnoException
+    {
+        if (0 != LibC.umount2(cString(target), flags))
+        {
+            throw new ErrnoException("umount2", target, Native.getLastError());
+        }
+    }
+
+    /**
+     * One read(2) into native memory, retried on EINTR; a short read is returned as it is (a device gives one
+     * message per read).
+     *
+     * @param fd      a readable descriptor.
+     * @param address native address of at least {@code length} writable bytes.
+     * @param length  most bytes wanted.
+     * @return bytes read; 0 at end of file.
+     * @throws ErrnoException e.g. ENODEV from a FUSE device whose filesystem was unmounted.
+     */
+    public static long read(final int fd, final long address, final long length) throws ErrnoException
+    {
+        while (true)
+        {
+            final long n = LibC.read(fd, address, length);
+            if (n >= 0)
+            {
+                return n;
+            }
+            final int errno = Native.getLastError();
+            if (EINTR != errno)
+            {
+                throw new ErrnoException("read", "fd " + fd, errno);
+            }
+        }
+    }
+
+    /**
+     * One writev(2), retried on EINTR. Allocates nothing on success.
+     *
+     * @param fd    a writable descriptor.
+     * @param iov   pairs of (address, length), {@code count} of them.
+     * @param count number of pairs used.
+     * @return bytes written, or minus the errno: callers on a hot path turn errors into answers, not exceptions.
+     */
+    public static long writev(final int fd, final long[] iov, final int count)
+    {
+        while (true)
+        {
+            final long n = LibC.writev(fd, iov, count);
+            if (n >= 0)
+            {
+                return n;
+            }
+            final int errno = Native.getLastError();
+            if (EINTR != errno)
+            {
+                return -errno;
+            }
+        }
+    }
+
+    /**
+     * Whether the kernel can pin the pages of a range of this process, the way it does to copy a FUSE reply or an
+     * O_DIRECT buffer: {@code process_vm_readv} of the range from this process pins it. A PCI BAR mapping
+     * ({@code VM_PFNMAP}) cannot be pinned.
+     *
+     * @param address start of the range.
+     * @param length  bytes to try, at most 4096.
+     * @return true when the range could be pinned and read.
+     */
+    public static boolean canPin(final long address, final int length)
+    {
+        final Memory local = new Memory(Math.max(1, length));
+        final long[] localIov = {Pointer.nativeValue(local), length};
+        final long[] remoteIov = {address, length};
+        final long n = LibC.process_vm_readv(getpid(), localIov, 1, remoteIov, 1, 0);
+        local.close();
+        return n == length;
+    }
+
+    /**
+     * readlinkat(2) of one name in a directory: the symlink's target as stored, never resolved.
+     *
+     * @param dirFd directory descriptor (may be {@link #O_PATH}).
+     * @param name  a name in it, no slash.
+     * @return the target.
+     * @throws ErrnoException EINVAL when the name is not a symlink, ENOENT when it does not exist.
+     */
+    public static String readlinkat(final int dirFd, final String name) throws ErrnoException
+    {
+        final byte[] target = new byte[4096];
+        final long n = LibC.readlinkat(dirFd, cString(name), target, target.length);
+        if (n < 0)
+        {
+            throw new ErrnoException("readlinkat", name, Native.getLastError());
+        }
+        return new String(target, 0, (int)n, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Real user id of this process.
+     *
+     * @return the uid; 0 for root.
+     */
+    public static int getuid()
+    {
+        return LibC.getuid();
+    }
+
     /**
      * Id of this process.
      *

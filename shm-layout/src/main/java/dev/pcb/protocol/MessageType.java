@@ -28,6 +28,11 @@ public final class MessageType
      * {@link WindowRequest#HELD_WINDOW_HANDLE}.
      */
     public static final int HOLD = 9;
+    /**
+     * The target of a symlink, as stored (never resolved): answers {@link #READLINK_RESULT}, a record in the
+     * {@link PathRequest} layout whose path is the target.
+     */
+    public static final int READLINK = 10;
 
     /** Answer to ATTACH. */
     public static final int ATTACHED = 101;
@@ -45,6 +50,8 @@ public final class MessageType
     public static final int DETACHED = 108;
     /** Answer to HOLD. */
     public static final int HELD = 109;
+    /** Answer to READLINK. */
+    public static final int READLINK_RESULT = 110;
     /** Error answer to any request. */
     public static final int ERROR = 199;
 
@@ -71,6 +78,7 @@ public final class MessageType
             case CLOSE: return "CLOSE";
             case DETACH: return "DETACH";
             case HOLD: return "HOLD";
+            case READLINK: return "READLINK";
             case ATTACHED: return "ATTACHED";
             case OPENED: return "OPENED";
             case STAT_RESULT: return "STAT_RESULT";
@@ -79,6 +87,7 @@ public final class MessageType
             case CLOSED: return "CLOSED";
             case DETACHED: return "DETACHED";
             case HELD: return "HELD";
+            case READLINK_RESULT: return "READLINK_RESULT";
             case ERROR: return "ERROR";
             default: return "UNKNOWN(" + typeId + ")";
         }

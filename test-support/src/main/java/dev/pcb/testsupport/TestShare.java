@@ -79,6 +79,37 @@ public final class TestShare
         files.put(name, file);
     }
 
+    /**
+     * A tree of small files, 0 to 3999 bytes, 100 to a directory, written fast (one shared random buffer).
+     *
+     * @param root  directory to fill.
+     * @param files how many files.
+     * @param seed  random seed.
+     * @return total bytes written.
+     * @throws IOException on failure.
+     */
+    public static long smallFileTree(final Path root, final int files, final long seed) throws IOException
+    {
+        final SplittableRandom random = new SplittableRandom(seed);
+        final byte[] pool = new byte[1 << 16];
+        random.nextBytes(pool);
+        long total = 0;
+        for (int i = 0; i < files; i++)
+        {
+            final Path dir = root.resolve("d" + (i / 5000)).resolve("s" + (i / 100));
+            if (0 == i % 100)
+            {
+                Files.createDirectories(dir);
+            }
+            final int size = random.nextInt(4000);
+            final int from = random.nextInt(pool.length - size);
+            pool[from] = (byte)i;
+            Files.write(dir.resolve("f" + i), Arrays.copyOfRange(pool, from, from + size));
+            total += size;
+        }
+        return total;
+    }
+
     /** @return the root directory. */
     public Path root()
     {

@@ -42,7 +42,9 @@ public final class Initramfs
     /** Modules loaded in this order, from {@code /lib/modules/<version>/kernel}, unless built into the kernel. */
     public static final List<String> MODULES = List.of(
         "virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci",
-        "netfs", "fscache", "9pnet", "9pnet_virtio", "9p");
+        "netfs", "fscache", "9pnet", "9pnet_virtio", "9p",
+        // For pcb mount inside the guest: /dev/fuse.
+        "fuse");
 
     /** Line the init prints after the script ends: this, a space, the exit status. */
     public static final String EXIT_MARKER = "PCB-GUEST-EXIT";

@@ -1,0 +1,520 @@
+package dev.pcb.fs;
+
+import dev.pcb.agent.DirEntry;
+import dev.pcb.agent.PcbAgent;
+import dev.pcb.agent.PcbException;
+import dev.pcb.agent.PcbFile;
+import dev.pcb.agent.StaleFileException;
+import dev.pcb.agent.WindowView;
+import dev.pcb.nativeshim.Errno;
+import dev.pcb.protocol.ErrorCode;
+import dev.pcb.protocol.FileAttributes;
+import dev.pcb.protocol.FileType;
+import org.agrona.MutableDirectBuffer;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Logger;
+
+/**
+ * The filesystem's state and policy: nodes, open files and directories, and what each operation answers. Every
+ * operation returns the length of the reply body it wrote, or minus an errno; every pcb failure becomes an errno
+ * in {@link #errno(PcbException)}. Called from several {@link FuseWorker} threads at once.
+ */
+public final class PcbFileSystem
+{
+    /** Most files open through the mount at once; the broker's per-guest handle quota is the real bound. */
+    public static final int MAX_OPEN_FILES = 16384;
+    /** Most directories open at once. */
+    public static final int MAX_OPEN_DIRECTORIES = 4096;
+
+    private static final Logger LOG = Logger.getLogger(PcbFileSystem.class.getName());
+    private static final byte[] DOT = {'.'};
+    private static final byte[] DOT_DOT = {'.', '.'};
+
+    private final PcbAgent agent;
+    private final NodeTable nodes;
+    private final HandleTable<OpenFile> files = new HandleTable<>(MAX_OPEN_FILES);
+    private final HandleTable<OpenDirectory> directories = new HandleTable<>(MAX_OPEN_DIRECTORIES);
+    private final long timeoutNanos;
+    private final CacheMode cacheMode;
+
+    /**
+     * A filesystem over one share directory.
+     *
+     * @param agent        an attached agent.
+     * @param rootPath     {@code SHARE} or {@code SHARE/SUBDIR}: the mount's root.
+     * @param timeoutNanos how long the kernel may trust a name or attributes before asking again.
+     * @param cacheMode    page-cache policy.
+     * @throws PcbException when the root is not a directory of a share this guest has.
+     */
+    public PcbFileSystem(final PcbAgent agent, final String rootPath, final long timeoutNanos,
+        final CacheMode cacheMode) throws PcbException
+    {
+        this.agent = agent;
+        this.timeoutNanos = timeoutNanos;
+        this.cacheMode = cacheMode;
+        final FileAttributes root = agent.stat(rootPath);
+        if (!root.isDirectory())
+        {
+            throw new PcbException(ErrorCode.NOT_A_DIRECTORY, rootPath + ": not a directory");
+        }
+        this.nodes = new NodeTable(rootPath, root);
+    }
+
+    /** @return the nodes. */
+    public NodeTable nodes()
+    {
+        return nodes;
+    }
+
+    /** @return files open through the mount now. */
+    public int openFiles()
+    {
+        return files.size();
+    }
+
+    /** @return directories open now. */
+    public int openDirectories()
+    {
+        return directories.size();
+    }
+
+    int lookup(final long parentId, final String name, final MutableDirectBuffer body, final int at)
+    {
+        final Node parent = nodes.get(parentId);
+        if (null == parent)
+        {
+            return -Errno.ENOENT;
+        }
+        if (!parent.isDirectory())
+        {
+            return -Errno.ENOTDIR;
+        }
+        if (name.isEmpty() || name.indexOf('/') >= 0 || ".".equals(name) || "..".equals(name))
+        {
+            // "." and ".." are resolved by the kernel; asked here only through NFS export, which is not offered.
+            return -Errno.ENOENT;
+        }
+        if (name.length() > FuseArgs.NAME_MAX)
+        {
+            return -Errno.ENAMETOOLONG;
+        }
+        try
+        {
+            final String path = parent.path() + "/" + name;
+            final Node node = nodes.lookup(path, agent.stat(path));
+            return FuseAttr.encodeEntry(body, at, node, timeoutNanos);
+        }
+        catch (final PcbException ex)
+        {
+            return -errno(ex);
+        }
+    }
+
+    void forget(final long nodeId, final long nlookup)
+    {
+        nodes.forget(nodeId, nlookup);
+    }
+
+    int getattr(final long nodeId, final MutableDirectBuffer body, final int at)
+    {
+        final Node node = nodes.get(nodeId);
+        if (null == node)
+        {
+            return -Errno.ENOENT;
+        }
+        if (node.isDirectory())
+        {
+            // A directory node outlives changes to its entries: show its current link count and times.
+            try
+            {
+                node.attributes().copyFrom(agent.stat(node.path()));
+            }
+            catch (final PcbException ex)
+            {
+                return -errno(ex);
+            }
+        }
+        return FuseAttr.encodeAttrOut(body, at, node, timeoutNanos);
+    }
+
+    int open(final long nodeId, final int flags, final MutableDirectBuffer body, final int at)
+    {
+        final Node node = nodes.get(nodeId);
+        if (null == node)
+        {
+            return -Errno.ENOENT;
+        }
+        if (0 != (flags & FuseOpen.O_ACCMODE))
+        {
+            return -Errno.EROFS;
+        }
+        if (node.isDirectory())
+        {
+            return -Errno.EISDIR;
+        }
+        final PcbFile file;
+        try
+        {
+            file = agent.open(node.path());
+        }
+        catch (final PcbException ex)
+        {
+            return -errno(ex);
+        }
+        final FileAttributes opened = file.attributes();
+        final FileAttributes expected = node.attributes();
+        if (opened.device() != expected.device() || opened.inode() != expected.inode() ||
+            opened.size() != expected.size() || opened.mtimeNanos() != expected.mtimeNanos())
+        {
+            // The path now names another version: the kernel looks the name up again and opens the new node.
+            file.close();
+            return -Errno.ESTALE;
+        }
+        final long fh = files.add(new OpenFile(file));
+        if (fh < 0)
+        {
+            file.close();
+            return -Errno.ENFILE;
+        }
+        body.putLong(at + FuseOpen.FH_OFFSET, fh);
+        body.putInt(at + FuseOpen.OUT_OPEN_FLAGS_OFFSET, openFlags(node, flags));
+        body.putInt(at + FuseOpen.OUT_PADDING_OFFSET, 0);
+        return FuseOpen.OUT_LENGTH;
+    }
+
+    private int openFlags(final Node node, final int flags)
+    {
+        switch (cacheMode)
+        {
+            case ALL:
+                return FuseOpen.FOPEN_KEEP_CACHE;
+            case EXEC:
+                final String path = node.path();
+                final boolean mapped = 0 != (flags & FuseOpen.FMODE_EXEC) ||
+                    0 != (node.attributes().mode() & 0111) || path.endsWith(".so") || path.contains(".so.");
+                return mapped ? FuseOpen.FOPEN_KEEP_CACHE : FuseOpen.FOPEN_DIRECT_IO;
+            default:
+                return FuseOpen.FOPEN_DIRECT_IO;
+        }
+    }
+
+    /**
+     * Serve a READ. A range of up to {@link FuseWorker#MAX_GATHER_WINDOWS} windows is pinned whole and replied
+     * from in place; a longer one (small windows, 1 MiB reads) is copied window by window, so one read never pins
+     * more than a few windows of a small region.
+     */
+    void read(final FuseWorker worker, final long unique, final long fh, final long offset, final int size)
+    {
+        final OpenFile open = files.get(fh);
+        if (null == open)
+        {
+            worker.replyError(unique, Errno.EBADF);
+            return;
+        }
+        final PcbFile file = open.file;
+        final long end = Math.min(file.size(), offset + Math.max(0, size));
+        if (end <= offset)
+        {
+            worker.replyData(unique, offset, offset, 0);
+            return;
+        }
+        final int windowSize = file.windowSize();
+        final long windows = (end - 1) / windowSize - offset / windowSize + 1;
+        final WindowView[] views = worker.views();
+        int count = 0;
+        try
+        {
+            if (windows <= FuseWorker.MAX_GATHER_WINDOWS)
+            {
+                for (long w = offset / windowSize; w * windowSize < end; w++)
+                {
+                    final WindowView view = file.acquire(w);
+                    views[count++] = view;
+                }
+                worker.replyData(unique, offset, end, count);
+            }
+            else
+            {
+                int at = 0;
+                for (long w = offset / windowSize; w * windowSize < end; w++)
+                {
+                    try (WindowView view = file.acquire(w))
+                    {
+                        at += worker.copyPart(view, offset, end, at);
+                    }
+                }
+                worker.replyCopied(unique, at);
+            }
+        }
+        catch (final PcbException ex)
+        {
+            if (ex instanceof StaleFileException && open.noteStale())
+            {
+                LOG.warning(file.path() + ": changed in place on the host while open; reads of parts not in " +
+                    "memory answer ESTALE (" + ex.getMessage() + ")");
+            }
+            worker.replyError(unique, errno(ex));
+        }
+        finally
+        {
+            for (int i = 0; i < count; i++)
+            {
+                views[i].close();
+                views[i] = null;
+            }
+        }
+    }
+
+    int release(final long fh)
+    {
+        final OpenFile open = files.remove(fh);
+        if (null != open)
+        {
+            open.file.close();
+        }
+        return 0;
+    }
+
+    int opendir(final long nodeId, final MutableDirectBuffer body, final int at)
+    {
+        final Node node = nodes.get(nodeId);
+        if (null == node)
+        {
+            return -Errno.ENOENT;
+        }
+        if (!node.isDirectory())
+        {
+            return -Errno.ENOTDIR;
+        }
+        final List<DirEntry> entries;
+        try
+        {
+            entries = agent.list(node.path());
+        }
+        catch (final PcbException ex)
+        {
+            return -errno(ex);
+        }
+        final long fh = directories.add(new OpenDirectory(node, entries));
+        if (fh < 0)
+        {
+            return -Errno.ENFILE;
+        }
+        body.putLong(at + FuseOpen.FH_OFFSET, fh);
+        body.putInt(at + FuseOpen.OUT_OPEN_FLAGS_OFFSET, 0);
+        body.putInt(at + FuseOpen.OUT_PADDING_OFFSET, 0);
+        return FuseOpen.OUT_LENGTH;
+    }
+
+    /**
+     * Entries from a cookie on, as many as fit. Cookie i means "entry i is next": 0 and 1 are "." and "..".
+     */
+    int readdir(final long fh, final long cookie, final int size, final boolean plus,
+        final MutableDirectBuffer body, final int at)
+    {
+        final OpenDirectory dir = directories.get(fh);
+        if (null == dir)
+        {
+            return -Errno.EBADF;
+        }
+        int written = 0;
+        final int total = dir.entries.size() + 2;
+        for (long i = Math.max(0, cookie); i < total; i++)
+        {
+            final byte[] name = 0 == i ? DOT : 1 == i ? DOT_DOT : dir.name((int)i - 2);
+            final int length = FuseDirent.recordLength(name.length, plus);
+            if (written + length > size)
+            {
+                break;
+            }
+            final int record = at + written;
+            if (i < 2)
+            {
+                final long ino = 0 == i ? dir.node.id() : NodeTable.ROOT_ID;
+                if (plus)
+                {
+                    // "." and ".." carry no entry: the kernel skips them before reading it.
+                    body.setMemory(record, FuseDirent.PLUS_DIRENT_OFFSET, (byte)0);
+                }
+                FuseDirent.encode(body, record + (plus ? FuseDirent.PLUS_DIRENT_OFFSET : 0), ino, i + 1,
+                    FuseDirent.DT_DIR, name);
+                written += length;
+                continue;
+            }
+            final DirEntry entry = dir.entries.get((int)i - 2);
+            if (plus)
+            {
+                final String path = dir.node.path() + "/" + entry.name();
+                final Node node;
+                try
+                {
+                    node = nodes.lookup(path, agent.stat(path));
+                }
+                catch (final PcbException ex)
+                {
+                    if (ErrorCode.NO_SUCH_FILE == ex.code())
+                    {
+                        // Removed on the host since OPENDIR: a listing never shows what cannot be looked up.
+                        continue;
+                    }
+                    if (written > 0)
+                    {
+                        break;
+                    }
+                    return -errno(ex);
+                }
+                FuseAttr.encodeEntry(body, record, node, timeoutNanos);
+                FuseDirent.encode(body, record + FuseDirent.PLUS_DIRENT_OFFSET, node.id(), i + 1,
+                    FuseDirent.dtType(node.attributes().type()), name);
+            }
+            else
+            {
+                // The inode is shown only; the kernel asks LOOKUP for the real node.
+                FuseDirent.encode(body, record, 0xFFFF_FFFFL, i + 1, FuseDirent.dtType(entry.type()), name);
+            }
+            written += length;
+        }
+        return written;
+    }
+
+    int releasedir(final long fh)
+    {
+        directories.remove(fh);
+        return 0;
+    }
+
+    int readlink(final long nodeId, final MutableDirectBuffer body, final int at)
+    {
+        final Node node = nodes.get(nodeId);
+        if (null == node)
+        {
+            return -Errno.ENOENT;
+        }
+        if (FileType.SYMLINK != node.attributes().type())
+        {
+            return -Errno.EINVAL;
+        }
+        String target = node.symlinkTarget();
+        if (null == target)
+        {
+            try
+            {
+                target = agent.readlink(node.path());
+            }
+            catch (final PcbException ex)
+            {
+                return -errno(ex);
+            }
+            // A node's version never changes, so neither does its target.
+            node.symlinkTarget(target);
+        }
+        final byte[] bytes = target.getBytes(StandardCharsets.UTF_8);
+        body.putBytes(at, bytes);
+        return bytes.length;
+    }
+
+    int access(final long nodeId, final int mask)
+    {
+        if (null == nodes.get(nodeId))
+        {
+            return -Errno.ENOENT;
+        }
+        return 0 != (mask & FuseArgs.W_OK) ? -Errno.EROFS : 0;
+    }
+
+    /**
+     * Close every open file and directory: the mount is going away.
+     */
+    public void releaseAll()
+    {
+        files.drain((open) -> open.file.close());
+        directories.drain((dir) ->
+        {
+            // A listing snapshot holds nothing at the broker.
+        });
+    }
+
+    /**
+     * The errno a pcb failure answers; the choices are explained in docs/fuse.md.
+     *
+     * @param ex the failure.
+     * @return a positive errno.
+     */
+    static int errno(final PcbException ex)
+    {
+        switch (ex.code())
+        {
+            case NO_SUCH_FILE:
+            case UNKNOWN_SHARE:
+                return Errno.ENOENT;
+            case PATH_OUTSIDE_SHARE:
+                return Errno.EXDEV;
+            case NOT_A_DIRECTORY:
+                return Errno.ENOTDIR;
+            case IS_A_DIRECTORY:
+                return Errno.EISDIR;
+            case ACCESS_DENIED:
+                return Errno.EACCES;
+            case STALE:
+                return Errno.ESTALE;
+            case QUOTA_EXCEEDED:
+                return Errno.EMFILE;
+            case NOT_REGULAR_FILE:
+                return Errno.ENXIO;
+            case MALFORMED:
+                return Errno.EINVAL;
+            default:
+                LOG.warning("answered EIO: " + ex.getMessage());
+                return Errno.EIO;
+        }
+    }
+
+    /** An open file and whether its in-place change was logged. */
+    private static final class OpenFile
+    {
+        final PcbFile file;
+        private volatile boolean staleNoted;
+
+        OpenFile(final PcbFile file)
+        {
+            this.file = file;
+        }
+
+        boolean noteStale()
+        {
+            if (staleNoted)
+            {
+                return false;
+            }
+            staleNoted = true;
+            return true;
+        }
+    }
+
+    /** A directory listing taken at OPENDIR: READDIR pages through it, so a listing is one consistent snapshot. */
+    private static final class OpenDirectory
+    {
+        final Node node;
+        final List<DirEntry> entries;
+        private final List<byte[]> names;
+
+        OpenDirectory(final Node node, final List<DirEntry> entries)
+        {
+            this.node = node;
+            this.entries = entries;
+            this.names = new ArrayList<>(entries.size());
+            for (final DirEntry entry : entries)
+            {
+                names.add(entry.name().getBytes(StandardCharsets.UTF_8));
+            }
+        }
+
+        byte[] name(final int index)
+        {
+            return names.get(index);
+        }
+    }
+}
