@@ -6,6 +6,7 @@ import org.agrona.CloseHelper;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.SystemEpochClock;
+import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -149,11 +150,27 @@ public final class Broker implements AutoCloseable
      */
     public static Broker launch(final BrokerConfig config) throws IOException
     {
+        requireBoundsChecks();
         final Broker broker = new Broker(config);
         AgentRunner.startOnThread(broker.runner);
         LOG.log(INFO, () -> "broker started: epoch " + broker.epoch + ", " + broker.shares.size() + " share(s), " +
             broker.guests.size() + " guest(s), run dir " + config.runDir());
         return broker;
+    }
+
+    /**
+     * Refuse to serve without Agrona's bounds checks: every ring and record a guest writes is read through buffers
+     * whose checks are the only thing that keeps a hostile length or index inside the guest's own region.
+     *
+     * @throws IllegalStateException when {@code -Dagrona.disable.bounds.checks=true} turned them off.
+     */
+    public static void requireBoundsChecks()
+    {
+        if (!UnsafeBuffer.SHOULD_BOUNDS_CHECK)
+        {
+            throw new IllegalStateException("refusing to start: -D" + UnsafeBuffer.DISABLE_BOUNDS_CHECKS_PROP_NAME +
+                "=true disables Agrona's bounds checks, on which guest isolation rests; remove it");
+        }
     }
 
     /** @return the configuration it runs with. */
