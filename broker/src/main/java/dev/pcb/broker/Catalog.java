@@ -16,7 +16,9 @@ import java.util.function.LongSupplier;
  * <p>
  * A version is found again by identity and content version: (device, inode, size, mtime). ctime is left out on
  * purpose: {@code rm}, {@code mv} and {@code chmod} change it without changing a byte, and a reader holding the
- * file must not see those as changes. Memory is bounded by open handles plus windows, never by the size of the tree.
+ * file must not see those as changes. Memory is bounded by open handles plus windows, never by the size of the tree
+ * or by how many spellings guests use: a path is kept in one canonical spelling ({@link #canonicalPath(String)}), and
+ * only under the spelling that made its version, so there is at most one path entry per version.
  */
 final class Catalog
 {
@@ -42,10 +44,11 @@ final class Catalog
     {
         final String shown = share.name() + "/" + path;
         PathCheck.validate(path, shown);
+        final String canonical = canonicalPath(path);
         final int fd;
         try
         {
-            fd = Linux.openBeneath(share.rootFd(), path, Linux.O_RDONLY | Linux.O_CLOEXEC);
+            fd = Linux.openBeneath(share.rootFd(), canonical, Linux.O_RDONLY | Linux.O_CLOEXEC);
         }
         catch (final ErrnoException ex)
         {
@@ -87,17 +90,60 @@ final class Catalog
             {
                 byKey.remove(key);
             }
-            version = new FileVersion(versionIds.getAsLong(), share, path, fd, attributes);
+            version = new FileVersion(versionIds.getAsLong(), share, canonical, fd, attributes);
             byKey.put(key, version);
         }
 
-        final FileVersion previous = byPath.put(path, version);
+        final FileVersion previous = byPath.get(canonical);
         if (null != previous && previous != version)
         {
+            byPath.remove(canonical);
             previous.markSuperseded();
             share.reclaim(previous);
         }
+        // Another name of the same file (a hard link, a symlink inside the share) finds the version by key; recording
+        // that name too would keep an entry per name for as long as the version is cached.
+        if (canonical.equals(version.path()))
+        {
+            byPath.put(canonical, version);
+        }
         return version;
+    }
+
+    /**
+     * The one spelling of a path the catalog keeps: "." and empty components dropped, so {@code ./a//b/.} is
+     * {@code a/b}; the share root itself is ".". Validated paths only (no "..", not absolute).
+     *
+     * @param path a guest's path relative to the share root.
+     * @return the canonical spelling, the same string when it already is.
+     */
+    static String canonicalPath(final String path)
+    {
+        if (path.isEmpty() || isCanonical(path))
+        {
+            return path;
+        }
+        final StringBuilder sb = new StringBuilder(path.length());
+        int start = 0;
+        while (start <= path.length())
+        {
+            int end = path.indexOf('/', start);
+            if (end < 0)
+            {
+                end = path.length();
+            }
+            final boolean dot = end - start == 1 && '.' == path.charAt(start);
+            if (end > start && !dot)
+            {
+                if (sb.length() > 0)
+                {
+                    sb.append('/');
+                }
+                sb.append(path, start, end);
+            }
+            start = end + 1;
+        }
+        return sb.length() == 0 ? "." : sb.toString();
     }
 
     /**
@@ -138,6 +184,33 @@ final class Catalog
     int versionCount()
     {
         return byKey.size();
+    }
+
+    /**
+     * Paths by which new opens find a version to supersede; never more than {@link #versionCount()}.
+     */
+    int pathCount()
+    {
+        return byPath.size();
+    }
+
+    private static boolean isCanonical(final String path)
+    {
+        int start = 0;
+        while (true)
+        {
+            final int slash = path.indexOf('/', start);
+            final int end = slash < 0 ? path.length() : slash;
+            if (end == start || (end - start == 1 && '.' == path.charAt(start)))
+            {
+                return false;
+            }
+            if (slash < 0)
+            {
+                return true;
+            }
+            start = slash + 1;
+        }
     }
 
     Iterable<FileVersion> versions()
