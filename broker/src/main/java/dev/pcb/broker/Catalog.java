@@ -1,5 +1,6 @@
 package dev.pcb.broker;
 
+import dev.pcb.nativeshim.Errno;
 import dev.pcb.nativeshim.ErrnoException;
 import dev.pcb.nativeshim.Linux;
 import dev.pcb.nativeshim.StatxResult;
@@ -22,6 +23,9 @@ import java.util.function.LongSupplier;
  */
 final class Catalog
 {
+    private static final int OPEN_FLAGS = Linux.O_RDONLY | Linux.O_NONBLOCK | Linux.O_NOCTTY | Linux.O_CLOEXEC;
+    private static final int S_IFMT = 0xF000;
+
     private final Share share;
     private final LongSupplier versionIds;
     private final Map<VersionKey, FileVersion> byKey = new HashMap<>();
@@ -45,36 +49,7 @@ final class Catalog
         final String shown = share.name() + "/" + path;
         PathCheck.validate(path, shown);
         final String canonical = canonicalPath(path);
-        final int fd;
-        try
-        {
-            fd = Linux.openBeneath(share.rootFd(), canonical, Linux.O_RDONLY | Linux.O_CLOEXEC);
-        }
-        catch (final ErrnoException ex)
-        {
-            throw PathCheck.toRequestException(shown, ex);
-        }
-
-        try
-        {
-            Linux.fstat(fd, stat);
-        }
-        catch (final ErrnoException ex)
-        {
-            Linux.close(fd);
-            throw new RequestException(ErrorCode.IO_ERROR, shown + ": " + ex.getMessage());
-        }
-        if (stat.isDirectory())
-        {
-            Linux.close(fd);
-            throw new RequestException(ErrorCode.IS_A_DIRECTORY, shown + ": is a directory");
-        }
-        if (!stat.isRegularFile())
-        {
-            Linux.close(fd);
-            throw new RequestException(ErrorCode.NOT_REGULAR_FILE, shown + ": not a regular file");
-        }
-
+        final int fd = openRegularFile(canonical, shown);
         toAttributes(stat, attributes);
         final VersionKey key = new VersionKey(stat.device(), stat.inode(), stat.size(), stat.mtimeNanos());
         FileVersion version = byKey.get(key);
@@ -108,6 +83,99 @@ final class Catalog
             byPath.put(canonical, version);
         }
         return version;
+    }
+
+    /**
+     * Open a regular file without waiting and without side effects on anything else: the type is checked on an
+     * {@code O_PATH} descriptor first (which opens no FIFO, device or socket), then the file is opened
+     * {@code O_NONBLOCK | O_NOCTTY} and checked again, in case the path was swapped in between. A file under a
+     * conflicting lease fails at once instead of stalling the conductor until the lease breaks.
+     *
+     * @return a descriptor of a regular file, whose statx result is in {@link #stat}.
+     */
+    private int openRegularFile(final String canonical, final String shown) throws RequestException
+    {
+        final long device;
+        final long inode;
+        try
+        {
+            Linux.statx(share.rootFd(), canonical, true, stat);
+            requireRegularFile(shown);
+            device = stat.device();
+            inode = stat.inode();
+        }
+        catch (final ErrnoException ex)
+        {
+            throw PathCheck.toRequestException(shown, ex);
+        }
+
+        final int fd;
+        try
+        {
+            fd = Linux.openBeneath(share.rootFd(), canonical, OPEN_FLAGS);
+        }
+        catch (final ErrnoException ex)
+        {
+            if (Errno.EAGAIN == ex.errno())
+            {
+                throw new RequestException(ErrorCode.IO_ERROR,
+                    shown + ": busy on the host (a lease held by another process); try again");
+            }
+            throw PathCheck.toRequestException(shown, ex);
+        }
+
+        try
+        {
+            Linux.fstat(fd, stat);
+            if (stat.device() != device || stat.inode() != inode)
+            {
+                throw new RequestException(ErrorCode.IO_ERROR, shown + ": replaced on the host while opening; try again");
+            }
+            requireRegularFile(shown);
+            return fd;
+        }
+        catch (final ErrnoException ex)
+        {
+            Linux.close(fd);
+            throw new RequestException(ErrorCode.IO_ERROR, shown + ": " + ex.getMessage());
+        }
+        catch (final RequestException ex)
+        {
+            Linux.close(fd);
+            throw ex;
+        }
+    }
+
+    private void requireRegularFile(final String shown) throws RequestException
+    {
+        if (stat.isDirectory())
+        {
+            throw new RequestException(ErrorCode.IS_A_DIRECTORY, shown + ": is a directory");
+        }
+        if (!stat.isRegularFile())
+        {
+            throw new RequestException(ErrorCode.NOT_REGULAR_FILE,
+                shown + ": not a regular file or directory (" + kind(stat.mode()) + ")");
+        }
+    }
+
+    /**
+     * What a file that is neither regular nor a directory is, in the words of {@code ls} and {@code stat}.
+     *
+     * @param mode st_mode bits.
+     * @return for example "fifo" or "character device".
+     */
+    static String kind(final int mode)
+    {
+        switch (mode & S_IFMT)
+        {
+            case 0x1000: return "fifo";
+            case 0x2000: return "character device";
+            case 0x6000: return "block device";
+            case 0xA000: return "symlink";
+            case 0xC000: return "socket";
+            default: return "type " + Integer.toOctalString(mode & S_IFMT);
+        }
     }
 
     /**
