@@ -38,7 +38,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.concurrent.Executor;
 
@@ -1021,9 +1020,7 @@ final class BrokerConductor implements Agent
         try
         {
             final Path report = RunDirectory.inspectReportFile(config.runDir());
-            final Path tmp = report.resolveSibling(report.getFileName() + ".tmp");
-            Files.writeString(tmp, InspectReport.build(epoch, shares, guests), StandardCharsets.UTF_8);
-            Files.move(tmp, report, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            RunFiles.of(config).replace(report, InspectReport.build(epoch, shares, guests));
             Files.deleteIfExists(request);
         }
         catch (final IOException ex)

@@ -730,6 +730,16 @@ public final class Linux
     }
 
     /**
+     * Effective user id of this process: the owner of the files it creates, and who it trusts with its run directory.
+     *
+     * @return the euid.
+     */
+    public static int geteuid()
+    {
+        return LibC.geteuid();
+    }
+
+    /**
      * Whether a process exists: {@code kill(pid, 0)} succeeds or fails with anything but ESRCH. An exited but
      * unreaped child (a zombie) still exists.
      *
