@@ -3,16 +3,28 @@ package dev.pcb.it;
 import dev.pcb.cli.CountersSnapshot;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
  * Watches a broker process from the host while a test attacks it: the largest gap between two advances of the
- * conductor's heartbeat in its counters file, and the process's resident memory and open descriptors from /proc.
+ * conductor's heartbeat in its counters file; and, on demand, the process's resident memory and open descriptors
+ * from /proc and its live heap through jcmd.
  */
 final class BrokerWatch implements AutoCloseable
 {
+    /**
+     * A heartbeat gap this long means the conductor stalled: it beats every 100 ms, and the bound leaves room for a
+     * loaded two-core machine (seen: gaps near 2 s while six builds ran) while a hang is caught long before any
+     * client times out.
+     */
+    static final long STALL_MS = 5_000;
+
     private static final long SAMPLE_MS = 50;
 
     private final Path runDir;
@@ -77,6 +89,34 @@ final class BrokerWatch implements AutoCloseable
             }
         }
         throw new IOException("no VmRSS for pid " + pid);
+    }
+
+    /**
+     * Live heap of a JVM after a full collection, in KiB: {@code jcmd PID GC.run}, then the "used" of
+     * {@code GC.heap_info}.
+     */
+    static long liveHeapKib(final long pid) throws IOException, InterruptedException
+    {
+        jcmd(pid, "GC.run");
+        final Matcher m = Pattern.compile("used (\\d+)K").matcher(jcmd(pid, "GC.heap_info"));
+        if (!m.find())
+        {
+            throw new IOException("no heap size from jcmd " + pid + " GC.heap_info");
+        }
+        return Long.parseLong(m.group(1));
+    }
+
+    private static String jcmd(final long pid, final String command) throws IOException, InterruptedException
+    {
+        final Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+            Long.toString(pid), command).redirectErrorStream(true).start();
+        final String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!process.waitFor(30, TimeUnit.SECONDS) || 0 != process.exitValue())
+        {
+            process.destroyForcibly();
+            throw new IOException("jcmd " + pid + " " + command + " failed: " + out);
+        }
+        return out;
     }
 
     /** Open file descriptors of a process, from {@code /proc/PID/fd}. */

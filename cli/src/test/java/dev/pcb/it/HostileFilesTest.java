@@ -18,10 +18,8 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -38,14 +36,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(180)
 class HostileFilesTest
 {
-    private static final long MAX_HEARTBEAT_GAP_MS = 2_000;
     private static final int ALIAS_OPENS = 3_000;
 
     private Path shareDir;
     private BrokerProcess broker;
     private BrokerWatch watch;
     private ServerSocketChannel socket;
-    private BackgroundReader reader;
+    private VerifyingReader reader;
     private byte[] ok;
 
     @BeforeEach
@@ -63,8 +60,7 @@ class HostileFilesTest
             "--guest", "vm1", "--guest", "vm2", "--region-size", Long.toString(TestShare.REGION),
             "--window-size", Integer.toString(TestShare.WINDOW));
         watch = BrokerWatch.start(broker.runDir());
-        reader = new BackgroundReader(PcbAgent.attach(new AgentConfig().runDir(broker.runDir()).guest("vm2")
-            .connectTimeout(Duration.ofSeconds(20)).requestTimeout(Duration.ofSeconds(5))), "s/ok.bin", ok);
+        reader = VerifyingReader.start(broker.runDir(), "vm2", Map.of("s/ok.bin", ok));
     }
 
     @AfterEach
@@ -168,10 +164,11 @@ class HostileFilesTest
 
     private void assertServedThroughout()
     {
-        assertNull(reader.failure(), "the other guest's reads failed");
+        assertNull(reader.firstError(), "the other guest's reads failed");
+        assertEquals(0, reader.wrongBytes(), "the other guest read wrong bytes");
         assertTrue(reader.reads() > 0, "the other guest read nothing");
         assertTrue(watch.advances() > 0, "the heartbeat never advanced");
-        assertTrue(watch.maxGapMs() < MAX_HEARTBEAT_GAP_MS,
+        assertTrue(watch.maxGapMs() < BrokerWatch.STALL_MS,
             "the conductor's heartbeat stood still for " + watch.maxGapMs() + " ms");
         assertTrue(broker.process().isAlive(), broker.output());
     }
@@ -182,70 +179,5 @@ class HostileFilesTest
         assertTrue(process.waitFor(10, TimeUnit.SECONDS), String.join(" ", command));
         assertEquals(0, process.exitValue(), String.join(" ", command) + ": " +
             new String(process.getInputStream().readAllBytes()));
-    }
-
-    /**
-     * Another guest reading a normal file over and over, checking every byte.
-     */
-    static final class BackgroundReader implements AutoCloseable
-    {
-        private final PcbAgent agent;
-        private final Thread thread;
-        private final AtomicLong reads = new AtomicLong();
-        private final AtomicReference<String> failure = new AtomicReference<>();
-        private volatile boolean running = true;
-
-        BackgroundReader(final PcbAgent agent, final String path, final byte[] expected)
-        {
-            this.agent = agent;
-            this.thread = new Thread(() ->
-            {
-                while (running)
-                {
-                    try (PcbFile f = agent.open(path))
-                    {
-                        final byte[] got = new byte[(int)f.size()];
-                        int at = 0;
-                        for (long w = 0; w < f.windowCount(); w++)
-                        {
-                            try (WindowView view = f.acquire(w))
-                            {
-                                view.buffer().getBytes(0, got, at, view.length());
-                                at += view.length();
-                            }
-                        }
-                        if (!Arrays.equals(expected, got))
-                        {
-                            failure.compareAndSet(null, "read wrong bytes of " + path);
-                        }
-                        reads.incrementAndGet();
-                    }
-                    catch (final Exception ex)
-                    {
-                        failure.compareAndSet(null, ex.toString());
-                    }
-                }
-            }, "background-reader");
-            this.thread.setDaemon(true);
-            this.thread.start();
-        }
-
-        long reads()
-        {
-            return reads.get();
-        }
-
-        String failure()
-        {
-            return failure.get();
-        }
-
-        /** {@inheritDoc} */
-        public void close() throws InterruptedException
-        {
-            running = false;
-            thread.join(30_000);
-            agent.close();
-        }
     }
 }
