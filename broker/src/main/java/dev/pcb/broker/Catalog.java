@@ -129,7 +129,8 @@ final class Catalog
             Linux.fstat(fd, stat);
             if (stat.device() != device || stat.inode() != inode)
             {
-                throw new RequestException(ErrorCode.IO_ERROR, shown + ": replaced on the host while opening; try again");
+                throw new RequestException(ErrorCode.IO_ERROR,
+                    shown + ": replaced on the host while opening; try again");
             }
             requireRegularFile(shown);
             return fd;

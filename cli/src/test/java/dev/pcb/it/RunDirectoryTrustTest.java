@@ -11,11 +11,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipalLookupService;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -32,6 +35,9 @@ class RunDirectoryTrustTest
 {
     /** A group every Debian host has, standing in for QEMU's. */
     private static final String GROUP = "daemon";
+
+    private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY =
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
 
     private Path share;
     private Path runDir;
@@ -126,7 +132,7 @@ class RunDirectoryTrustTest
     {
         final Path target = outside.resolve("precious");
         Files.writeString(target, "precious\n");
-        Files.createDirectory(runDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Files.createDirectory(runDir, OWNER_ONLY);
         Files.createSymbolicLink(RunDirectory.pidFile(runDir), target);
         Files.createSymbolicLink(runDir.resolve("broker.pid.tmp"), target);
         broker = start();
@@ -141,13 +147,13 @@ class RunDirectoryTrustTest
     {
         final Path target = outside.resolve("victim");
         Files.writeString(target, "victim\n");
-        Files.createDirectory(runDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Files.createDirectory(runDir, OWNER_ONLY);
         // A link where the data region goes, and a control region of another user that others may write.
         Files.createSymbolicLink(RunDirectory.dataRegionFile(runDir, "s"), target);
         final Path control = RunDirectory.controlRegionFile(runDir, "vm1");
         Files.write(control, new byte[0]);
         Files.setPosixFilePermissions(control, PosixFilePermissions.fromString("rw-rw-rw-"));
-        Files.setOwner(control, control.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody"));
+        Files.setOwner(control, runDir.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody"));
         final Object plantedInode = Files.getAttribute(control, "unix:ino");
 
         broker = start();

@@ -145,6 +145,15 @@ class StatefulFuzzTest
                 }
                 attack(random, phase, TimeUnit.SECONDS.toNanos(PHASE_SECONDS) / 2, false);
             }
+            else if (phases[phase].startsWith("fill"))
+            {
+                // The host rewrites the biggest file (only hostile clients read it) all along: fills of it fail STALE
+                // while hostile clients pin, release and close around them.
+                try (HostChurn churn = new HostChurn(shareDir.resolve("f7.bin")))
+                {
+                    attack(random, phase, TimeUnit.SECONDS.toNanos(PHASE_SECONDS), false);
+                }
+            }
             else
             {
                 attack(random, phase, TimeUnit.SECONDS.toNanos(PHASE_SECONDS), phases[phase].startsWith("rewrite"));
@@ -152,7 +161,18 @@ class StatefulFuzzTest
             for (final Hostile hostile : hostiles)
             {
                 records += hostile.sent;
+                if (!hostile.insane.isEmpty())
+                {
+                    findings.add(phases[phase] + ": slot " + hostile.slotIndex + " got " + hostile.insane.size() +
+                        " impossible answers, first: " + hostile.insane.get(0));
+                }
                 hostile.close();
+            }
+            if (!phases[phase].startsWith("restart") && honest.errors() != errorsBefore)
+            {
+                // Nothing the honest guest reads changes on the host and quotas leave it room: no error is fair.
+                findings.add(phases[phase] + ": the honest guest got " + (honest.errors() - errorsBefore) +
+                    " errors, first: " + honest.firstError());
             }
             checkAfterPhase(phases[phase], files, baseRss, baseFds, baseHeap, errorsBefore, readsBefore);
             hostiles.clear();
@@ -355,7 +375,8 @@ class StatefulFuzzTest
     {
         final int from = report.indexOf("guest " + guest + ":");
         final int to = report.indexOf("\nguest ", from + 1);
-        final Matcher m = Pattern.compile(" pins=(\\d+)").matcher(report.substring(from, to < 0 ? report.length() : to));
+        final String section = report.substring(from, to < 0 ? report.length() : to);
+        final Matcher m = Pattern.compile(" pins=(\\d+)").matcher(section);
         int pins = 0;
         while (m.find())
         {
@@ -380,6 +401,9 @@ class StatefulFuzzTest
             "f0.bin/x", "nope", "dir//sub/x", "f1.bin\0x"};
         private static final long[] EXTREMES = {Long.MIN_VALUE, Long.MAX_VALUE, Integer.MIN_VALUE,
             Integer.MAX_VALUE, -1, 0, 1L << 47, (1L << 48) + 1, Long.MAX_VALUE / WINDOW, -(1L << 48)};
+        /** Window indices whose byte offset (index x 64 KiB) does not overflow a long: safe from item 5. */
+        private static final long[] WINDOW_EXTREMES = {Long.MIN_VALUE, Integer.MIN_VALUE, Integer.MAX_VALUE, -1,
+            (1L << 47) / WINDOW * WINDOW - 1, Long.MAX_VALUE / WINDOW, -(1L << 48)};
 
         private final MappedRegion region;
         private final UnsafeBuffer slot;
@@ -402,6 +426,9 @@ class StatefulFuzzTest
         private long answers;
         private long ownerId;
         private boolean closed;
+        private final List<String> insane = new ArrayList<>();
+        private volatile int claimedPathRecord = -1;
+        private volatile boolean rewritten;
 
         Hostile(final Path controlFile, final int slotIndex, final SplittableRandom random) throws Exception
         {
@@ -526,7 +553,8 @@ class StatefulFuzzTest
             }
             else
             {
-                fileWindow = random.nextBoolean() ? extreme() : -1 - random.nextInt(1000);
+                fileWindow = random.nextBoolean() ? WINDOW_EXTREMES[random.nextInt(WINDOW_EXTREMES.length)] :
+                    -1 - random.nextInt(1000);
             }
             final long handleId = random.nextInt(20) == 0 ? extreme() : handle[0];
             window(MessageType.ACQUIRE, handleId, fileWindow);
@@ -554,10 +582,18 @@ class StatefulFuzzTest
                     WindowRequest.heldWindow(random.nextInt(-1, 3), random.nextBoolean() ? (int)extreme() :
                     random.nextInt(-2, 20)));
             }
+            else if (handles.isEmpty())
+            {
+                window(MessageType.RELEASE, extreme(), extreme());
+            }
             else
             {
-                final long handle = handles.isEmpty() ? extreme() : handles.get(random.nextInt(handles.size()))[0];
-                window(MessageType.RELEASE, handle, random.nextBoolean() ? extreme() : random.nextInt(-2, 50));
+                // A real handle and a window it never pinned, or (item 6) one whose ACQUIRE may still be filling.
+                final long[] handle = handles.get(random.nextInt(handles.size()));
+                final long windows = (handle[1] + WINDOW - 1) / WINDOW;
+                final long fileWindow = KNOWN_BUG_RELEASE_BEFORE_FILL ? random.nextLong(-2, windows + 2) :
+                    random.nextBoolean() ? -1 - random.nextInt(1000) : windows + random.nextInt(1000);
+                window(MessageType.RELEASE, handle[0], fileWindow);
             }
         }
 
@@ -594,7 +630,21 @@ class StatefulFuzzTest
             final int maxEntries = random.nextInt(4) == 0 ? (int)extreme() : random.nextInt(1, 50);
             final long cookie = random.nextInt(4) == 0 ? extreme() : 0;
             request.shareId(shareId).maxEntries(maxEntries).cookie(cookie);
-            send(type, request.path(path));
+            final int length = request.path(path);
+            if (rewritten)
+            {
+                // Written in place, so the rewriter knows where the record is while the broker parses it.
+                final int at = requests.tryClaim(type, length);
+                if (at > 0)
+                {
+                    requests.buffer().putBytes(at, record, 0, length);
+                    requests.commit(at);
+                    claimedPathRecord = at;
+                    sent++;
+                }
+                return;
+            }
+            send(type, length);
         }
 
         private void window(final int type, final long handleId, final long fileWindow) throws Exception
@@ -659,12 +709,33 @@ class StatefulFuzzTest
                     acquired.wrap(buffer, index);
                     pins.add(new long[] {acquired.handleId(), acquired.fileWindow(), acquired.regionWindow(),
                         acquired.generation()});
+                    checkAcquired();
                 }
                 else if (MessageType.ERROR == type && length >= ErrorResponse.MESSAGE_OFFSET)
                 {
                     error.wrap(buffer, index);
                 }
             }, 64);
+        }
+
+        /** An ACQUIRED must name a window inside its file, of a window's length at most, in the region. */
+        private void checkAcquired()
+        {
+            for (final long[] handle : handles)
+            {
+                if (handle[0] == acquired.handleId())
+                {
+                    final long windows = (handle[1] + WINDOW - 1) / WINDOW;
+                    if (acquired.fileWindow() < 0 || acquired.fileWindow() >= windows || acquired.length() <= 0 ||
+                        acquired.length() > WINDOW || acquired.regionWindow() < 0)
+                    {
+                        insane.add("ACQUIRED window " + acquired.fileWindow() + " (length " + acquired.length() +
+                            ", region window " + acquired.regionWindow() + ") of a " + handle[1] + "-byte file" +
+                            " [issue 14 item 5 if the index overflows]");
+                    }
+                    return;
+                }
+            }
         }
 
         /** Leave: DETACH, then let the slot go. */
@@ -694,37 +765,48 @@ class StatefulFuzzTest
     }
 
     /**
-     * Rewrites the records of one hostile client while the broker reads them: flips bytes of the ring's data, and
-     * with {@link #KNOWN_BUG_PATH_LENGTH_DOUBLE_FETCH}, the path length fields of the records in it.
+     * Rewrites the records of one hostile client while the broker reads them: its path records are written in place
+     * in the ring, and this thread keeps changing the last one (its share id, entry count, cookie and path bytes; with
+     * {@link #KNOWN_BUG_PATH_LENGTH_DOUBLE_FETCH} also its path length, between a valid and a huge value) and random
+     * bytes of the rest of the ring.
      */
     private static final class Rewriter implements AutoCloseable
     {
+        private final Hostile target;
         private final Thread thread;
         private volatile boolean running = true;
 
         Rewriter(final Hostile target, final SplittableRandom random)
         {
+            this.target = target;
+            target.rewritten = true;
             final UnsafeBuffer ring = new UnsafeBuffer(target.slot, ClientSlotDescriptor.requestRingOffset(),
                 target.requestRingLength - RingBufferDescriptor.TRAILER_LENGTH);
             thread = new Thread(() ->
             {
                 while (running)
                 {
-                    // Record bodies start 8 bytes after each 8-aligned header; stay off the headers themselves so
-                    // the ring stays a ring and the broker parses (changing) records rather than garbage frames.
-                    final int at = (random.nextInt(ring.capacity() / 8) * 8) + 8 + random.nextInt(8);
-                    if (KNOWN_BUG_PATH_LENGTH_DOUBLE_FETCH && random.nextBoolean())
+                    final int at = target.claimedPathRecord;
+                    if (at < 0 || at + PathRequest.PATH_OFFSET + 8 > ring.capacity())
                     {
-                        final int lengthAt = (random.nextInt(ring.capacity() / 8) * 8) + 8 +
-                            PathRequest.PATH_LENGTH_OFFSET;
-                        if (lengthAt + 4 <= ring.capacity())
-                        {
-                            ring.putIntVolatile(lengthAt, random.nextBoolean() ? 4 : Integer.MAX_VALUE - 64);
-                        }
+                        Thread.onSpinWait();
+                        continue;
                     }
-                    else if (at < ring.capacity())
+                    final int field = random.nextInt(KNOWN_BUG_PATH_LENGTH_DOUBLE_FETCH ? 5 : 4);
+                    switch (field)
                     {
-                        ring.putByteVolatile(at, (byte)random.nextInt());
+                        case 0 -> ring.putIntVolatile(at + PathRequest.SHARE_ID_OFFSET, random.nextInt(-1, 3));
+                        case 1 -> ring.putIntVolatile(at + PathRequest.MAX_ENTRIES_OFFSET, random.nextInt());
+                        case 2 -> ring.putLongVolatile(at + PathRequest.COOKIE_OFFSET, random.nextLong() >> 40);
+                        case 3 -> ring.putByteVolatile(at + PathRequest.PATH_OFFSET + random.nextInt(8),
+                            (byte)random.nextInt());
+                        default -> ring.putIntVolatile(at + PathRequest.PATH_LENGTH_OFFSET,
+                            random.nextBoolean() ? 4 : Integer.MAX_VALUE - 64);
+                    }
+                    if (random.nextInt(64) == 0)
+                    {
+                        final int anywhere = random.nextInt(ring.capacity());
+                        ring.putByteVolatile(anywhere, (byte)random.nextInt());
                     }
                 }
             }, "fuzz-rewriter");
@@ -736,7 +818,52 @@ class StatefulFuzzTest
         {
             running = false;
             thread.join(5_000);
+            target.rewritten = false;
             assertFalse(thread.isAlive());
+        }
+    }
+
+    /**
+     * The host rewriting one file in place, again and again, so its size stays and its mtime moves: every fill of
+     * it that overlaps a rewrite fails STALE.
+     */
+    private static final class HostChurn implements AutoCloseable
+    {
+        private final Thread thread;
+        private volatile boolean running = true;
+        private volatile Exception failure;
+
+        HostChurn(final Path file) throws Exception
+        {
+            final byte[] body = Files.readAllBytes(file);
+            thread = new Thread(() ->
+            {
+                while (running)
+                {
+                    try
+                    {
+                        Files.write(file, body);
+                        Thread.sleep(20);
+                    }
+                    catch (final Exception ex)
+                    {
+                        failure = ex;
+                        return;
+                    }
+                }
+            }, "host-churn");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        public void close() throws Exception
+        {
+            running = false;
+            thread.join(5_000);
+            if (null != failure)
+            {
+                throw failure;
+            }
         }
     }
 }
