@@ -641,6 +641,17 @@ class StatefulFuzzTest
                     requests.commit(at);
                     claimedPathRecord = at;
                     sent++;
+                    if (KNOWN_BUG_PATH_LENGTH_DOUBLE_FETCH)
+                    {
+                        // Flip the length right behind the commit, while the broker is most likely parsing it: the
+                        // rewriter thread alone seldom runs in the nanoseconds between the two reads.
+                        final int lengthAt = at + PathRequest.PATH_LENGTH_OFFSET;
+                        for (int i = 0; i < 2_000; i++)
+                        {
+                            requests.buffer().putIntVolatile(lengthAt, 0 == (i & 1) ? Integer.MAX_VALUE - 64 :
+                                length - PathRequest.PATH_OFFSET);
+                        }
+                    }
                 }
                 return;
             }
@@ -843,7 +854,7 @@ class StatefulFuzzTest
                     try
                     {
                         Files.write(file, body);
-                        Thread.sleep(20);
+                        Thread.sleep(KNOWN_BUG_RELEASE_BEFORE_FILL ? 1 : 20);
                     }
                     catch (final Exception ex)
                     {
