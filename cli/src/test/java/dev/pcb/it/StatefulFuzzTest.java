@@ -633,6 +633,15 @@ class StatefulFuzzTest
             final int length = request.path(path);
             if (rewritten)
             {
+                if (KNOWN_BUG_PATH_LENGTH_DOUBLE_FETCH)
+                {
+                    // An empty ring, so the broker parses this record at once, while it is being flipped below.
+                    final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50);
+                    while (requests.size() > 0 && System.nanoTime() < deadline)
+                    {
+                        drain();
+                    }
+                }
                 // Written in place, so the rewriter knows where the record is while the broker parses it.
                 final int at = requests.tryClaim(type, length);
                 if (at > 0)
@@ -646,7 +655,7 @@ class StatefulFuzzTest
                         // Flip the length right behind the commit, while the broker is most likely parsing it: the
                         // rewriter thread alone seldom runs in the nanoseconds between the two reads.
                         final int lengthAt = at + PathRequest.PATH_LENGTH_OFFSET;
-                        for (int i = 0; i < 2_000; i++)
+                        for (int i = 0; i < 20_000; i++)
                         {
                             requests.buffer().putIntVolatile(lengthAt, 0 == (i & 1) ? Integer.MAX_VALUE - 64 :
                                 length - PathRequest.PATH_OFFSET);
