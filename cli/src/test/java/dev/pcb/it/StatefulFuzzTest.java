@@ -654,12 +654,16 @@ class StatefulFuzzTest
                     {
                         // Flip the length right behind the commit, while the broker is most likely parsing it: the
                         // rewriter thread alone seldom runs in the nanoseconds between the two reads.
+                        // Until the broker has consumed it (the ring's head passed it), at most 5 ms.
                         final int lengthAt = at + PathRequest.PATH_LENGTH_OFFSET;
-                        for (int i = 0; i < 20_000; i++)
+                        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(5);
+                        for (int i = 0; requests.size() > 0 && (0 != (i & 1023) || System.nanoTime() < deadline);
+                            i++)
                         {
                             requests.buffer().putIntVolatile(lengthAt, 0 == (i & 1) ? Integer.MAX_VALUE - 64 :
                                 length - PathRequest.PATH_OFFSET);
                         }
+                        requests.buffer().putIntVolatile(lengthAt, length - PathRequest.PATH_OFFSET);
                     }
                 }
                 return;
