@@ -7,9 +7,9 @@ import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.SystemEpochClock;
 import org.agrona.concurrent.SystemNanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -30,7 +30,8 @@ import static java.lang.System.Logger.Level.WARNING;
  * one conductor thread serving them, and filler threads reading from disk.
  * <p>
  * Start one with {@link #launch(BrokerConfig)} and stop it with {@link #close()}. Region files are reused, not
- * recreated, when a broker starts again on the same run directory: QEMU keeps the files it attached mapped.
+ * recreated, when a broker starts again on the same run directory (QEMU keeps the files it attached mapped), as long
+ * as they are the broker's own: {@link RunFiles} says what the broker trusts there.
  */
 public final class Broker implements AutoCloseable
 {
@@ -62,7 +63,7 @@ public final class Broker implements AutoCloseable
         this.config = config.validate();
         final SecureRandom random = new SecureRandom();
         this.epoch = Math.max(1, System.currentTimeMillis());
-        Files.createDirectories(config.runDir());
+        final RunFiles runFiles = RunFiles.prepare(config.runDir(), config.runGroup());
         // Fills hold read leases; a lease break is signalled with SIGIO, whose default action would kill the broker.
         Linux.ignoreSignal(Linux.SIGIO);
 
@@ -73,8 +74,10 @@ public final class Broker implements AutoCloseable
             int shareId = 0;
             for (final Map.Entry<String, Path> entry : config.shares().entrySet())
             {
+                final Path regionFile = RunDirectory.dataRegionFile(config.runDir(), entry.getKey());
+                runFiles.removeUntrustedRegionFile(regionFile);
                 final DataRegion region = new DataRegion(
-                    RunDirectory.dataRegionFile(config.runDir(), entry.getKey()),
+                    regionFile,
                     config.regionSize(),
                     config.windowSize(),
                     random.nextLong() | 1,
@@ -89,6 +92,7 @@ public final class Broker implements AutoCloseable
                 }
                 shares.add(new Share(++shareId, entry.getKey(), entry.getValue().toRealPath(), region,
                     versionIds::incrementAndGet));
+                runFiles.regionFileMapped(regionFile, false);
                 LOG.log(INFO, "share " + entry.getKey() + " opened: " + entry.getValue().toRealPath() + ", " +
                     region.windowCount() + " windows of " + region.windowSize() + " bytes in " + region.file());
             }
@@ -105,13 +109,11 @@ public final class Broker implements AutoCloseable
                 final StringBuilder names = new StringBuilder();
                 given.forEach((share) -> names.append(share.name()).append('\n'));
                 final Path sharesFile = RunDirectory.guestSharesFile(config.runDir(), entry.getKey());
-                final Path tmp = sharesFile.resolveSibling(sharesFile.getFileName() + ".tmp");
-                Files.writeString(tmp, names, StandardCharsets.UTF_8);
-                Files.move(tmp, sharesFile, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-                guests.add(new GuestControl(entry.getKey(),
-                    RunDirectory.controlRegionFile(config.runDir(), entry.getKey()), given, config, epoch,
-                    Linux.getpid()));
+                runFiles.replace(sharesFile, names.toString());
+                final Path controlFile = RunDirectory.controlRegionFile(config.runDir(), entry.getKey());
+                runFiles.removeUntrustedRegionFile(controlFile);
+                guests.add(new GuestControl(entry.getKey(), controlFile, given, config, epoch, Linux.getpid()));
+                runFiles.regionFileMapped(controlFile, true);
             }
 
             final AtomicInteger fillerIds = new AtomicInteger();
@@ -132,6 +134,7 @@ public final class Broker implements AutoCloseable
             });
             this.counters = BrokerCounters.create(RunDirectory.countersFile(config.runDir()), Linux.getpid(), epoch,
                 System.currentTimeMillis(), shares, guests);
+            runFiles.hostReadable(RunDirectory.countersFile(config.runDir()));
             final BrokerConductor conductor = new BrokerConductor(config, epoch, shares,
                 guests.toArray(new GuestControl[0]), fillers, metadataWorkers, SystemEpochClock.INSTANCE, SystemNanoClock.INSTANCE, counters);
             this.runner = new AgentRunner(
@@ -139,7 +142,7 @@ public final class Broker implements AutoCloseable
                 (ex) -> LOG.log(WARNING, "conductor error", ex),
                 null,
                 conductor);
-            Files.writeString(RunDirectory.pidFile(config.runDir()), Linux.getpid() + "\n", StandardCharsets.US_ASCII);
+            runFiles.replace(RunDirectory.pidFile(config.runDir()), Linux.getpid() + "\n");
             ok = true;
         }
         finally
@@ -160,11 +163,27 @@ public final class Broker implements AutoCloseable
      */
     public static Broker launch(final BrokerConfig config) throws IOException
     {
+        requireBoundsChecks();
         final Broker broker = new Broker(config);
         AgentRunner.startOnThread(broker.runner);
         LOG.log(INFO, () -> "broker started: epoch " + broker.epoch + ", " + broker.shares.size() + " share(s), " +
             broker.guests.size() + " guest(s), run dir " + config.runDir());
         return broker;
+    }
+
+    /**
+     * Refuse to serve without Agrona's bounds checks: every ring and record a guest writes is read through buffers
+     * whose checks are the only thing that keeps a hostile length or index inside the guest's own region.
+     *
+     * @throws IllegalStateException when {@code -Dagrona.disable.bounds.checks=true} turned them off.
+     */
+    public static void requireBoundsChecks()
+    {
+        if (!UnsafeBuffer.SHOULD_BOUNDS_CHECK)
+        {
+            throw new IllegalStateException("refusing to start: -D" + UnsafeBuffer.DISABLE_BOUNDS_CHECKS_PROP_NAME +
+                "=true disables Agrona's bounds checks, on which guest isolation rests; remove it");
+        }
     }
 
     /** @return the configuration it runs with. */

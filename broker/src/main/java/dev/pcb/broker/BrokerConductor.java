@@ -442,9 +442,7 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
         try
         {
             final Path report = RunDirectory.inspectReportFile(config.runDir());
-            final Path tmp = report.resolveSibling(report.getFileName() + ".tmp");
-            Files.writeString(tmp, InspectReport.build(epoch, shares, guests), StandardCharsets.UTF_8);
-            Files.move(tmp, report, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            RunFiles.of(config).replace(report, InspectReport.build(epoch, shares, guests));
             Files.deleteIfExists(request);
         }
         catch (final IOException ex)

@@ -28,6 +28,7 @@ public final class BrokerConfig
     public static final int DEFAULT_READ_AHEAD_WINDOWS = 4;
 
     private Path runDir;
+    private String runGroup;
     private final Map<String, Path> shares = new LinkedHashMap<>();
     private final Map<String, List<String>> guests = new LinkedHashMap<>();
     private long regionSize = DEFAULT_REGION_SIZE;
@@ -62,6 +63,26 @@ public final class BrokerConfig
     public Path runDir()
     {
         return runDir;
+    }
+
+    /**
+     * A group whose members may read the run directory, the data regions and the counters, and read and write the
+     * control regions: the group QEMU runs in when it is not the broker's user. Without one, only the broker's user
+     * may open anything there.
+     *
+     * @param group a group name known to the host, or null for none (the default).
+     * @return this.
+     */
+    public BrokerConfig runGroup(final String group)
+    {
+        this.runGroup = group;
+        return this;
+    }
+
+    /** @return the group given access to the run directory, or null. */
+    public String runGroup()
+    {
+        return runGroup;
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.pcb.broker;
 
+import dev.pcb.nativeshim.Errno;
 import dev.pcb.nativeshim.ErrnoException;
 import dev.pcb.nativeshim.Linux;
 import dev.pcb.nativeshim.StatxResult;
@@ -15,10 +16,15 @@ import java.util.function.LongSupplier;
  * The file versions of one share the broker knows: opened now, or cached because their windows still hold bytes.
  * <p>
  * A version is found again by {@link FileAttributes#sameVersionAs}, the one version rule (identity and content
- * version; not ctime: see docs/coherence.md). Memory is bounded by open handles plus windows, never by the size of the tree.
+ * version; not ctime: see docs/coherence.md). Memory is bounded by open handles plus windows, never by the size of the
+ * tree or by how many spellings guests use: a path is kept in one canonical spelling ({@link #canonicalPath(String)}),
+ * and only under the spelling that made its version, so there is at most one path entry per version.
  */
 final class Catalog
 {
+    private static final int OPEN_FLAGS = Linux.O_RDONLY | Linux.O_NONBLOCK | Linux.O_NOCTTY | Linux.O_CLOEXEC;
+    private static final int S_IFMT = 0xF000;
+
     private final Share share;
     private final LongSupplier versionIds;
     private final Map<VersionKey, FileVersion> byKey = new HashMap<>();
@@ -35,6 +41,11 @@ final class Catalog
     /**
      * The blocking half of OPEN: open a path beneath the share root and check that it is a regular file. It reads no
      * catalog state, so it runs off the conductor, on a metadata worker.
+     * <p>
+     * It opens without waiting and without side effects on anything else: the type is checked on an {@code O_PATH}
+     * descriptor first (which opens no FIFO, device or socket), then the file is opened {@code O_NONBLOCK | O_NOCTTY}
+     * and checked again, in case the path was swapped in between. A file under a conflicting lease fails at once
+     * instead of stalling until the lease breaks.
      *
      * @param stat filled with the file's attributes.
      * @return the open descriptor; {@link #register} takes it over.
@@ -43,36 +54,70 @@ final class Catalog
     {
         final String shown = share.name() + "/" + path;
         PathCheck.validate(path, shown);
-        final int fd;
+        final String canonical = canonicalPath(path);
+        final long device;
+        final long inode;
         try
         {
-            fd = Linux.openBeneath(share.rootFd(), path, Linux.O_RDONLY | Linux.O_CLOEXEC);
+            Linux.statx(share.rootFd(), canonical, true, stat);
+            requireRegularFile(stat, shown);
+            device = stat.device();
+            inode = stat.inode();
         }
         catch (final ErrnoException ex)
         {
             throw PathCheck.toRequestException(shown, ex);
         }
 
+        final int fd;
+        try
+        {
+            fd = Linux.openBeneath(share.rootFd(), canonical, OPEN_FLAGS);
+        }
+        catch (final ErrnoException ex)
+        {
+            if (Errno.EAGAIN == ex.errno())
+            {
+                throw new RequestException(ErrorCode.IO_ERROR,
+                    shown + ": busy on the host (a lease held by another process); try again");
+            }
+            throw PathCheck.toRequestException(shown, ex);
+        }
+
         try
         {
             Linux.fstat(fd, stat);
+            if (stat.device() != device || stat.inode() != inode)
+            {
+                throw new RequestException(ErrorCode.IO_ERROR,
+                    shown + ": replaced on the host while opening; try again");
+            }
+            requireRegularFile(stat, shown);
+            return fd;
         }
         catch (final ErrnoException ex)
         {
             Linux.close(fd);
             throw new RequestException(ErrorCode.IO_ERROR, shown + ": " + ex.getMessage());
         }
-        if (stat.isDirectory())
+        catch (final RequestException ex)
         {
             Linux.close(fd);
+            throw ex;
+        }
+    }
+
+    private static void requireRegularFile(final StatxResult stat, final String shown) throws RequestException
+    {
+        if (stat.isDirectory())
+        {
             throw new RequestException(ErrorCode.IS_A_DIRECTORY, shown + ": is a directory");
         }
         if (!stat.isRegularFile())
         {
-            Linux.close(fd);
-            throw new RequestException(ErrorCode.NOT_REGULAR_FILE, shown + ": not a regular file");
+            throw new RequestException(ErrorCode.NOT_REGULAR_FILE,
+                shown + ": not a regular file or directory (" + kind(stat.mode()) + ")");
         }
-        return fd;
     }
 
     /**
@@ -85,6 +130,7 @@ final class Catalog
      */
     FileVersion register(final String path, final int fd, final StatxResult opened)
     {
+        final String canonical = canonicalPath(path);
         toAttributes(opened, attributes);
         FileVersion version = byKey.get(new VersionKey(attributes));
         if (null != version && !version.isStale())
@@ -95,18 +141,80 @@ final class Catalog
         }
         else
         {
-            version = new FileVersion(versionIds.getAsLong(), share, path, fd, attributes);
+            version = new FileVersion(versionIds.getAsLong(), share, canonical, fd, attributes);
             // Keyed by the version's own attributes: the fields the rule compares never change for a version.
             byKey.put(new VersionKey(version.attributes()), version);
         }
 
-        final FileVersion previous = byPath.put(path, version);
+        final FileVersion previous = byPath.get(canonical);
         if (null != previous && previous != version)
         {
+            byPath.remove(canonical);
             previous.markSuperseded();
             share.reclaim(previous);
         }
+        // Another name of the same file (a hard link, a symlink inside the share) finds the version by key; recording
+        // that name too would keep an entry per name for as long as the version is cached.
+        if (canonical.equals(version.path()))
+        {
+            byPath.put(canonical, version);
+        }
         return version;
+    }
+
+    /**
+     * What a file that is neither regular nor a directory is, in the words of {@code ls} and {@code stat}.
+     *
+     * @param mode st_mode bits.
+     * @return for example "fifo" or "character device".
+     */
+    static String kind(final int mode)
+    {
+        switch (mode & S_IFMT)
+        {
+            case 0x1000: return "fifo";
+            case 0x2000: return "character device";
+            case 0x6000: return "block device";
+            case 0xA000: return "symlink";
+            case 0xC000: return "socket";
+            default: return "type " + Integer.toOctalString(mode & S_IFMT);
+        }
+    }
+
+    /**
+     * The one spelling of a path the catalog keeps: "." and empty components dropped, so {@code ./a//b/.} is
+     * {@code a/b}; the share root itself is ".". Validated paths only (no "..", not absolute).
+     *
+     * @param path a guest's path relative to the share root.
+     * @return the canonical spelling, the same string when it already is.
+     */
+    static String canonicalPath(final String path)
+    {
+        if (path.isEmpty() || isCanonical(path))
+        {
+            return path;
+        }
+        final StringBuilder sb = new StringBuilder(path.length());
+        int start = 0;
+        while (start <= path.length())
+        {
+            int end = path.indexOf('/', start);
+            if (end < 0)
+            {
+                end = path.length();
+            }
+            final boolean dot = end - start == 1 && '.' == path.charAt(start);
+            if (end > start && !dot)
+            {
+                if (sb.length() > 0)
+                {
+                    sb.append('/');
+                }
+                sb.append(path, start, end);
+            }
+            start = end + 1;
+        }
+        return sb.length() == 0 ? "." : sb.toString();
     }
 
     /**
@@ -146,6 +254,33 @@ final class Catalog
     int versionCount()
     {
         return byKey.size();
+    }
+
+    /**
+     * Paths by which new opens find a version to supersede; never more than {@link #versionCount()}.
+     */
+    int pathCount()
+    {
+        return byPath.size();
+    }
+
+    private static boolean isCanonical(final String path)
+    {
+        int start = 0;
+        while (true)
+        {
+            final int slash = path.indexOf('/', start);
+            final int end = slash < 0 ? path.length() : slash;
+            if (end == start || (end - start == 1 && '.' == path.charAt(start)))
+            {
+                return false;
+            }
+            if (slash < 0)
+            {
+                return true;
+            }
+            start = slash + 1;
+        }
     }
 
     Iterable<FileVersion> versions()

@@ -7,10 +7,15 @@ import org.agrona.concurrent.status.CountersManager;
 
 import java.io.IOException;
 import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 
 /**
  * The broker's side of {@code counters.dat}: maps a new file laid out by {@link CountersFileDescriptor}, hands out
@@ -65,8 +70,15 @@ final class CountersFile implements AutoCloseable
         final Path building = path.resolveSibling(path.getFileName() + ".new");
         Files.deleteIfExists(building);
         final int valuesLength = CountersFileDescriptor.valuesLength(counterCount);
-        final MappedByteBuffer mapping = IoUtil.mapNewFile(
-            building.toFile(), CountersFileDescriptor.fileLength(valuesLength), true);
+        final MappedByteBuffer mapping;
+        // Created exclusively and never through a symlink: only the broker's user may write the run directory, but a
+        // link left there must not make the broker write its target.
+        try (FileChannel channel = FileChannel.open(building, Set.of(StandardOpenOption.CREATE_NEW,
+            StandardOpenOption.READ, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))))
+        {
+            mapping = channel.map(FileChannel.MapMode.READ_WRITE, 0, CountersFileDescriptor.fileLength(valuesLength));
+        }
         final UnsafeBuffer file = new UnsafeBuffer(mapping);
         CountersFileDescriptor.writeHeader(file, valuesLength, brokerPid, brokerEpoch, nowMs, heartbeatIntervalMs);
         return new CountersFile(path, building, mapping, file);

@@ -43,7 +43,8 @@ final class InspectReport
                 .append(" ready=").append(ready)
                 .append(" pinned=").append(table.pinnedCount())
                 .append(" evictions=").append(table.evictions())
-                .append(" versions=").append(share.catalog().versionCount()).append('\n');
+                .append(" versions=").append(share.catalog().versionCount())
+                .append(" paths=").append(share.catalog().pathCount()).append('\n');
             final List<FileVersion> versions = new ArrayList<>();
             share.catalog().versions().forEach(versions::add);
             versions.sort((a, b) -> Long.compare(a.id(), b.id()));

@@ -30,6 +30,11 @@ public final class BrokerCommand implements java.util.concurrent.Callable<Intege
         description = "Directory for the region files, on tmpfs or hugetlbfs (e.g. /dev/shm/pcb).")
     Path runDir;
 
+    @Option(names = "--run-group", paramLabel = "NAME",
+        description = "Group that may read the run directory, data regions and counters, and read and write the " +
+            "control regions (QEMU's group when it runs as another user; default: the broker's user only).")
+    String runGroup;
+
     @Option(names = "--share", required = true, paramLabel = "NAME=PATH",
         description = "A host directory to serve, as NAME=PATH. Repeat for more shares.")
     Map<String, Path> shares;
@@ -110,6 +115,7 @@ public final class BrokerCommand implements java.util.concurrent.Callable<Intege
         }
         final BrokerConfig config = new BrokerConfig()
             .runDir(runDir)
+            .runGroup(runGroup)
             .regionSize(regionSize)
             .windowSize(Math.toIntExact(windowSize))
             .slotCount(slots)

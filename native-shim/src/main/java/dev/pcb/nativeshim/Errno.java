@@ -28,6 +28,8 @@ public final class Errno
     public static final int EACCES = 13;
     /** Bad address. */
     public static final int EFAULT = 14;
+    /** Device or resource busy. */
+    public static final int EBUSY = 16;
     /** File exists. */
     public static final int EEXIST = 17;
     /** Invalid cross-device link: also what {@code RESOLVE_BENEATH} answers for an escaping path. */
@@ -60,8 +62,6 @@ public final class Errno
     public static final int ENXIO = 6;
     /** Too many open files in the system. */
     public static final int ENFILE = 23;
-    /** Device or resource busy. */
-    public static final int EBUSY = 16;
     /** Read-only file system. */
     public static final int EROFS = 30;
     /** Range error (a reply buffer too small). */

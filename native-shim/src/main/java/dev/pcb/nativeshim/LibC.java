@@ -63,6 +63,8 @@ final class LibC
 
     static native int getpid();
 
+    static native int geteuid();
+
     static native int kill(int pid, int signal);
 
     static native int fcntl(int fd, int cmd, long arg);

@@ -12,6 +12,7 @@ import java.util.Arrays;
 
 import static dev.pcb.nativeshim.Errno.EAGAIN;
 import static dev.pcb.nativeshim.Errno.EBADF;
+import static dev.pcb.nativeshim.Errno.EBUSY;
 import static dev.pcb.nativeshim.Errno.EINTR;
 import static dev.pcb.nativeshim.Errno.EINVAL;
 import static dev.pcb.nativeshim.Errno.ELOOP;
@@ -54,6 +55,13 @@ public final class Linux
     public static final int O_CLOEXEC = 02000000;
     /** A descriptor that only locates a file (for *at calls and fstat); no read or write. */
     public static final int O_PATH = 010000000;
+    /**
+     * Never wait in open(2): a FIFO without a writer opens at once, and a file under a conflicting lease fails with
+     * EAGAIN instead of blocking until the lease breaks. Reads of regular files ignore it.
+     */
+    public static final int O_NONBLOCK = 04000;
+    /** Opening a terminal does not make it the controlling terminal of this process. */
+    public static final int O_NOCTTY = 0400;
 
     /** posix_fadvise: no special treatment. */
     public static final int POSIX_FADV_NORMAL = 0;
@@ -657,6 +665,32 @@ public final class Linux
         throw new ErrnoException("fcntl(F_SETLEASE, F_RDLCK)", "fd " + fd, errno);
     }
 
+    /** Lease type: a write lease, broken when anyone else opens the file at all. */
+    static final int F_WRLCK = 1;
+
+    /**
+     * Take a write lease, as a host program that wants to know of every other open does (Samba, for one): any other
+     * open of the file then waits for the lease to break, or fails at once with EAGAIN when it asks for
+     * {@link #O_NONBLOCK}. Kept for tests that play such a host program; the broker never takes one.
+     *
+     * @param fd descriptor opened for writing, the only open one of the file.
+     * @return true when the lease is held; false when the file is open elsewhere (EAGAIN or EBUSY).
+     * @throws ErrnoException EACCES or EPERM without ownership or CAP_LEASE, EINVAL where leases are unsupported.
+     */
+    public static boolean tryWriteLease(final int fd) throws ErrnoException
+    {
+        if (0 == LibC.fcntl(fd, F_SETLEASE, F_WRLCK))
+        {
+            return true;
+        }
+        final int errno = Native.getLastError();
+        if (EAGAIN == errno || EBUSY == errno)
+        {
+            return false;
+        }
+        throw new ErrnoException("fcntl(F_SETLEASE, F_WRLCK)", "fd " + fd, errno);
+    }
+
     /**
      * Drop a lease taken with {@link #tryReadLease(int)}; a writer blocked on it proceeds.
      *
@@ -836,6 +870,16 @@ public final class Linux
     public static int getpid()
     {
         return LibC.getpid();
+    }
+
+    /**
+     * Effective user id of this process: the owner of the files it creates, and who it trusts with its run directory.
+     *
+     * @return the euid.
+     */
+    public static int geteuid()
+    {
+        return LibC.geteuid();
     }
 
     /**

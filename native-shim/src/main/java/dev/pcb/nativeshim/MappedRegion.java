@@ -37,7 +37,9 @@ public final class MappedRegion implements AutoCloseable
      */
     public static MappedRegion create(final Path path, final long length) throws IOException
     {
-        final int fd = Linux.openFile(path.toString(), Linux.O_RDWR | Linux.O_CREAT);
+        // Never through a symlink: a link planted in the run directory must not make the broker map (and resize) its
+        // target.
+        final int fd = Linux.openFile(path.toString(), Linux.O_RDWR | Linux.O_CREAT | Linux.O_NOFOLLOW);
         try
         {
             final StatxResult stat = new StatxResult();

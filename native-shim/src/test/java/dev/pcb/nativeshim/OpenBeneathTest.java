@@ -4,6 +4,7 @@ import com.sun.jna.Memory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -11,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.concurrent.TimeUnit;
 
 import static dev.pcb.nativeshim.Linux.O_DIRECTORY;
 import static dev.pcb.nativeshim.Linux.O_PATH;
@@ -53,6 +55,30 @@ class OpenBeneathTest
             Linux.close(shareFd);
         }
         TestSupport.deleteSymlinks(temp);
+    }
+
+    @Test
+    @Timeout(10)
+    void aFifoWithoutWriterOpensAtOnceWithONonblockThroughOpenat2AndTheWalk() throws Exception
+    {
+        final Path fifo = temp.resolve("share/a/pipe");
+        final Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).start();
+        assertTrue(mkfifo.waitFor(10, TimeUnit.SECONDS) && 0 == mkfifo.exitValue(), "mkfifo failed");
+        final int flags = O_RDONLY | Linux.O_NONBLOCK | Linux.O_NOCTTY;
+        Linux.close(Linux.openBeneath(shareFd, "a/pipe", flags));
+        Linux.close(Linux.openBeneathByWalk(shareFd, "a/pipe", flags));
+        // O_PATH, which Catalog uses to learn the type first, never opens the FIFO itself.
+        final int path = Linux.openBeneath(shareFd, "a/pipe", O_PATH);
+        try
+        {
+            final StatxResult stat = new StatxResult();
+            Linux.fstat(path, stat);
+            assertEquals(0x1000, stat.mode() & 0xF000, "a FIFO");
+        }
+        finally
+        {
+            Linux.close(path);
+        }
     }
 
     @Test

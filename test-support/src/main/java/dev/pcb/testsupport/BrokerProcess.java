@@ -1,6 +1,8 @@
 package dev.pcb.testsupport;
 
 import java.io.IOException;
+import java.util.concurrent.CompletableFuture;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -105,6 +107,54 @@ public final class BrokerProcess implements AutoCloseable
             throw new IOException("broker did not become ready (" + ex.getMessage() + "):\n" + broker.output, ex);
         }
         return broker;
+    }
+
+    /**
+     * Run a broker that is expected to refuse to start, and wait for it to exit.
+     *
+     * @param jvmFlags extra JVM flags, placed before the class path (for example a {@code -D} property).
+     * @param runDir   run directory.
+     * @param args     arguments after {@code --run-dir DIR}.
+     * @return its exit code and everything it printed.
+     * @throws IOException          when it is still running after 30 s (it is then killed).
+     * @throws InterruptedException if interrupted.
+     */
+    public static Exited runToExit(final List<String> jvmFlags, final Path runDir, final String... args)
+        throws IOException, InterruptedException
+    {
+        final List<String> all = new ArrayList<>(List.of("broker", "--run-dir", runDir.toString()));
+        all.addAll(List.of(args));
+        final List<String> command = JavaProcess.pcbCommand(all.toArray(new String[0]));
+        command.addAll(1, jvmFlags);
+        final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        process.getOutputStream().close();
+        final CompletableFuture<String> output = CompletableFuture.supplyAsync(() ->
+            {
+                try
+                {
+                    return new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                }
+                catch (final IOException ex)
+                {
+                    return ex.toString();
+                }
+            });
+        if (!process.waitFor(30, TimeUnit.SECONDS))
+        {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            throw new IOException("broker still running after 30 s: " + command);
+        }
+        return new Exited(process.exitValue(), output.join());
+    }
+
+    /**
+     * A broker process that has exited.
+     *
+     * @param exitCode its exit code.
+     * @param output   its standard output and error, merged.
+     */
+    public record Exited(int exitCode, String output)
+    {
     }
 
     /** @return the run directory, for {@code AgentConfig.runDir}. */
