@@ -36,6 +36,7 @@ final class MetadataRequests
     private int listLimit;
     private int listMax;
     private int listFd;
+    private int parentFd = -1;
 
     /**
      * Attributes of a path, not following a final symlink (STAT).
@@ -45,15 +46,9 @@ final class MetadataRequests
     FileAttributes stat(final Share share, final String path, final FileAttributes out) throws RequestException
     {
         final String shown = share.name() + "/" + path;
-        PathCheck.validate(path, shown);
-        final String dir = PathCheck.directoryPath(path);
-        final int slash = dir.lastIndexOf('/');
-        final String parent = slash < 0 ? "." : dir.substring(0, slash);
-        final String name = slash < 0 ? dir : dir.substring(slash + 1);
-        int parentFd = -1;
+        final String name = openParent(share, path, shown);
         try
         {
-            parentFd = Linux.openBeneath(share.rootFd(), parent, Linux.O_PATH | Linux.O_DIRECTORY | Linux.O_CLOEXEC);
             Linux.statx(parentFd, name, false, stat);
         }
         catch (final ErrnoException ex)
@@ -62,10 +57,7 @@ final class MetadataRequests
         }
         finally
         {
-            if (parentFd >= 0)
-            {
-                Linux.close(parentFd);
-            }
+            closeParent();
         }
         return Catalog.toAttributes(stat, out);
     }
@@ -78,15 +70,9 @@ final class MetadataRequests
     String readlink(final Share share, final String path) throws RequestException
     {
         final String shown = share.name() + "/" + path;
-        PathCheck.validate(path, shown);
-        final String link = PathCheck.directoryPath(path);
-        final int slash = link.lastIndexOf('/');
-        final String parent = slash < 0 ? "." : link.substring(0, slash);
-        final String name = slash < 0 ? link : link.substring(slash + 1);
-        int parentFd = -1;
+        final String name = openParent(share, path, shown);
         try
         {
-            parentFd = Linux.openBeneath(share.rootFd(), parent, Linux.O_PATH | Linux.O_DIRECTORY | Linux.O_CLOEXEC);
             return Linux.readlinkat(parentFd, name);
         }
         catch (final ErrnoException ex)
@@ -99,11 +85,37 @@ final class MetadataRequests
         }
         finally
         {
-            if (parentFd >= 0)
-            {
-                Linux.close(parentFd);
-            }
+            closeParent();
         }
+    }
+
+    /**
+     * Open the parent directory of a path {@code O_PATH} beneath the share root, into {@link #parentFd}, so the last
+     * name is looked at without following it; {@link #closeParent} closes it.
+     *
+     * @return the last name of the path.
+     */
+    private String openParent(final Share share, final String path, final String shown) throws RequestException
+    {
+        PathCheck.validate(path, shown);
+        final String dir = PathCheck.directoryPath(path);
+        final int slash = dir.lastIndexOf('/');
+        final String parent = slash < 0 ? "." : dir.substring(0, slash);
+        try
+        {
+            parentFd = Linux.openBeneath(share.rootFd(), parent, Linux.O_PATH | Linux.O_DIRECTORY | Linux.O_CLOEXEC);
+        }
+        catch (final ErrnoException ex)
+        {
+            throw PathCheck.toRequestException(shown, ex);
+        }
+        return slash < 0 ? dir : dir.substring(slash + 1);
+    }
+
+    private void closeParent()
+    {
+        Linux.close(parentFd);
+        parentFd = -1;
     }
 
     /**
