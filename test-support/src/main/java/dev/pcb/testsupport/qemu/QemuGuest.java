@@ -8,7 +8,9 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -443,13 +445,15 @@ public final class QemuGuest implements AutoCloseable
                 for (final Path source : (Iterable<Path>)paths::iterator)
                 {
                     final Path target = copy.resolve(absolute.relativize(source).toString());
-                    if (Files.isDirectory(source))
+                    // Links are copied as links (a build tree holds some that dangle on the host, such as the
+                    // .deb's /usr/bin/pcb -> /opt/pcb/bin/pcb), and never followed out of the tree.
+                    if (Files.isDirectory(source, LinkOption.NOFOLLOW_LINKS))
                     {
                         Files.createDirectories(target);
                     }
                     else
                     {
-                        Files.copy(source, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                        Files.copy(source, target, StandardCopyOption.REPLACE_EXISTING, LinkOption.NOFOLLOW_LINKS);
                     }
                 }
             }
