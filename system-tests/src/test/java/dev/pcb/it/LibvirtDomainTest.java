@@ -137,6 +137,8 @@ final class LibvirtDomainTest
         final String regionsXml = Bundle.run(JavaProcess.pcb("libvirt-xml", "--run-dir", runDir.toString(),
             "--guest", GUEST), 60);
         final Bundle bundle = Bundle.unpack(work.resolve("bundle"));
+        // The guest mounts a tmpfs on /tmp: a checkout there (a CI clone, say) is copied where the guest sees it.
+        final Path bundleInGuest = QemuGuest.visibleInGuest(bundle.home());
 
         final Map<String, String> expected = new TreeMap<>();
         final StringBuilder paths = new StringBuilder();
@@ -150,7 +152,7 @@ final class LibvirtDomainTest
             "done\n" +
             "export PCB_JAVA_OPTS='-XX:TieredStopAtLevel=1 -XX:+UseSerialGC'\n" +
             "t0=$(date +%s)\n" +
-            "timeout 160 " + QemuArgs.shellQuote(bundle.home().resolve("bin/pcb").toString()) + " agent sha256" +
+            "timeout 160 " + QemuArgs.shellQuote(bundleInGuest.resolve("bin/pcb").toString()) + " agent sha256" +
             paths + " >/tmp/sha.out 2>&1; st=$?\n" +
             "sed 's/^/PCB-LV-SHA /' /tmp/sha.out\n" +
             "echo \"PCB-LV-AGENT status $st after $(( $(date +%s) - t0 )) s\"\n" +

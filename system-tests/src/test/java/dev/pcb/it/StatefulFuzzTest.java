@@ -130,6 +130,7 @@ class StatefulFuzzTest
         final String[] phases = {"structured", "fill the share", "restart by SIGKILL", "rewrite while read",
             "restart by SIGTERM"};
         long records = 0;
+        long ownRingRefusals = 0;
         int restarts = 0;
         for (int phase = 0; phase < phases.length; phase++)
         {
@@ -162,6 +163,7 @@ class StatefulFuzzTest
             for (final Hostile hostile : hostiles)
             {
                 records += hostile.sent;
+                ownRingRefusals += hostile.ownRingRefusals;
                 if (!hostile.insane.isEmpty())
                 {
                     findings.add(phases[phase] + ": slot " + hostile.slotIndex + " got " + hostile.insane.size() +
@@ -180,7 +182,8 @@ class StatefulFuzzTest
         }
 
         System.out.println("stateful fuzz: " + phases.length + " phases, " + restarts + " restarts, " + records +
-            " hostile records, " + honest.reads() + " honest files read (" + honest.errors() + " errors, " +
+            " hostile records (" + ownRingRefusals + " times a hostile's own corrupted ring refused a record), " +
+            honest.reads() + " honest files read (" + honest.errors() + " errors, " +
             honest.wrongBytes() + " wrong); RSS " + BrokerWatch.residentKib(broker.process().pid()) + " KiB (start " +
             baseRss + "), fds " + BrokerWatch.openDescriptors(broker.process().pid()) + " (start " + baseFds + ")");
         if (!findings.isEmpty())
@@ -424,6 +427,7 @@ class StatefulFuzzTest
         private OneToOneRingBuffer responses;
         private long correlation;
         private long sent;
+        private long ownRingRefusals;
         private long answers;
         private long ownerId;
         private boolean closed;
@@ -644,11 +648,25 @@ class StatefulFuzzTest
                     }
                 }
                 // Written in place, so the rewriter knows where the record is while the broker parses it.
-                final int at = requests.tryClaim(type, length);
+                final int at;
+                try
+                {
+                    at = requests.tryClaim(type, length);
+                    if (at > 0)
+                    {
+                        requests.buffer().putBytes(at, record, 0, length);
+                        requests.commit(at);
+                    }
+                }
+                catch (final IllegalStateException | IndexOutOfBoundsException ex)
+                {
+                    // The rewriter also flips random bytes of the ring, record headers among them: this client's
+                    // own producer side then refuses the ring, which is what a guest corrupting its ring sees.
+                    ownRingRefusals++;
+                    return;
+                }
                 if (at > 0)
                 {
-                    requests.buffer().putBytes(at, record, 0, length);
-                    requests.commit(at);
                     claimedPathRecord = at;
                     sent++;
                     if (KNOWN_BUG_PATH_LENGTH_DOUBLE_FETCH)
