@@ -87,8 +87,9 @@ class BrokerRestartTest
     @Test
     void windowsHeldAcrossARestartAreNeverReused() throws Exception
     {
+        final Path holderErr = Files.createTempFile("pcb-pin-holder", ".err");
         final Process holder = children.track(new ProcessBuilder(JavaProcess.javaCommand(PinHolder.class.getName(),
-            runDir.toString(), "vm1", "data/held.bin", "4")).start());
+            runDir.toString(), "vm1", "data/held.bin", "4")).redirectError(holderErr.toFile()).start());
         final BufferedReader holderOut = new BufferedReader(
             new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
         assertEquals("held", holderOut.readLine());
@@ -108,7 +109,9 @@ class BrokerRestartTest
             assertEquals(0, churn.exitCode(), churn.stderr());
         }
         Thread.sleep(500);
-        assertTrue(holder.isAlive(), "the holder saw its held bytes change (CORRUPT) or died");
+        assertTrue(holder.isAlive(), () -> "the holder saw its held bytes change (CORRUPT) or died: " +
+            describeExit(holder, holderOut, holderErr));
+        Files.deleteIfExists(holderErr);
         final String report = InspectCommand.report(runDir, 5000);
         assertTrue(report.contains("pins=4"), report);
     }
@@ -210,5 +213,22 @@ class BrokerRestartTest
         final byte[] bytes = new byte[size];
         random.nextBytes(bytes);
         Files.write(shareDir.resolve(name), bytes);
+    }
+
+    private static String describeExit(final Process holder, final BufferedReader out, final Path err)
+    {
+        try
+        {
+            final StringBuilder text = new StringBuilder("exit " + holder.exitValue() + "\n");
+            for (String line = out.readLine(); null != line; line = out.readLine())
+            {
+                text.append(line).append('\n');
+            }
+            return text.append(Files.readString(err)).toString();
+        }
+        catch (final Exception ex)
+        {
+            return ex.toString();
+        }
     }
 }
