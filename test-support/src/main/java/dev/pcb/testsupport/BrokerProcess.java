@@ -1,6 +1,7 @@
 package dev.pcb.testsupport;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -123,6 +124,20 @@ public final class BrokerProcess implements AutoCloseable
     public long pid()
     {
         return process.pid();
+    }
+
+    /**
+     * CPU the broker process has used so far, user plus system, from {@code /proc/PID/stat}.
+     *
+     * @return clock ticks (USER_HZ, 100 per second on Linux).
+     * @throws IOException when the process is gone.
+     */
+    public long cpuTicks() throws IOException
+    {
+        final String stat = Files.readString(Path.of("/proc", Long.toString(pid()), "stat"));
+        // After the command name's ")": state is field 3 of proc(5), utime 14 and stime 15.
+        final String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
     }
 
     /** @return everything the broker printed so far. */
