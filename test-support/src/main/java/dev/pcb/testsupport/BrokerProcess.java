@@ -140,6 +140,30 @@ public final class BrokerProcess implements AutoCloseable
         return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
     }
 
+    /**
+     * CPU per thread of the broker, for a failure message that says which thread was busy.
+     *
+     * @return "name tid: ticks" for every thread, busiest first.
+     * @throws IOException when the process is gone.
+     */
+    public String threadCpuTicks() throws IOException
+    {
+        final List<String> lines = new ArrayList<>();
+        try (var tasks = Files.list(Path.of("/proc", Long.toString(pid()), "task")))
+        {
+            for (final Path task : (Iterable<Path>)tasks::iterator)
+            {
+                final String stat = Files.readString(task.resolve("stat"));
+                final String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                final long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+                lines.add(String.format("%06d %s %s", ticks, Files.readString(task.resolve("comm")).trim(),
+                    task.getFileName()));
+            }
+        }
+        lines.sort(java.util.Comparator.reverseOrder());
+        return String.join(", ", lines);
+    }
+
     /** @return everything the broker printed so far. */
     public String output()
     {
