@@ -147,12 +147,6 @@ final class DoorbellIdleStrategy implements IdleStrategy
         return wakes;
     }
 
-    /** @return true while the conductor is armed or asleep. */
-    boolean isArmed()
-    {
-        return armed;
-    }
-
     /** {@inheritDoc} */
     public void idle(final int workCount)
     {
