@@ -86,12 +86,14 @@ public final class Issue6Bench
             System.out.println("broker configured with " + configuredGuests + " guest(s)");
             Thread.sleep(2_000);
             final long before = cpuTicks(broker.pid());
+            final long[] machineBefore = machineTicks();
             final long t0 = System.nanoTime();
             Thread.sleep(10_000);
             final double wall = (System.nanoTime() - t0) / 1e9;
             final long ticks = cpuTicks(broker.pid()) - before;
             System.out.printf(Locale.ROOT, "baseline: broker with no agent attached: %d ticks = %.2f%% of one core " +
-                "over %.2f s%n", ticks, 100.0 * ticks / tick / wall, wall);
+                "over %.2f s; %s%n", ticks, 100.0 * ticks / tick / wall, wall,
+                foreign(machineBefore, ticks, wall));
             idleWithAgent(broker, tick);
         }
         FileTrees.delete(share);
@@ -116,18 +118,23 @@ public final class Issue6Bench
             for (int run = 1; run <= 2; run++)
             {
                 final long before = cpuTicks(broker.pid());
+                final long[] machineBefore = machineTicks();
                 final long t0 = System.nanoTime();
                 Thread.sleep(10_000);
                 final double wall = (System.nanoTime() - t0) / 1e9;
                 final long ticks = cpuTicks(broker.pid()) - before;
                 System.out.printf(Locale.ROOT, "idle run %d: broker utime+stime %d ticks = %.3f core-s over %.2f s wall " +
-                    "= %.2f%% of one core (agent attached, heartbeats on)%n", run, ticks, ticks / (double)tick, wall,
-                    100.0 * ticks / tick / wall);
+                    "= %.2f%% of one core (agent attached, heartbeats on); %s%n", run, ticks, ticks / (double)tick,
+                    wall, 100.0 * ticks / tick / wall, foreign(machineBefore, ticks, wall));
             }
-            for (final long idleMs : new long[] {1_000, 5_000})
+            for (final long idleMs : new long[] {1_000, 10_000})
             {
                 final StringBuilder sb = new StringBuilder();
-                for (int i = 0; i < 10; i++)
+                final long[] machineBefore = machineTicks();
+                final long brokerBefore = cpuTicks(broker.pid());
+                final long start = System.nanoTime();
+                final int tries = idleMs > 5_000 ? 5 : 10;
+                for (int i = 0; i < tries; i++)
                 {
                     Thread.sleep(idleMs);
                     final long t0 = System.nanoTime();
@@ -135,9 +142,36 @@ public final class Issue6Bench
                     final long ns = System.nanoTime() - t0;
                     sb.append(String.format(Locale.ROOT, " %.1f", ns / 1e3));
                 }
-                System.out.printf(Locale.ROOT, "first acquire+release after %d ms idle (10 tries, us):%s%n", idleMs, sb);
+                final double wall = (System.nanoTime() - start) / 1e9;
+                final long ticks = cpuTicks(broker.pid()) - brokerBefore;
+                System.out.printf(Locale.ROOT, "first acquire+release after %d ms idle (%d tries, us):%s; %s%n", idleMs,
+                    tries, sb, foreign(machineBefore, ticks, wall));
             }
         }
+    }
+
+    /**
+     * Busy ticks of the whole machine from /proc/stat (all but idle and iowait) and this JVM's own ticks.
+     */
+    private static long[] machineTicks() throws IOException
+    {
+        final String[] cpu = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+        long busy = 0;
+        for (int i = 1; i <= 8 && i < cpu.length; i++)
+        {
+            busy += (4 == i || 5 == i) ? 0 : Long.parseLong(cpu[i]);
+        }
+        return new long[] {busy, cpuTicks(ProcessHandle.current().pid())};
+    }
+
+    /**
+     * What the rest of the machine used since {@code before}: busy ticks less the broker's and this JVM's own.
+     */
+    private static String foreign(final long[] before, final long brokerTicks, final double wall) throws IOException
+    {
+        final long[] now = machineTicks();
+        final long others = Math.max(0, now[0] - before[0] - brokerTicks - (now[1] - before[1]));
+        return String.format(Locale.ROOT, "foreign CPU %.0f%% of one core", 100.0 * others / 100 / wall);
     }
 
     private static long cpuTicks(final long pid) throws IOException

@@ -102,6 +102,12 @@ final class GuestControl implements AutoCloseable
         return name;
     }
 
+    /** @return the header the broker writes, whose doorbell host agents ring. */
+    UnsafeBuffer header()
+    {
+        return header;
+    }
+
     ClientSession[] sessions()
     {
         return sessions;

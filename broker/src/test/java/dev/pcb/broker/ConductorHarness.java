@@ -220,6 +220,17 @@ final class ConductorHarness implements AutoCloseable
         return shares.get(0).windows();
     }
 
+    /** The conductor, for a test that runs it on a thread of its own once its clients are attached. */
+    BrokerConductor conductor()
+    {
+        return conductor;
+    }
+
+    GuestControl[] guests()
+    {
+        return guests.toArray(new GuestControl[0]);
+    }
+
     GuestControl guest(final int index)
     {
         return guests.get(index);

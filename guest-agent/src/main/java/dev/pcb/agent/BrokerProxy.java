@@ -1,6 +1,9 @@
 package dev.pcb.agent;
 
+import dev.pcb.layout.ControlRegionDescriptor;
+import dev.pcb.layout.Doorbell;
 import dev.pcb.layout.LayoutVersion;
+import dev.pcb.nativeshim.Futex;
 import dev.pcb.protocol.AttachRequest;
 import dev.pcb.protocol.ErrorCode;
 import dev.pcb.protocol.HoldRequest;
@@ -10,6 +13,7 @@ import dev.pcb.protocol.SimpleMessage;
 import dev.pcb.protocol.WindowRequest;
 import org.agrona.BufferUtil;
 import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
 
@@ -23,13 +27,20 @@ import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
 final class BrokerProxy
 {
     private final ManyToOneRingBuffer requests;
+    private final AtomicBuffer header;
     // Used only by the thread that holds the response reader's lock: see ResponseAdapter.
     private final UnsafeBuffer settlement = new UnsafeBuffer(BufferUtil.allocateDirectAligned(64, 64));
     private final WindowRequest settlementRequest = new WindowRequest();
 
-    BrokerProxy(final ManyToOneRingBuffer requests)
+    /**
+     * @param requests the slot's request ring.
+     * @param header   the control region header, when this process rings the broker's doorbell (a host process);
+     *                 null in a guest, whose futex cannot reach the host.
+     */
+    BrokerProxy(final ManyToOneRingBuffer requests, final AtomicBuffer header)
     {
         this.requests = requests;
+        this.header = header;
         settlementRequest.wrap(settlement, 0);
     }
 
@@ -114,7 +125,30 @@ final class BrokerProxy
      */
     boolean offer(final int typeId, final MutableDirectBuffer buffer, final int length)
     {
-        return requests.write(typeId, buffer, 0, length);
+        return ringIfSleeping(requests.write(typeId, buffer, 0, length));
+    }
+
+    private boolean ringIfSleeping(final boolean written)
+    {
+        if (written && null != header)
+        {
+            ring(header);
+        }
+        return written;
+    }
+
+    /**
+     * Wake the broker if it sleeps, after publishing something it must see (a request, a slot claim). Host processes
+     * only: a guest's futex cannot reach the host.
+     *
+     * @param header the control region header.
+     */
+    static void ring(final AtomicBuffer header)
+    {
+        if (Doorbell.ring(header))
+        {
+            Futex.wake(header.addressOffset() + ControlRegionDescriptor.DOORBELL_OFFSET, 1);
+        }
     }
 
     /**
@@ -129,6 +163,6 @@ final class BrokerProxy
     {
         settlementRequest.correlationId(correlationId);
         settlementRequest.handleId(handleId).fileWindow(fileWindow);
-        return requests.write(typeId, settlement, 0, WindowRequest.LENGTH);
+        return ringIfSleeping(requests.write(typeId, settlement, 0, WindowRequest.LENGTH));
     }
 }

@@ -3,6 +3,7 @@ package dev.pcb.agent;
 import dev.pcb.layout.ClientSlot;
 import dev.pcb.layout.ClientSlotDescriptor;
 import dev.pcb.layout.ControlRegionDescriptor;
+import dev.pcb.layout.Doorbell;
 import dev.pcb.layout.RetainedWindowsTable;
 import dev.pcb.nativeshim.Linux;
 import dev.pcb.nativeshim.MappedRegion;
@@ -80,6 +81,13 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
         this.ownerId = ClientSlot.ownerId(Linux.getpid(), new SecureRandom().nextInt());
         final UnsafeBuffer whole = new UnsafeBuffer(control.address(), (int)control.length());
         this.slotIndex = SlotClaim.claim(whole, slot, ownerId, clock, deadlineNs, config.connectTimeout().toMillis());
+        // Before ATTACH: a broker sleeps only while every owner it serves can wake it. A claim wakes it too, so a
+        // sleeping broker accepts the slot at once.
+        Doorbell.ownerFlags(slot.buffer(), config.isHostLocal());
+        if (config.isHostLocal())
+        {
+            BrokerProxy.ring(header);
+        }
         SlotClaim.awaitAccepted(slot, ownerId, clock, deadlineNs,
             "client slot " + slotIndex + " of " + control.path());
         final UnsafeBuffer slotBuffer = slot.buffer();
@@ -87,7 +95,8 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
         retainedWindowsTable().reset();
 
         this.proxy = new BrokerProxy(new ManyToOneRingBuffer(
-            new UnsafeBuffer(slotBuffer, ClientSlotDescriptor.requestRingOffset(), requestRingLength)));
+            new UnsafeBuffer(slotBuffer, ClientSlotDescriptor.requestRingOffset(), requestRingLength)),
+            config.isHostLocal() ? header : null);
         this.responses = new ResponseAdapter(new OneToOneRingBuffer(new UnsafeBuffer(
             slotBuffer, ClientSlotDescriptor.responseRingOffset(requestRingLength), responseRingLength)),
             pending, proxy);

@@ -26,6 +26,8 @@ package dev.pcb.layout;
  *  |                  Accepted Owner Id (broker writes)            |
  *  |                                                               |
  *  +---------------------------------------------------------------+
+ *  |       Owner Flags (owner writes before ATTACH; 1 = rings)     |
+ *  +---------------------------------------------------------------+
  *  |                  Reserved to 128 bytes                       ...
  *  +---------------------------------------------------------------+  128 (cache line pair apart from rings)
  *  |                  Retained windows table (8 KiB)              ...
@@ -49,6 +51,14 @@ public final class ClientSlotDescriptor
 
     /** Length of the slot header; the retained windows table follows. */
     public static final int HEADER_LENGTH = 128;
+
+    /**
+     * Offset of the owner's flags (i32), written by the owner after its claim and before its ATTACH. A broker that
+     * finds {@link #OWNER_RINGS_DOORBELL} clear polls the slot rather than sleep: a guest cannot wake it.
+     */
+    public static final int OWNER_FLAGS_OFFSET = 32;
+    /** Owner flag: the owner rings the control region's doorbell after publishing a request to a sleeping broker. */
+    public static final int OWNER_RINGS_DOORBELL = 1;
 
     /** Offset of the retained windows table ({@link RetainedWindowsDescriptor}). */
     public static final int RETAINED_WINDOWS_OFFSET = HEADER_LENGTH;

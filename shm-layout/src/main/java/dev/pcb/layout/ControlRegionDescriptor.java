@@ -8,7 +8,9 @@ import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 /**
  * Layout of a control region: one per guest, writable by that guest and the broker, never shared between guests.
  * <p>
- * The header is written by the broker; the guest only reads it. After it come {@code slotCount} client slots, one
+ * The header is written by the broker; the guest only reads it, but for the doorbell word, which host agents ring
+ * (add 1, then {@code FUTEX_WAKE}) after publishing a request while the broker's sleeping flag is set. The two sit
+ * on cache lines of their own, apart from the heartbeat and from each other. After it come {@code slotCount} client slots, one
  * per process of the guest that talks to the broker (see {@link ClientSlotDescriptor}). The region length is a
  * power of two so it can be an ivshmem BAR.
  * <pre>
@@ -49,6 +51,16 @@ import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
  *  |                Broker Lease (ms)                              |
  *  +---------------------------------------------------------------+
  *  |                Client Lease (ms)                              |
+ *  +---------------------------------------------------------------+
+ *  |                Reserved to 192                               ...
+ *  +---------------------------------------------------------------+  192
+ *  |      Broker Sleeping (broker writes: 1 = ring the doorbell)   |
+ *  +---------------------------------------------------------------+
+ *  |                Reserved to 256                               ...
+ *  +---------------------------------------------------------------+  256
+ *  |      Doorbell (agents add 1 and FUTEX_WAKE it; own line)      |
+ *  +---------------------------------------------------------------+
+ *  |                Reserved to 4096                              ...
  *  +---------------------------------------------------------------+  4096
  *  |                ClientSlot[0] ... ClientSlot[slotCount - 1]     |
  *  +---------------------------------------------------------------+
@@ -91,6 +103,14 @@ public final class ControlRegionDescriptor
     public static final int BROKER_LEASE_MS_OFFSET = 132;
     /** Offset of the client lease in ms: the broker detaches a client whose heartbeat stalls this long. */
     public static final int CLIENT_LEASE_MS_OFFSET = 136;
+
+    /**
+     * Offset of the broker's sleeping flag (i32): 1 while the broker may be asleep on the doorbell, set before its last
+     * look at the rings (volatile store), so an agent that reads 0 after publishing knows its request will be seen.
+     */
+    public static final int BROKER_SLEEPING_OFFSET = 192;
+    /** Offset of the doorbell word (i32, a shared futex): host agents add 1 and wake it; the broker waits on it. */
+    public static final int DOORBELL_OFFSET = 256;
 
     /** Length of the header; slots start here. */
     public static final int HEADER_LENGTH = 4096;

@@ -11,8 +11,11 @@ public final class LayoutVersion
     /** Current major version: incompatible changes bump it. */
     public static final int MAJOR = 2;
 
-    /** Current minor version: compatible additions bump it. */
-    public static final int MINOR = 0;
+    /**
+     * Current minor version: compatible additions bump it. 2.1 added the control region's doorbell and sleeping flag
+     * and the client slot's owner flags (an owner without flags is polled, as before).
+     */
+    public static final int MINOR = 1;
 
     /** The encoded version as stored in headers: {@code MAJOR << 16 | MINOR}. */
     public static final int CURRENT = (MAJOR << 16) | MINOR;

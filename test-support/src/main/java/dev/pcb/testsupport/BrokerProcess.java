@@ -1,12 +1,13 @@
 package dev.pcb.testsupport;
 
 import java.io.IOException;
-import java.util.concurrent.CompletableFuture;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -173,6 +174,44 @@ public final class BrokerProcess implements AutoCloseable
     public long pid()
     {
         return process.pid();
+    }
+
+    /**
+     * CPU the broker process has used so far, user plus system, from {@code /proc/PID/stat}.
+     *
+     * @return clock ticks (USER_HZ, 100 per second on Linux).
+     * @throws IOException when the process is gone.
+     */
+    public long cpuTicks() throws IOException
+    {
+        final String stat = Files.readString(Path.of("/proc", Long.toString(pid()), "stat"));
+        // After the command name's ")": state is field 3 of proc(5), utime 14 and stime 15.
+        final String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+    }
+
+    /**
+     * CPU per thread of the broker, for a failure message that says which thread was busy.
+     *
+     * @return "name tid: ticks" for every thread, busiest first.
+     * @throws IOException when the process is gone.
+     */
+    public String threadCpuTicks() throws IOException
+    {
+        final List<String> lines = new ArrayList<>();
+        try (var tasks = Files.list(Path.of("/proc", Long.toString(pid()), "task")))
+        {
+            for (final Path task : (Iterable<Path>)tasks::iterator)
+            {
+                final String stat = Files.readString(task.resolve("stat"));
+                final String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                final long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+                lines.add(String.format("%06d %s %s", ticks, Files.readString(task.resolve("comm")).trim(),
+                    task.getFileName()));
+            }
+        }
+        lines.sort(java.util.Comparator.reverseOrder());
+        return String.join(", ", lines);
     }
 
     /** @return everything the broker printed so far. */
