@@ -55,6 +55,7 @@ public final class Broker implements AutoCloseable
     private final ExecutorService metadataWorkers;
     private final AgentRunner runner;
     private final BrokerCounters counters;
+    private final Thread treeWatcher;
     private volatile boolean closed;
 
     private Broker(final BrokerConfig config) throws IOException
@@ -87,9 +88,14 @@ public final class Broker implements AutoCloseable
                     LOG.log(INFO, "share " + entry.getKey() + ": region allocated in " +
                         (System.nanoTime() - startNs) / 1_000_000 + " ms");
                 }
-                shares.add(new Share(++shareId, entry.getKey(), entry.getValue().toRealPath(), region,
-                    versionIds::incrementAndGet));
-                LOG.log(INFO, "share " + entry.getKey() + " opened: " + entry.getValue().toRealPath() + ", " +
+                // A link is kept as configured: it is a versioned share, re-read at every flip (docs/versions.md).
+                final Path configured = Files.isSymbolicLink(entry.getValue()) ?
+                    entry.getValue().toAbsolutePath() : entry.getValue().toRealPath();
+                final Share share = new Share(++shareId, entry.getKey(), configured, region,
+                    versionIds::incrementAndGet);
+                shares.add(share);
+                LOG.log(INFO, "share " + entry.getKey() + " opened: " + (share.tree().isVersioned() ?
+                    "versioned, " + configured + " -> " + share.tree().current().path() : configured) + ", " +
                     region.windowCount() + " windows of " + region.windowSize() + " bytes in " + region.file());
             }
             for (final Map.Entry<String, List<String>> entry : config.guests().entrySet())
@@ -132,8 +138,12 @@ public final class Broker implements AutoCloseable
             });
             this.counters = BrokerCounters.create(RunDirectory.countersFile(config.runDir()), Linux.getpid(), epoch,
                 System.currentTimeMillis(), shares, guests);
+            final TreeWatcher watcher = new TreeWatcher(shares, config.runDir());
+            this.treeWatcher = new Thread(watcher::run, "pcb-tree-watcher");
+            treeWatcher.setDaemon(true);
             final BrokerConductor conductor = new BrokerConductor(config, epoch, shares,
-                guests.toArray(new GuestControl[0]), fillers, metadataWorkers, SystemEpochClock.INSTANCE, SystemNanoClock.INSTANCE, counters);
+                guests.toArray(new GuestControl[0]), fillers, metadataWorkers, SystemEpochClock.INSTANCE,
+                SystemNanoClock.INSTANCE, counters, watcher);
             this.runner = new AgentRunner(
                 new BackoffIdleStrategy(100, IDLE_YIELDS, 1_000, MAX_IDLE_PARK_NS),
                 (ex) -> LOG.log(WARNING, "conductor error", ex),
@@ -162,6 +172,7 @@ public final class Broker implements AutoCloseable
     {
         final Broker broker = new Broker(config);
         AgentRunner.startOnThread(broker.runner);
+        broker.treeWatcher.start();
         LOG.log(INFO, () -> "broker started: epoch " + broker.epoch + ", " + broker.shares.size() + " share(s), " +
             broker.guests.size() + " guest(s), run dir " + config.runDir());
         return broker;
@@ -212,10 +223,12 @@ public final class Broker implements AutoCloseable
         }
         closed = true;
         CloseHelper.quietClose(runner);
+        treeWatcher.interrupt();
         fillers.shutdownNow();
         metadataWorkers.shutdownNow();
         try
         {
+            treeWatcher.join(10_000);
             fillers.awaitTermination(10, TimeUnit.SECONDS);
             metadataWorkers.awaitTermination(10, TimeUnit.SECONDS);
         }

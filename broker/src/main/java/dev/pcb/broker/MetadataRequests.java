@@ -40,7 +40,7 @@ final class MetadataRequests
      *
      * @return {@code out}, filled.
      */
-    FileAttributes stat(final Share share, final String path, final FileAttributes out) throws RequestException
+    FileAttributes stat(final Share share, final int rootFd, final String path, final FileAttributes out) throws RequestException
     {
         final String shown = share.name() + "/" + path;
         PathCheck.validate(path, shown);
@@ -51,7 +51,7 @@ final class MetadataRequests
         int parentFd = -1;
         try
         {
-            parentFd = Linux.openBeneath(share.rootFd(), parent, Linux.O_PATH | Linux.O_DIRECTORY | Linux.O_CLOEXEC);
+            parentFd = Linux.openBeneath(rootFd, parent, Linux.O_PATH | Linux.O_DIRECTORY | Linux.O_CLOEXEC);
             Linux.statx(parentFd, name, false, stat);
         }
         catch (final ErrnoException ex)
@@ -77,7 +77,7 @@ final class MetadataRequests
      * @return the encoded length.
      */
     int listPage(
-        final Share share, final String path, final long correlationId, final long cookie, final int maxEntries,
+        final Share share, final int rootFd, final String path, final long correlationId, final long cookie, final int maxEntries,
         final int limit, final MutableDirectBuffer page) throws RequestException
     {
         final String shown = share.name() + "/" + path;
@@ -89,7 +89,7 @@ final class MetadataRequests
         final int fd;
         try
         {
-            fd = Linux.openBeneath(share.rootFd(), PathCheck.directoryPath(path),
+            fd = Linux.openBeneath(rootFd, PathCheck.directoryPath(path),
                 Linux.O_RDONLY | Linux.O_DIRECTORY | Linux.O_CLOEXEC);
         }
         catch (final ErrnoException ex)

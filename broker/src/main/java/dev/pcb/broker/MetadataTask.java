@@ -28,6 +28,8 @@ final class MetadataTask implements Runnable
     private int type;
     private long correlationId;
     private Share share;
+    private TreeVersion tree;
+    private int rootFd;
     private String path;
     private long cookie;
     private int maxEntries;
@@ -50,10 +52,13 @@ final class MetadataTask implements Runnable
         final int type,
         final long correlationId,
         final Share share,
+        final TreeVersion tree,
         final String path,
         final long cookie,
         final int maxEntries)
     {
+        this.tree = tree;
+        this.rootFd = tree.rootFd();
         this.session = session;
         this.sessionId = session.sessionId();
         this.type = type;
@@ -78,13 +83,13 @@ final class MetadataTask implements Runnable
             switch (type)
             {
                 case MessageType.OPEN:
-                    fd = Catalog.resolve(share, path, stat);
+                    fd = Catalog.resolve(share, rootFd, path, stat);
                     break;
                 case MessageType.STAT:
-                    requests.stat(share, path, attributes);
+                    requests.stat(share, rootFd, path, attributes);
                     break;
                 default:
-                    pageLength = requests.listPage(share, path, correlationId, cookie, maxEntries, limit, page);
+                    pageLength = requests.listPage(share, rootFd, path, correlationId, cookie, maxEntries, limit, page);
                     break;
             }
         }
@@ -130,6 +135,14 @@ final class MetadataTask implements Runnable
     Share share()
     {
         return share;
+    }
+
+    /**
+     * @return the tree version the request resolves beneath; counted in flight until the conductor takes it back.
+     */
+    TreeVersion tree()
+    {
+        return tree;
     }
 
     String path()

@@ -1,5 +1,6 @@
 package dev.pcb.broker;
 
+import dev.pcb.protocol.AdvanceMessage;
 import dev.pcb.protocol.AttachRequest;
 import dev.pcb.protocol.ErrorCode;
 import dev.pcb.protocol.HoldRequest;
@@ -34,6 +35,7 @@ final class RequestAdapter implements ControlledMessageHandler
     private final PathRequest pathRequest = new PathRequest();
     private final WindowRequest windowRequest = new WindowRequest();
     private final HoldRequest holdRequest = new HoldRequest();
+    private final AdvanceMessage advanceMessage = new AdvanceMessage();
     private final byte[] pathBytes = new byte[PathRequest.MAX_PATH_LENGTH];
     private ClientSession current;
 
@@ -156,6 +158,12 @@ final class RequestAdapter implements ControlledMessageHandler
                 holdRequest.wrap(buffer, index);
                 conductor.onHold(session, correlationId, share(session, holdRequest.shareId()),
                     holdRequest.regionWindow(), holdRequest.generation());
+                break;
+
+            case MessageType.ADVANCE:
+                require(AdvanceMessage.isWellFormed(length), "ADVANCE", length, AdvanceMessage.LENGTH);
+                advanceMessage.wrap(buffer, index);
+                conductor.onAdvance(session, correlationId, share(session, advanceMessage.shareId()));
                 break;
 
             default:

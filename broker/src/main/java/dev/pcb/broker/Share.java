@@ -2,7 +2,6 @@ package dev.pcb.broker;
 
 import dev.pcb.layout.WindowDescriptor;
 import dev.pcb.nativeshim.ErrnoException;
-import dev.pcb.nativeshim.Linux;
 import org.agrona.CloseHelper;
 
 import java.io.IOException;
@@ -10,15 +9,14 @@ import java.nio.file.Path;
 import java.util.function.LongSupplier;
 
 /**
- * A host directory served to guests: its root descriptor (every path is opened beneath it), its data region with
+ * A host directory served to guests: its tree versions (every path is opened beneath a version's descriptor), its data region with
  * the window table, and the catalog of file versions it has opened.
  */
 final class Share implements AutoCloseable
 {
     private final int id;
     private final String name;
-    private final Path root;
-    private final int rootFd;
+    private final ShareTree tree;
     private final DataRegion region;
     private final WindowTable windows;
     private final Catalog catalog;
@@ -29,12 +27,12 @@ final class Share implements AutoCloseable
     {
         this.id = id;
         this.name = name;
-        this.root = root;
-        this.rootFd = Linux.openDirectory(root.toAbsolutePath().toString());
+        this.tree = new ShareTree(root);
         this.region = region;
         this.windows = new WindowTable(region);
         this.catalog = new Catalog(this, versionIds);
         this.fills = new FillTask[region.windowCount()];
+        region.publishNewestTreeVersion(tree.current().number());
     }
 
     int id()
@@ -47,9 +45,12 @@ final class Share implements AutoCloseable
         return name;
     }
 
-    int rootFd()
+    /**
+     * The share's tree versions: the directories paths are resolved beneath, one per session.
+     */
+    ShareTree tree()
     {
-        return rootFd;
+        return tree;
     }
 
     DataRegion region()
@@ -104,7 +105,7 @@ final class Share implements AutoCloseable
     /** {@inheritDoc} */
     public void close() throws IOException
     {
-        Linux.close(rootFd);
+        tree.close();
         CloseHelper.quietClose(region);
     }
 }

@@ -28,6 +28,11 @@ public final class MessageType
      * {@link WindowRequest#HELD_WINDOW_HANDLE}.
      */
     public static final int HOLD = 9;
+    /**
+     * Move this client session to the newest tree version of a share (docs/versions.md): answers {@link #ADVANCED}
+     * with the version the session is on now. Files already open keep their versions.
+     */
+    public static final int ADVANCE = 10;
 
     /** Answer to ATTACH. */
     public static final int ATTACHED = 101;
@@ -45,6 +50,8 @@ public final class MessageType
     public static final int DETACHED = 108;
     /** Answer to HOLD. */
     public static final int HELD = 109;
+    /** Answer to ADVANCE. */
+    public static final int ADVANCED = 110;
     /** Error answer to any request. */
     public static final int ERROR = 199;
 
@@ -71,6 +78,7 @@ public final class MessageType
             case CLOSE: return "CLOSE";
             case DETACH: return "DETACH";
             case HOLD: return "HOLD";
+            case ADVANCE: return "ADVANCE";
             case ATTACHED: return "ATTACHED";
             case OPENED: return "OPENED";
             case STAT_RESULT: return "STAT_RESULT";
@@ -79,6 +87,7 @@ public final class MessageType
             case CLOSED: return "CLOSED";
             case DETACHED: return "DETACHED";
             case HELD: return "HELD";
+            case ADVANCED: return "ADVANCED";
             case ERROR: return "ERROR";
             default: return "UNKNOWN(" + typeId + ")";
         }
