@@ -1,6 +1,7 @@
 package dev.pcb.agent;
 
 import dev.pcb.layout.LayoutVersion;
+import dev.pcb.protocol.AdvanceMessage;
 import dev.pcb.protocol.AttachRequest;
 import dev.pcb.protocol.ErrorCode;
 import dev.pcb.protocol.HoldRequest;
@@ -95,6 +96,18 @@ final class BrokerProxy
     {
         call.holdRequest.shareId(shareId).regionWindow(regionWindow).generation(generation);
         return HoldRequest.LENGTH;
+    }
+
+    /**
+     * ADVANCE of this session to a share's newest tree version.
+     *
+     * @return the length to send.
+     */
+    int advance(final Call call, final int shareId)
+    {
+        call.advance.wrap(call.request, 0);
+        call.advance.shareId(shareId);
+        return AdvanceMessage.LENGTH;
     }
 
     /**
