@@ -1,0 +1,163 @@
+package dev.pcb.it;
+
+import dev.pcb.layout.RunDirectory;
+import dev.pcb.testsupport.BrokerProcess;
+import dev.pcb.testsupport.JavaProcess;
+import dev.pcb.testsupport.PcbExtension;
+import dev.pcb.testsupport.TestShare;
+import dev.pcb.testsupport.VersionedTree;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Tree versions end to end (docs/versions.md): a real broker serving a share that is a link flipped between
+ * version directories by a publisher, read by reader processes of two guests.
+ */
+@Timeout(180)
+class TreeVersionsTest
+{
+    private static final int VERSIONS = 20;
+    private static final long WALK_MS = 20_000;
+    private static final Pattern SUMMARY =
+        Pattern.compile("walks (\\d+) mixed (\\d+) files (\\d+) versions (\\d+) advances (\\d+)");
+
+    @RegisterExtension
+    final PcbExtension pcb = new PcbExtension("tree-versions");
+
+    private VersionedTree tree() throws IOException
+    {
+        final VersionedTree tree = new VersionedTree(pcb.shareDir());
+        for (int n = 1; n <= VERSIONS; n++)
+        {
+            tree.build(n, TestShare.WINDOW);
+        }
+        tree.flip(1);
+        return tree;
+    }
+
+    private BrokerProcess startBroker(final VersionedTree tree, final String... extra) throws IOException
+    {
+        final List<String> args = new ArrayList<>(List.of("--share", PcbExtension.SHARE + "=" + tree.link(),
+            "--guest", "vm1", "--guest", "vm2", "--region-size", "16M",
+            "--window-size", Integer.toString(TestShare.WINDOW)));
+        args.addAll(List.of(extra));
+        return pcb.startBrokerWith(args.toArray(new String[0]));
+    }
+
+    private Process startWalker(final BrokerProcess broker, final String guest, final long ms) throws IOException
+    {
+        final Process process = pcb.track(new ProcessBuilder(JavaProcess.javaCommand(TreeWalker.class.getName(),
+            broker.runDir().toString(), guest, PcbExtension.SHARE, Long.toString(ms)))
+            .redirectErrorStream(true).start());
+        return process;
+    }
+
+    private static String output(final Process process, final long timeoutMs) throws Exception
+    {
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        final Thread pump = new Thread(() ->
+        {
+            try
+            {
+                process.getInputStream().transferTo(out);
+            }
+            catch (final IOException ignore)
+            {
+                // Process gone.
+            }
+        });
+        pump.start();
+        assertTrue(process.waitFor(timeoutMs, TimeUnit.MILLISECONDS), "reader did not finish");
+        pump.join(10_000);
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void everyWalkReadsOneVersionWhileThePublisherFlipsAsFastAsItCan() throws Exception
+    {
+        final VersionedTree tree = tree();
+        final BrokerProcess broker = startBroker(tree);
+        final AtomicBoolean publishing = new AtomicBoolean(true);
+        final AtomicLong flips = new AtomicLong();
+        final Thread publisher = new Thread(() ->
+        {
+            final SplittableRandom random = new SplittableRandom(16);
+            int current = 1;
+            try
+            {
+                while (publishing.get())
+                {
+                    int next;
+                    do
+                    {
+                        next = 1 + random.nextInt(VERSIONS);
+                    }
+                    while (next == current);
+                    tree.flip(next);
+                    current = next;
+                    flips.incrementAndGet();
+                }
+            }
+            catch (final IOException ex)
+            {
+                throw new IllegalStateException(ex);
+            }
+        }, "publisher");
+        final List<Process> readers = new ArrayList<>();
+        for (final String guest : List.of("vm1", "vm1", "vm2", "vm2"))
+        {
+            readers.add(startWalker(broker, guest, WALK_MS));
+        }
+        publisher.start();
+        long walks = 0;
+        long files = 0;
+        long mixed = 0;
+        long advances = 0;
+        try
+        {
+            for (final Process reader : readers)
+            {
+                final String out = output(reader, WALK_MS + 60_000);
+                final Matcher m = SUMMARY.matcher(out);
+                assertTrue(m.find(), out);
+                assertEquals(0, reader.exitValue(), out);
+                walks += Long.parseLong(m.group(1));
+                mixed += Long.parseLong(m.group(2));
+                files += Long.parseLong(m.group(3));
+                advances += Long.parseLong(m.group(5));
+                assertTrue(Long.parseLong(m.group(4)) > 1, "a reader saw only one version: " + out);
+            }
+        }
+        finally
+        {
+            publishing.set(false);
+            publisher.join(10_000);
+        }
+        final String versions = Files.readString(RunDirectory.versionsFile(broker.runDir(), PcbExtension.SHARE));
+        final Matcher current = Pattern.compile("current (\\d+)").matcher(versions);
+        assertTrue(current.find(), versions);
+        System.out.println("tree versions: " + walks + " walks (" + files + " files), " + mixed + " mixed, " +
+            flips.get() + " flips by the publisher, " + current.group(1) + " versions served by the broker, " +
+            advances + " advances");
+        assertEquals(0, mixed, "walks that read more than one tree version");
+        assertTrue(walks >= 8, "walks: " + walks);
+    }
+}
