@@ -1,8 +1,10 @@
 package dev.pcb.it;
 
 import dev.pcb.layout.RunDirectory;
+import dev.pcb.testsupport.AgentProcess;
 import dev.pcb.testsupport.BrokerProcess;
 import dev.pcb.testsupport.JavaProcess;
+import dev.pcb.testsupport.PcbCommand;
 import dev.pcb.testsupport.PcbExtension;
 import dev.pcb.testsupport.TestShare;
 import dev.pcb.testsupport.VersionedTree;
@@ -159,5 +161,104 @@ class TreeVersionsTest
             advances + " advances");
         assertEquals(0, mixed, "walks that read more than one tree version");
         assertTrue(walks >= 8, "walks: " + walks);
+    }
+
+    private Process startHolder(final BrokerProcess broker) throws Exception
+    {
+        final Process holder = pcb.track(new ProcessBuilder(JavaProcess.javaCommand(TreeHolder.class.getName(),
+            broker.runDir().toString(), "vm1", PcbExtension.SHARE + "/d0/f0")).redirectErrorStream(true).start());
+        final java.io.BufferedReader lines = new java.io.BufferedReader(
+            new java.io.InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
+        final String line = lines.readLine();
+        assertEquals("holding 1", line);
+        return holder;
+    }
+
+    /**
+     * Flip to version 2 and wait until the broker has published it.
+     */
+    private static void flipAndAwait(final VersionedTree tree, final BrokerProcess broker) throws Exception
+    {
+        tree.flip(2);
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!versionsFile(broker).contains("current 2\n"))
+        {
+            assertTrue(System.nanoTime() < deadline, "flip not published: " + versionsFile(broker));
+            Thread.sleep(20);
+        }
+    }
+
+    private static String versionsFile(final BrokerProcess broker) throws IOException
+    {
+        final Path file = RunDirectory.versionsFile(broker.runDir(), PcbExtension.SHARE);
+        return Files.exists(file) ? Files.readString(file) : "";
+    }
+
+    private static Process startWait(final BrokerProcess broker, final Path version, final String timeout)
+        throws IOException
+    {
+        return JavaProcess.pcb("versions", "--run-dir", broker.runDir().toString(), "--wait-unused",
+            version.toString(), "--timeout", timeout).start();
+    }
+
+    @Test
+    void versionsNamesAReaderOnAnOldVersionAndWaitUnusedReturnsWhenItLeaves() throws Exception
+    {
+        final VersionedTree tree = new VersionedTree(pcb.shareDir());
+        tree.build(1, TestShare.WINDOW);
+        tree.build(2, TestShare.WINDOW);
+        tree.flip(1);
+        final BrokerProcess broker = startBroker(tree);
+        final Process holder = startHolder(broker);
+        flipAndAwait(tree, broker);
+
+        final AgentProcess list = PcbCommand.run("versions", "--run-dir", broker.runDir().toString());
+        assertEquals(0, list.exitCode(), list.stderr());
+        final String text = list.stdoutText();
+        assertTrue(text.contains("current 2"), text);
+        assertTrue(Pattern.compile("1 +used +1 +1 +" + Pattern.quote(tree.versionDir(1).toRealPath().toString()))
+            .matcher(text).find(), text);
+        assertTrue(text.contains("guest vm1 pid " + holder.pid()), text);
+        final AgentProcess json = PcbCommand.run("versions", "--run-dir", broker.runDir().toString(), "data", "--json");
+        assertTrue(json.stdoutText().contains("\"pid\":" + holder.pid()), json.stdoutText());
+
+        final AgentProcess timedOut = PcbCommand.run("versions", "--run-dir", broker.runDir().toString(),
+            "--wait-unused", tree.versionDir(1).toString(), "--timeout", "300ms");
+        assertEquals(1, timedOut.exitCode(), timedOut.stderr());
+        assertTrue(timedOut.stderr().contains("guest vm1 pid " + holder.pid()), timedOut.stderr());
+
+        final Process wait = pcb.track(startWait(broker, tree.versionDir(1), "60s"));
+        Thread.sleep(500);
+        assertTrue(wait.isAlive(), "returned while the reader still held the version");
+        final long leftNs = System.nanoTime();
+        holder.getOutputStream().write('\n');
+        holder.getOutputStream().flush();
+        assertTrue(wait.waitFor(30, TimeUnit.SECONDS));
+        System.out.println("wait-unused returned " + (System.nanoTime() - leftNs) / 1_000_000 +
+            " ms after the reader was told to leave");
+        assertEquals(0, wait.exitValue(), new String(wait.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+        assertTrue(holder.waitFor(10, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void waitUnusedReturnsOnceTheLeaseFreesAKilledReadersSlot() throws Exception
+    {
+        final VersionedTree tree = new VersionedTree(pcb.shareDir());
+        tree.build(1, TestShare.WINDOW);
+        tree.build(2, TestShare.WINDOW);
+        tree.flip(1);
+        final BrokerProcess broker = startBroker(tree, "--client-lease", "1000");
+        final Process holder = startHolder(broker);
+        flipAndAwait(tree, broker);
+
+        final Process wait = pcb.track(startWait(broker, tree.versionDir(1), "60s"));
+        Thread.sleep(300);
+        assertTrue(wait.isAlive(), "returned while the reader still held the version");
+        final long killedNs = System.nanoTime();
+        holder.destroyForcibly();
+        assertTrue(wait.waitFor(30, TimeUnit.SECONDS));
+        System.out.println("wait-unused returned " + (System.nanoTime() - killedNs) / 1_000_000 +
+            " ms after kill -9 of the reader (client lease 1000 ms)");
+        assertEquals(0, wait.exitValue(), new String(wait.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
     }
 }
