@@ -2,6 +2,8 @@ package dev.pcb.broker;
 
 import dev.pcb.broker.ConductorHarness.Answer;
 import dev.pcb.broker.ConductorHarness.Client;
+import dev.pcb.layout.CounterType;
+import dev.pcb.layout.CountersSnapshot;
 import dev.pcb.layout.DataRegionDescriptor;
 import dev.pcb.layout.RunDirectory;
 import dev.pcb.protocol.AcquiredResponse;
@@ -152,6 +154,9 @@ class BrokerConductorTreeVersionsTest
         assertEquals(10, size(client, "f"));
         assertEquals(10, size(harness.attachedClient(1, 0), "f"), "new sessions get the version still current");
         assertTrue(versionsFile().contains("bad-flips 3\n"));
+        final CountersSnapshot counters = CountersSnapshot.read(harness.config().runDir());
+        assertEquals(3, counters.value(CounterType.TREE_BAD_FLIPS, "data"));
+        assertEquals(1, counters.value(CounterType.TREE_VERSIONS_IN_USE, "data"));
     }
 
     @Test
@@ -171,6 +176,8 @@ class BrokerConductorTreeVersionsTest
 
         client.advance();
         report = versionsFile();
+        assertEquals(1, CountersSnapshot.read(harness.config().runDir()).value(CounterType.TREE_ADVANCES, "data"));
+        assertEquals(2, CountersSnapshot.read(harness.config().runDir()).value(CounterType.TREE_VERSIONS_IN_USE, "data"));
         assertTrue(report.contains("version 1 sessions 0 handles 1 used "), report);
         assertTrue(report.contains("user 1 guest g1 slot 0 pid 4242 session no handles 1"), report);
         assertTrue(first.rootFd() >= 0);
