@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, what pcb's QEMU guests and tests need and a fresh machine may lack:
-# QEMU, a kernel with modules, busybox for the guest's init, cpio. Does nothing when all are present.
+# QEMU, a kernel with modules, busybox for the guest's init, cpio, bindfs (a share without leases, TreeVersionsTest).
+# Does nothing when all are present.
 set -euo pipefail
 needed=()
-for pkg in maven qemu-system-x86 busybox-static linux-image-amd64 cpio; do
+for pkg in maven qemu-system-x86 busybox-static linux-image-amd64 cpio bindfs; do
     dpkg -s "$pkg" >/dev/null 2>&1 || needed+=("$pkg")
 done
 (( ${#needed[@]} == 0 )) && exit 0

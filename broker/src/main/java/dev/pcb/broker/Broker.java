@@ -94,6 +94,7 @@ public final class Broker implements AutoCloseable
                 final Share share = new Share(++shareId, entry.getKey(), configured, region,
                     versionIds::incrementAndGet);
                 shares.add(share);
+                share.checkLeases(Files.getFileStore(Path.of(share.tree().current().path())).type());
                 LOG.log(INFO, "share " + entry.getKey() + " opened: " + (share.tree().isVersioned() ?
                     "versioned, " + configured + " -> " + share.tree().current().path() : configured) + ", " +
                     region.windowCount() + " windows of " + region.windowSize() + " bytes in " + region.file());

@@ -21,6 +21,8 @@ final class Share implements AutoCloseable
     private final WindowTable windows;
     private final Catalog catalog;
     private final FillTask[] fills;
+    private final java.util.concurrent.atomic.AtomicBoolean leasesAvailable =
+        new java.util.concurrent.atomic.AtomicBoolean(true);
 
     Share(final int id, final String name, final Path root, final DataRegion region, final LongSupplier versionIds)
         throws ErrnoException
@@ -74,6 +76,46 @@ final class Share implements AutoCloseable
     FillTask[] fills()
     {
         return fills;
+    }
+
+    /**
+     * @return false once a fill found that read leases cannot be taken on this share's files.
+     */
+    boolean leasesAvailable()
+    {
+        return leasesAvailable.get();
+    }
+
+    /**
+     * A fill could not take a read lease (a filesystem without leases, such as FUSE or NFS, or files the broker's
+     * user does not own): from now on fills of this share rely on the before/after stat checks alone. Logged once,
+     * so the operator knows which guarantee weakened (docs/coherence.md, docs/versions.md). Any thread.
+     */
+    void leasesUnavailable(final String reason)
+    {
+        if (leasesAvailable.compareAndSet(true, false))
+        {
+            System.getLogger("pcb.broker").log(System.Logger.Level.WARNING, "share " + name +
+                ": read leases unavailable (" + reason + "): fills rely on before/after stat checks only, a file " +
+                "rewritten in place during a fill may be cached torn (docs/coherence.md)");
+        }
+    }
+
+    /**
+     * At share open (broker start-up, may block): on a filesystem whose leases cannot see every writer (FUSE such
+     * as bindfs or sshfs, NFS, CephFS, SMB, 9p, virtio-fs), the kernel grants read leases that guard only against
+     * writers through this very mount, so the broker says so once and relies on the stat checks.
+     *
+     * @param fileSystemType the type as {@code /proc/mounts} names it, e.g. {@code fuse.bindfs}, {@code nfs4}.
+     */
+    void checkLeases(final String fileSystemType)
+    {
+        final String type = fileSystemType.toLowerCase(java.util.Locale.ROOT);
+        if (type.startsWith("fuse") || type.startsWith("nfs") || type.equals("ceph") || type.equals("cifs") ||
+            type.startsWith("smb") || type.equals("9p") || type.equals("virtiofs"))
+        {
+            leasesUnavailable("the share is on " + fileSystemType + ", whose leases do not cover writers elsewhere");
+        }
     }
 
     /**
