@@ -12,7 +12,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -72,24 +71,10 @@ class TreeVersionsTest
         return process;
     }
 
-    private static String output(final Process process, final long timeoutMs) throws Exception
+    private static String output(final Process reader) throws Exception
     {
-        final ByteArrayOutputStream out = new ByteArrayOutputStream();
-        final Thread pump = new Thread(() ->
-        {
-            try
-            {
-                process.getInputStream().transferTo(out);
-            }
-            catch (final IOException ignore)
-            {
-                // Process gone.
-            }
-        });
-        pump.start();
-        assertTrue(process.waitFor(timeoutMs, TimeUnit.MILLISECONDS), "reader did not finish");
-        pump.join(10_000);
-        return out.toString(StandardCharsets.UTF_8);
+        // The readers' stderr goes into stdout: AgentProcess collects it with a bounded wait.
+        return AgentProcess.await(reader).stdoutText();
     }
 
     @Test
@@ -137,7 +122,7 @@ class TreeVersionsTest
         {
             for (final Process reader : readers)
             {
-                final String out = output(reader, WALK_MS + 60_000);
+                final String out = output(reader);
                 final Matcher m = SUMMARY.matcher(out);
                 assertTrue(m.find(), out);
                 assertEquals(0, reader.exitValue(), out);
@@ -313,7 +298,7 @@ class TreeVersionsTest
             {
                 for (final Process reader : readers)
                 {
-                    final String out = output(reader, 90_000);
+                    final String out = output(reader);
                     final Matcher m = SUMMARY.matcher(out);
                     assertTrue(m.find(), out);
                     walks += Long.parseLong(m.group(1));
