@@ -33,13 +33,15 @@ final class Catalog
     }
 
     /**
-     * The blocking half of OPEN: open a path beneath the session's tree version ({@code rootFd}) and check that it is a regular file. It reads no
+     * The blocking half of OPEN: open a path beneath the session's tree version ({@code rootFd}) and check that it
+     * is a regular file. It reads no
      * catalog state, so it runs off the conductor, on a metadata worker.
      *
      * @param stat filled with the file's attributes.
      * @return the open descriptor; {@link #register} takes it over.
      */
-    static int resolve(final Share share, final int rootFd, final String path, final StatxResult stat) throws RequestException
+    static int resolve(final Share share, final int rootFd, final String path, final StatxResult stat)
+        throws RequestException
     {
         final String shown = share.name() + "/" + path;
         PathCheck.validate(path, shown);

@@ -16,7 +16,7 @@ import java.nio.charset.StandardCharsets;
  * The filesystem side of STAT and LIST: stat-ing a path beneath a share root, reading a directory page (OPEN's is
  * {@link Catalog#resolve}).
  * <p>
- * Both read only the share's root descriptor and this object's scratch, and return their result (attributes, an
+ * Both read only the root descriptor of the session's tree version and this object's scratch, and return their result (attributes, an
  * encoded page) instead of sending it: each {@link MetadataTask} has its own instance and runs them on a metadata
  * worker, and the conductor sends the result.
  */
@@ -40,7 +40,8 @@ final class MetadataRequests
      *
      * @return {@code out}, filled.
      */
-    FileAttributes stat(final Share share, final int rootFd, final String path, final FileAttributes out) throws RequestException
+    FileAttributes stat(final Share share, final int rootFd, final String path, final FileAttributes out)
+        throws RequestException
     {
         final String shown = share.name() + "/" + path;
         PathCheck.validate(path, shown);
@@ -77,7 +78,8 @@ final class MetadataRequests
      * @return the encoded length.
      */
     int listPage(
-        final Share share, final int rootFd, final String path, final long correlationId, final long cookie, final int maxEntries,
+        final Share share, final int rootFd, final String path, final long correlationId, final long cookie,
+        final int maxEntries,
         final int limit, final MutableDirectBuffer page) throws RequestException
     {
         final String shown = share.name() + "/" + path;

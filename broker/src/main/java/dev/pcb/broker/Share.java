@@ -9,8 +9,8 @@ import java.nio.file.Path;
 import java.util.function.LongSupplier;
 
 /**
- * A host directory served to guests: its tree versions (every path is opened beneath a version's descriptor), its data region with
- * the window table, and the catalog of file versions it has opened.
+ * A host directory served to guests: its tree versions (every path is opened beneath a version's descriptor), its
+ * data region with the window table, and the catalog of file versions it has opened.
  */
 final class Share implements AutoCloseable
 {

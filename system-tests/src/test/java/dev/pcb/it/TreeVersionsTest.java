@@ -36,7 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TreeVersionsTest
 {
     private static final int VERSIONS = 20;
-    private static final long WALK_MS = 20_000;
+    private static final long WALK_MS = 15_000;
     private static final Pattern SUMMARY =
         Pattern.compile("walks (\\d+) mixed (\\d+) files (\\d+) versions (\\d+) advances (\\d+)");
 
@@ -66,7 +66,7 @@ class TreeVersionsTest
     private Process startWalker(final BrokerProcess broker, final String guest, final long ms) throws IOException
     {
         final Process process = pcb.track(new ProcessBuilder(JavaProcess.javaCommand(TreeWalker.class.getName(),
-            broker.runDir().toString(), guest, PcbExtension.SHARE, Long.toString(ms)))
+            broker.runDir().toString(), guest, PcbExtension.SHARE, Long.toString(ms), "3"))
             .redirectErrorStream(true).start());
         return process;
     }
@@ -101,9 +101,12 @@ class TreeVersionsTest
                     tree.flip(next);
                     current = next;
                     flips.incrementAndGet();
+                    // About a thousand flips a second, ten times more than the broker looks: as fast as matters,
+                    // without one of the machine's two cores spent on renames.
+                    Thread.sleep(1);
                 }
             }
-            catch (final IOException ex)
+            catch (final IOException | InterruptedException ex)
             {
                 throw new IllegalStateException(ex);
             }
@@ -145,7 +148,7 @@ class TreeVersionsTest
             flips.get() + " flips by the publisher, " + current.group(1) + " versions served by the broker, " +
             advances + " advances");
         assertEquals(0, mixed, "walks that read more than one tree version");
-        assertTrue(walks >= 8, "walks: " + walks);
+        assertTrue(walks >= 12, "walks: " + walks);
     }
 
     private Process startHolder(final BrokerProcess broker) throws Exception
@@ -312,7 +315,7 @@ class TreeVersionsTest
             }
             System.out.println("bindfs tree versions: " + walks + " walks, " + mixed + " mixed");
             assertEquals(0, mixed, "walks that read more than one tree version");
-            assertTrue(walks >= 2, "walks: " + walks);
+            assertTrue(walks >= 6, "walks: " + walks);
             assertTrue(broker.output().contains("read leases unavailable"), broker.output());
         }
         finally

@@ -16,7 +16,8 @@ import java.util.TreeSet;
  * A reader process for {@link TreeVersionsTest}: walks a whole share (list recursively, open and read every file)
  * again and again for a while, advancing its session between walks, and prints one summary line:
  * {@code walks W mixed M files F versions V advances A}; each mixed walk also prints a {@code mixed} line.
- * Args: run dir, guest, share, milliseconds to walk for.
+ * Args: run dir, guest, share, milliseconds to walk for, fewest walks (walks on past the time until there are that
+ * many: on a loaded machine a walk may take seconds).
  */
 public final class TreeWalker
 {
@@ -28,6 +29,7 @@ public final class TreeWalker
     {
         final String share = args[2];
         final long endNs = System.nanoTime() + Duration.ofMillis(Long.parseLong(args[3])).toNanos();
+        final long minWalks = Long.parseLong(args[4]);
         try (PcbAgent agent = PcbAgent.attach(new AgentConfig().runDir(Path.of(args[0])).guest(args[1])
             .connectTimeout(Duration.ofSeconds(30))))
         {
@@ -39,7 +41,7 @@ public final class TreeWalker
             long mixed = 0;
             long files = 0;
             long advances = 0;
-            while (System.nanoTime() < endNs)
+            while (System.nanoTime() < endNs || walks < minWalks)
             {
                 if (agent.newestTreeVersion(share) != agent.treeVersion(share))
                 {
