@@ -61,6 +61,7 @@ public final class Broker implements AutoCloseable
     private final AgentRunner runner;
     private final DoorbellIdleStrategy idle;
     private final BrokerCounters counters;
+    private final Thread treeWatcher;
     private volatile boolean closed;
 
     private Broker(final BrokerConfig config) throws IOException
@@ -95,10 +96,16 @@ public final class Broker implements AutoCloseable
                     LOG.log(INFO, "share " + entry.getKey() + ": region allocated in " +
                         (System.nanoTime() - startNs) / 1_000_000 + " ms");
                 }
-                shares.add(new Share(++shareId, entry.getKey(), entry.getValue().toRealPath(), region,
-                    versionIds::incrementAndGet));
+                // A link is kept as configured: it is a versioned share, re-read at every flip (docs/versions.md).
+                final Path configured = Files.isSymbolicLink(entry.getValue()) ?
+                    entry.getValue().toAbsolutePath() : entry.getValue().toRealPath();
+                final Share share = new Share(++shareId, entry.getKey(), configured, region,
+                    versionIds::incrementAndGet);
+                shares.add(share);
                 runFiles.regionFileMapped(regionFile, false);
-                LOG.log(INFO, "share " + entry.getKey() + " opened: " + entry.getValue().toRealPath() + ", " +
+                share.checkLeases(Files.getFileStore(Path.of(share.tree().current().path())).type());
+                LOG.log(INFO, "share " + entry.getKey() + " opened: " + (share.tree().isVersioned() ?
+                    "versioned, " + configured + " -> " + share.tree().current().path() : configured) + ", " +
                     region.windowCount() + " windows of " + region.windowSize() + " bytes in " + region.file());
             }
             for (final Map.Entry<String, List<String>> entry : config.guests().entrySet())
@@ -144,9 +151,12 @@ public final class Broker implements AutoCloseable
             this.idle = new DoorbellIdleStrategy(guestArray,
                 new BackoffIdleStrategy(100, IDLE_YIELDS, 1_000, MAX_IDLE_PARK_NS), SystemNanoClock.INSTANCE,
                 !Boolean.getBoolean(NO_SLEEP_PROPERTY));
+            final TreeWatcher watcher = new TreeWatcher(shares, config.runDir());
+            this.treeWatcher = new Thread(watcher::run, "pcb-tree-watcher");
+            treeWatcher.setDaemon(true);
             final BrokerConductor conductor = new BrokerConductor(config, epoch, shares, guestArray,
                 wakingAfter(fillers, idle), wakingAfter(metadataWorkers, idle), SystemEpochClock.INSTANCE,
-                SystemNanoClock.INSTANCE, counters);
+                SystemNanoClock.INSTANCE, counters, watcher);
             this.runner = new AgentRunner(
                 idle,
                 (ex) -> LOG.log(WARNING, "conductor error", ex),
@@ -193,6 +203,7 @@ public final class Broker implements AutoCloseable
         requireBoundsChecks();
         final Broker broker = new Broker(config);
         AgentRunner.startOnThread(broker.runner);
+        broker.treeWatcher.start();
         LOG.log(INFO, () -> "broker started: epoch " + broker.epoch + ", " + broker.shares.size() + " share(s), " +
             broker.guests.size() + " guest(s), run dir " + config.runDir());
         return broker;
@@ -259,10 +270,12 @@ public final class Broker implements AutoCloseable
         closed = true;
         // A sleeping conductor sees the stop only when it wakes: ring its bell while close waits.
         runner.close(10, (thread) -> idle.wake());
+        treeWatcher.interrupt();
         fillers.shutdownNow();
         metadataWorkers.shutdownNow();
         try
         {
+            treeWatcher.join(10_000);
             fillers.awaitTermination(10, TimeUnit.SECONDS);
             metadataWorkers.awaitTermination(10, TimeUnit.SECONDS);
         }

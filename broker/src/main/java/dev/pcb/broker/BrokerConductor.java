@@ -61,6 +61,8 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
     private final RestartQuarantine quarantine;
     private final ClientLeases leases;
     private final ClientLeases.Expiry expiry = this::detach;
+    private final TreeWatcher watcher;
+    private final java.util.function.Consumer<TreeWatcher.Flip> flipHandler = this::onFlip;
     private long nextSessionId;
     private long lastHousekeepingMs;
     private long lastClaimScanMs;
@@ -79,8 +81,10 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
         final Executor metadataWorkers,
         final EpochClock clock,
         final NanoClock nanoClock,
-        final BrokerCounters counters)
+        final BrokerCounters counters,
+        final TreeWatcher watcher)
     {
+        this.watcher = watcher;
         this.config = config;
         this.epoch = epoch;
         this.shares = shares;
@@ -114,7 +118,7 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
     /** {@inheritDoc} */
     public int doWork()
     {
-        int work = acquisition.drainCompletions() + metadata.drain();
+        int work = acquisition.drainCompletions() + metadata.drain() + watcher.drain(flipHandler);
         final long now = clock.time();
         // Attached clients are polled every cycle; free slots only for new claims, at most once a millisecond, so
         // the cost of a cycle follows the clients attached, not the guests configured.
@@ -207,7 +211,12 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
             throw new RequestException(ErrorCode.UNSUPPORTED_VERSION, "agent speaks layout " +
                 LayoutVersion.toString(layoutVersion) + ", broker speaks " + LayoutVersion.toString(LayoutVersion.CURRENT));
         }
+        leaveTrees(session);
         session.attached(pid);
+        for (final Share share : session.guest().shares())
+        {
+            session.tree(share, share.tree().enter());
+        }
         log.clientEvent(INFO, session, "attached", clock.time());
         responder.sendAttached(session, correlationId);
     }
@@ -224,12 +233,15 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
     void onOpen(final ClientSession session, final long correlationId, final Share share, final String path)
         throws RequestException
     {
+        requireTree(session, share);
         requireHandleRoom(session);
         metadata.submit(session, MessageType.OPEN, correlationId, share, path, 0, 0);
     }
 
     void onStat(final ClientSession session, final long correlationId, final Share share, final String path)
+        throws RequestException
     {
+        requireTree(session, share);
         metadata.submit(session, MessageType.STAT, correlationId, share, path, 0, 0);
     }
 
@@ -240,9 +252,50 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
 
     void onList(
         final ClientSession session, final long correlationId, final Share share, final String path, final long cookie,
-        final int maxEntries)
+        final int maxEntries) throws RequestException
     {
+        requireTree(session, share);
         metadata.submit(session, MessageType.LIST, correlationId, share, path, cookie, maxEntries);
+    }
+
+    /**
+     * ADVANCE: move the session to the share's current tree version; its open handles keep theirs.
+     */
+    void onAdvance(final ClientSession session, final long correlationId, final Share share) throws RequestException
+    {
+        final TreeVersion from = requireTree(session, share);
+        final TreeVersion to = share.tree().advance(from);
+        session.tree(share, to);
+        responder.sendAdvanced(session, correlationId, share, to.number());
+    }
+
+    private static TreeVersion requireTree(final ClientSession session, final Share share) throws RequestException
+    {
+        final TreeVersion tree = session.tree(share);
+        if (null == tree)
+        {
+            throw new RequestException(ErrorCode.NOT_ATTACHED, "detached: ATTACH again");
+        }
+        return tree;
+    }
+
+    /**
+     * The watcher read a link: publish a new current version for agents, or log and count a bad flip.
+     */
+    private void onFlip(final TreeWatcher.Flip flip)
+    {
+        final Share share = flip.share();
+        final TreeVersion version = share.tree().onFlip(flip);
+        if (null != flip.reason())
+        {
+            LOG.log(WARNING, "share " + share.name() + ": bad flip kept version " + share.tree().current().number() +
+                " (" + share.tree().current().path() + "): " + flip.reason());
+        }
+        else if (null != version)
+        {
+            share.region().publishNewestTreeVersion(version.number());
+            LOG.log(INFO, "share " + share.name() + ": tree version " + version.number() + " is " + version.path());
+        }
     }
 
     private void requireHandleRoom(final ClientSession session) throws RequestException
@@ -278,7 +331,8 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
                     requireHandleRoom(session);
                     final FileVersion version = task.share().catalog().register(task.path(), task.takeFd(), task.stat());
                     version.addHandle();
-                    final Handle handle = new Handle(handleIdBase | session.nextHandleId(), version);
+                    final Handle handle = new Handle(handleIdBase | session.nextHandleId(), version, task.tree());
+                    task.share().tree().handleOpened(task.tree());
                     session.addHandle(handle);
                     counters.opened();
                     responder.sendOpened(session, task.correlationId(), handle);
@@ -426,6 +480,24 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
         }
         work += leases.check(now, expiry);
         counters.sample(now);
+        work += publishVersions();
+        return work;
+    }
+
+    /**
+     * Hand the watcher the versions file of each share whose versions or users changed, for {@code pcb versions}.
+     */
+    private int publishVersions()
+    {
+        int work = 0;
+        for (final Share share : shares)
+        {
+            if (share.tree().takeChanged())
+            {
+                watcher.publish(share, VersionsReport.build(epoch, share, guests));
+                work++;
+            }
+        }
         return work;
     }
 
@@ -488,6 +560,20 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
             session.removeHandle(handle);
             closeHandle(session, handle);
         }
+        leaveTrees(session);
+    }
+
+    private static void leaveTrees(final ClientSession session)
+    {
+        for (final Share share : session.guest().shares())
+        {
+            final TreeVersion tree = session.tree(share);
+            if (null != tree)
+            {
+                session.tree(share, null);
+                share.tree().leave(tree);
+            }
+        }
     }
 
     private void closeHandle(final ClientSession session, final Handle handle)
@@ -500,6 +586,7 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
             share.catalog().lastHandleClosing(version);
         }
         version.removeHandle();
+        share.tree().handleClosed(handle.tree());
         share.reclaim(version);
         share.catalog().forgetIfUnused(version);
     }

@@ -25,7 +25,7 @@ import java.util.List;
 final class BrokerCounters implements AutoCloseable
 {
     private static final int BROKER_COUNTERS = 16;
-    private static final int SHARE_COUNTERS = 3;
+    private static final int SHARE_COUNTERS = 6;
     private static final int GUEST_COUNTERS = 5;
 
     private final CountersFile file;
@@ -51,6 +51,9 @@ final class BrokerCounters implements AutoCloseable
     private final AtomicCounter[] windows;
     private final AtomicCounter[] windowsFree;
     private final AtomicCounter[] windowsPinned;
+    private final AtomicCounter[] treeVersionsInUse;
+    private final AtomicCounter[] treeAdvances;
+    private final AtomicCounter[] treeBadFlips;
     private final GuestControl[] guests;
     private final AtomicCounter[] guestClients;
     private final AtomicCounter[] guestHandles;
@@ -104,12 +107,18 @@ final class BrokerCounters implements AutoCloseable
         windows = new AtomicCounter[this.shares.length];
         windowsFree = new AtomicCounter[this.shares.length];
         windowsPinned = new AtomicCounter[this.shares.length];
+        treeVersionsInUse = new AtomicCounter[this.shares.length];
+        treeAdvances = new AtomicCounter[this.shares.length];
+        treeBadFlips = new AtomicCounter[this.shares.length];
         for (int i = 0; i < this.shares.length; i++)
         {
             final String name = this.shares[i].name();
             windows[i] = newCounter(CounterType.WINDOWS, name);
             windowsFree[i] = newCounter(CounterType.WINDOWS_FREE, name);
             windowsPinned[i] = newCounter(CounterType.WINDOWS_PINNED, name);
+            treeVersionsInUse[i] = newCounter(CounterType.TREE_VERSIONS_IN_USE, name);
+            treeAdvances[i] = newCounter(CounterType.TREE_ADVANCES, name);
+            treeBadFlips[i] = newCounter(CounterType.TREE_BAD_FLIPS, name);
         }
 
         this.guests = guests.toArray(new GuestControl[0]);
@@ -196,6 +205,10 @@ final class BrokerCounters implements AutoCloseable
             windows[i].setRelease(table.count());
             windowsFree[i].setRelease(table.freeCount());
             windowsPinned[i].setRelease(table.pinnedCount());
+            final ShareTree tree = shares[i].tree();
+            treeVersionsInUse[i].setRelease(tree.versionsInUse());
+            treeAdvances[i].setRelease(tree.advances());
+            treeBadFlips[i].setRelease(tree.badFlips());
             evicted += table.evictions();
         }
         evictions.setRelease(evicted);

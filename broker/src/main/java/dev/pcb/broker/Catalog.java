@@ -39,7 +39,8 @@ final class Catalog
     }
 
     /**
-     * The blocking half of OPEN: open a path beneath the share root and check that it is a regular file. It reads no
+     * The blocking half of OPEN: open a path beneath the session's tree version ({@code rootFd}) and check that it
+     * is a regular file. It reads no
      * catalog state, so it runs off the conductor, on a metadata worker.
      * <p>
      * It opens without waiting and without side effects on anything else: the type is checked on an {@code O_PATH}
@@ -50,7 +51,8 @@ final class Catalog
      * @param stat filled with the file's attributes.
      * @return the open descriptor; {@link #register} takes it over.
      */
-    static int resolve(final Share share, final String path, final StatxResult stat) throws RequestException
+    static int resolve(final Share share, final int rootFd, final String path, final StatxResult stat)
+        throws RequestException
     {
         final String shown = share.name() + "/" + path;
         PathCheck.validate(path, shown);
@@ -59,7 +61,7 @@ final class Catalog
         final long inode;
         try
         {
-            Linux.statx(share.rootFd(), canonical, true, stat);
+            Linux.statx(rootFd, canonical, true, stat);
             requireRegularFile(stat, shown);
             device = stat.device();
             inode = stat.inode();
@@ -72,7 +74,7 @@ final class Catalog
         final int fd;
         try
         {
-            fd = Linux.openBeneath(share.rootFd(), canonical, OPEN_FLAGS);
+            fd = Linux.openBeneath(rootFd, canonical, OPEN_FLAGS);
         }
         catch (final ErrnoException ex)
         {

@@ -1,6 +1,7 @@
 package dev.pcb.broker;
 
 import dev.pcb.protocol.AcquiredResponse;
+import dev.pcb.protocol.AdvanceMessage;
 import dev.pcb.protocol.AttachedResponse;
 import dev.pcb.protocol.ErrorCode;
 import dev.pcb.protocol.ErrorResponse;
@@ -41,6 +42,7 @@ final class ClientResponder
 
     private final UnsafeBuffer out = new UnsafeBuffer(BufferUtil.allocateDirectAligned(64 * 1024, 64));
     private final AttachedResponse attached = new AttachedResponse();
+    private final AdvanceMessage advanced = new AdvanceMessage();
     private final OpenedResponse opened = new OpenedResponse();
     private final StatResponse statResponse = new StatResponse();
     private final PathRequest readlinkResult = new PathRequest();
@@ -73,7 +75,7 @@ final class ClientResponder
         for (final Share share : given)
         {
             at = attached.putShare(at, share.id(), share.region().windowSize(), share.region().regionLength(),
-                share.region().regionId(), share.name());
+                share.region().regionId(), session.tree(share).number(), share.name());
         }
         send(session, MessageType.ATTACHED, out, at);
     }
@@ -87,6 +89,14 @@ final class ClientResponder
         opened.handleId(handle.id()).versionId(version.id()).windowSize(share.region().windowSize()).shareId(share.id());
         opened.putAttributes(version.attributes());
         send(session, MessageType.OPENED, out, OpenedResponse.LENGTH);
+    }
+
+    void sendAdvanced(final ClientSession session, final long correlationId, final Share share, final long number)
+    {
+        advanced.wrap(out, 0);
+        advanced.correlationId(correlationId);
+        advanced.shareId(share.id()).treeVersion(number);
+        send(session, MessageType.ADVANCED, out, AdvanceMessage.LENGTH);
     }
 
     void sendStat(final ClientSession session, final long correlationId, final FileAttributes attributes)

@@ -38,6 +38,8 @@ final class ClientSession
     private long lastHeartbeatChangeMs;
     private long requestCount;
     private int pid;
+    // By share id: the tree version this session resolves paths beneath; null before ATTACH and after release.
+    private TreeVersion[] trees = new TreeVersion[0];
 
     ClientSession(
         final GuestControl guest,
@@ -226,6 +228,28 @@ final class ClientSession
     void countRequest()
     {
         requestCount++;
+    }
+
+    /**
+     * @return the tree version of the share this session is on, or null when it is on none.
+     */
+    TreeVersion tree(final Share share)
+    {
+        final int id = share.id();
+        return id < trees.length ? trees[id] : null;
+    }
+
+    /**
+     * Put this session on a tree version of the share (null: on none).
+     */
+    void tree(final Share share, final TreeVersion version)
+    {
+        final int id = share.id();
+        if (id >= trees.length)
+        {
+            trees = java.util.Arrays.copyOf(trees, id + 1);
+        }
+        trees[id] = version;
     }
 
     String describe()

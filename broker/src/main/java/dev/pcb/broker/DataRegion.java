@@ -136,4 +136,18 @@ final class DataRegion implements AutoCloseable
     {
         CloseHelper.quietClose(mapping);
     }
+
+    /** @return the superblock and descriptor table, as agents map them. */
+    UnsafeBuffer header()
+    {
+        return header;
+    }
+
+    /**
+     * Publish the newest tree version of the share for agents to see without a request.
+     */
+    void publishNewestTreeVersion(final long version)
+    {
+        DataRegionDescriptor.newestTreeVersion(header, version);
+    }
 }

@@ -43,7 +43,6 @@ final class FillTask implements Runnable
     private final ManyToOneConcurrentArrayQueue<FillTask> completions;
     private static final int LEASE_ATTEMPTS = 50;
     private static final long LEASE_RETRY_MS = 4;
-    private static volatile boolean leasesSupported = true;
 
     private final List<Waiter> waiters = new ArrayList<>(2);
     private ErrorCode failure;
@@ -153,7 +152,7 @@ final class FillTask implements Runnable
      */
     private boolean takeReadLease(final int fd)
     {
-        if (!leasesSupported)
+        if (!share.leasesAvailable())
         {
             return false;
         }
@@ -171,7 +170,7 @@ final class FillTask implements Runnable
         catch (final ErrnoException ex)
         {
             // Not the file's owner without CAP_LEASE, or a filesystem without leases: stat checks only.
-            leasesSupported = false;
+            share.leasesUnavailable(ex.getMessage());
         }
         catch (final InterruptedException ex)
         {

@@ -9,10 +9,12 @@ final class Handle
 {
     private final long id;
     private final FileVersion version;
+    private final TreeVersion tree;
     private final Long2LongHashMap pins = new Long2LongHashMap(0);
 
-    Handle(final long id, final FileVersion version)
+    Handle(final long id, final FileVersion version, final TreeVersion tree)
     {
+        this.tree = tree;
         this.id = id;
         this.version = version;
     }
@@ -25,6 +27,14 @@ final class Handle
     FileVersion version()
     {
         return version;
+    }
+
+    /**
+     * @return the tree version the file was opened under; counted until the handle closes.
+     */
+    TreeVersion tree()
+    {
+        return tree;
     }
 
     void pin(final long fileWindow)

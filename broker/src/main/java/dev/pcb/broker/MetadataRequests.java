@@ -14,12 +14,11 @@ import org.agrona.MutableDirectBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The filesystem side of STAT, LIST and READLINK: stat-ing a path beneath a share root, reading a directory page, reading a
- * link (OPEN's is
- * {@link Catalog#resolve}).
+ * The filesystem side of STAT, LIST and READLINK: stat-ing a path beneath a share root, reading a directory page,
+ * reading a link (OPEN's is {@link Catalog#resolve}).
  * <p>
- * Both read only the share's root descriptor and this object's scratch, and return their result (attributes, an
- * encoded page) instead of sending it: each {@link MetadataTask} has its own instance and runs them on a metadata
+ * Each reads only the root descriptor of the session's tree version and this object's scratch, and returns its
+ * result (attributes, an encoded page, a link target) instead of sending it: each {@link MetadataTask} has its own instance and runs them on a metadata
  * worker, and the conductor sends the result.
  */
 final class MetadataRequests
@@ -43,10 +42,11 @@ final class MetadataRequests
      *
      * @return {@code out}, filled.
      */
-    FileAttributes stat(final Share share, final String path, final FileAttributes out) throws RequestException
+    FileAttributes stat(final Share share, final int rootFd, final String path, final FileAttributes out)
+        throws RequestException
     {
         final String shown = share.name() + "/" + path;
-        final String name = openParent(share, path, shown);
+        final String name = openParent(rootFd, path, shown);
         try
         {
             Linux.statx(parentFd, name, false, stat);
@@ -67,10 +67,10 @@ final class MetadataRequests
      *
      * @return the target.
      */
-    String readlink(final Share share, final String path) throws RequestException
+    String readlink(final Share share, final int rootFd, final String path) throws RequestException
     {
         final String shown = share.name() + "/" + path;
-        final String name = openParent(share, path, shown);
+        final String name = openParent(rootFd, path, shown);
         try
         {
             return Linux.readlinkat(parentFd, name);
@@ -90,12 +90,12 @@ final class MetadataRequests
     }
 
     /**
-     * Open the parent directory of a path {@code O_PATH} beneath the share root, into {@link #parentFd}, so the last
+     * Open the parent directory of a path {@code O_PATH} beneath a tree version's root, into {@link #parentFd}, so the last
      * name is looked at without following it; {@link #closeParent} closes it.
      *
      * @return the last name of the path.
      */
-    private String openParent(final Share share, final String path, final String shown) throws RequestException
+    private String openParent(final int rootFd, final String path, final String shown) throws RequestException
     {
         PathCheck.validate(path, shown);
         final String dir = PathCheck.directoryPath(path);
@@ -103,7 +103,7 @@ final class MetadataRequests
         final String parent = slash < 0 ? "." : dir.substring(0, slash);
         try
         {
-            parentFd = Linux.openBeneath(share.rootFd(), parent, Linux.O_PATH | Linux.O_DIRECTORY | Linux.O_CLOEXEC);
+            parentFd = Linux.openBeneath(rootFd, parent, Linux.O_PATH | Linux.O_DIRECTORY | Linux.O_CLOEXEC);
         }
         catch (final ErrnoException ex)
         {
@@ -127,7 +127,8 @@ final class MetadataRequests
      * @return the encoded length.
      */
     int listPage(
-        final Share share, final String path, final long correlationId, final long cookie, final int maxEntries,
+        final Share share, final int rootFd, final String path, final long correlationId, final long cookie,
+        final int maxEntries,
         final int limit, final MutableDirectBuffer page) throws RequestException
     {
         final String shown = share.name() + "/" + path;
@@ -139,7 +140,7 @@ final class MetadataRequests
         final int fd;
         try
         {
-            fd = Linux.openBeneath(share.rootFd(), PathCheck.directoryPath(path),
+            fd = Linux.openBeneath(rootFd, PathCheck.directoryPath(path),
                 Linux.O_RDONLY | Linux.O_DIRECTORY | Linux.O_CLOEXEC);
         }
         catch (final ErrnoException ex)

@@ -9,8 +9,8 @@ import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
- * One OPEN, STAT, LIST or READLINK run off the conductor: the system calls (openat2, statx, getdents64, readlinkat) on a metadata worker,
- * the result handed back through a queue for the conductor to apply and answer. A share on a hung filesystem then
+ * One OPEN, STAT, LIST or READLINK run off the conductor: the system calls (openat2, statx, getdents64,
+ * readlinkat) on a metadata worker, the result handed back through a queue for the conductor to apply and answer. A share on a hung filesystem then
  * stalls only the workers and the requests that touch it, never the conductor.
  * <p>
  * Tasks are pooled per guest ({@link MetadataWork}); the inputs are set by the conductor before submission and the
@@ -28,6 +28,8 @@ final class MetadataTask implements Runnable
     private int type;
     private long correlationId;
     private Share share;
+    private TreeVersion tree;
+    private int rootFd;
     private String path;
     private long cookie;
     private int maxEntries;
@@ -51,10 +53,13 @@ final class MetadataTask implements Runnable
         final int type,
         final long correlationId,
         final Share share,
+        final TreeVersion tree,
         final String path,
         final long cookie,
         final int maxEntries)
     {
+        this.tree = tree;
+        this.rootFd = tree.rootFd();
         this.session = session;
         this.sessionId = session.sessionId();
         this.type = type;
@@ -80,16 +85,16 @@ final class MetadataTask implements Runnable
             switch (type)
             {
                 case MessageType.OPEN:
-                    fd = Catalog.resolve(share, path, stat);
+                    fd = Catalog.resolve(share, rootFd, path, stat);
                     break;
                 case MessageType.STAT:
-                    requests.stat(share, path, attributes);
+                    requests.stat(share, rootFd, path, attributes);
                     break;
                 case MessageType.READLINK:
-                    linkTarget = requests.readlink(share, path);
+                    linkTarget = requests.readlink(share, rootFd, path);
                     break;
                 default:
-                    pageLength = requests.listPage(share, path, correlationId, cookie, maxEntries, limit, page);
+                    pageLength = requests.listPage(share, rootFd, path, correlationId, cookie, maxEntries, limit, page);
                     break;
             }
         }
@@ -135,6 +140,14 @@ final class MetadataTask implements Runnable
     Share share()
     {
         return share;
+    }
+
+    /**
+     * @return the tree version the request resolves beneath; counted in flight until the conductor takes it back.
+     */
+    TreeVersion tree()
+    {
+        return tree;
     }
 
     String path()

@@ -66,7 +66,10 @@ final class MetadataWork
         final int maxEntries)
     {
         final MetadataTask task = free.get(session.guest()).poll();
-        executor.execute(task.request(session, type, correlationId, share, path, cookie, maxEntries));
+        // Counted in flight, so the version's descriptor stays open while a worker resolves beneath it.
+        final TreeVersion tree = session.tree(share);
+        tree.requestSubmitted();
+        executor.execute(task.request(session, type, correlationId, share, tree, path, cookie, maxEntries));
     }
 
     /**
@@ -92,6 +95,7 @@ final class MetadataWork
             {
                 Linux.close(task.takeFd());
             }
+            task.share().tree().requestCompleted(task.tree());
             free.get(task.session().guest()).add(task);
         }
     }

@@ -1,5 +1,6 @@
 package dev.pcb.broker;
 
+import dev.pcb.protocol.AdvanceMessage;
 import dev.pcb.protocol.AttachRequest;
 import dev.pcb.protocol.ErrorCode;
 import dev.pcb.protocol.HoldRequest;
@@ -34,6 +35,7 @@ final class RequestAdapter implements ControlledMessageHandler
     private final PathRequest pathRequest = new PathRequest();
     private final WindowRequest windowRequest = new WindowRequest();
     private final HoldRequest holdRequest = new HoldRequest();
+    private final AdvanceMessage advanceMessage = new AdvanceMessage();
     private final byte[] pathBytes = new byte[PathRequest.MAX_PATH_LENGTH];
     private ClientSession current;
 
@@ -160,6 +162,12 @@ final class RequestAdapter implements ControlledMessageHandler
                     holdRequest.regionWindow(), holdRequest.generation());
                 break;
 
+            case MessageType.ADVANCE:
+                require(AdvanceMessage.isWellFormed(length), "ADVANCE", length, AdvanceMessage.LENGTH);
+                advanceMessage.wrap(buffer, index);
+                conductor.onAdvance(session, correlationId, share(session, advanceMessage.shareId()));
+                break;
+
             default:
                 throw new RequestException(ErrorCode.MALFORMED, "unknown request type " + typeId);
         }
@@ -230,7 +238,8 @@ final class RequestAdapter implements ControlledMessageHandler
     {
         // Every request that costs the broker work or a pin; RELEASE, CLOSE and DETACH only give back.
         return MessageType.OPEN == typeId || MessageType.STAT == typeId || MessageType.LIST == typeId ||
-            MessageType.READLINK == typeId || MessageType.ACQUIRE == typeId || MessageType.HOLD == typeId || MessageType.ATTACH == typeId;
+            MessageType.READLINK == typeId || MessageType.ACQUIRE == typeId || MessageType.HOLD == typeId ||
+            MessageType.ATTACH == typeId;
     }
 
     private static Share share(final ClientSession session, final int shareId) throws RequestException

@@ -2,7 +2,6 @@ package dev.pcb.broker;
 
 import dev.pcb.layout.WindowDescriptor;
 import dev.pcb.nativeshim.ErrnoException;
-import dev.pcb.nativeshim.Linux;
 import org.agrona.CloseHelper;
 
 import java.io.IOException;
@@ -10,31 +9,32 @@ import java.nio.file.Path;
 import java.util.function.LongSupplier;
 
 /**
- * A host directory served to guests: its root descriptor (every path is opened beneath it), its data region with
- * the window table, and the catalog of file versions it has opened.
+ * A host directory served to guests: its tree versions (every path is opened beneath a version's descriptor), its
+ * data region with the window table, and the catalog of file versions it has opened.
  */
 final class Share implements AutoCloseable
 {
     private final int id;
     private final String name;
-    private final Path root;
-    private final int rootFd;
+    private final ShareTree tree;
     private final DataRegion region;
     private final WindowTable windows;
     private final Catalog catalog;
     private final FillTask[] fills;
+    private final java.util.concurrent.atomic.AtomicBoolean leasesAvailable =
+        new java.util.concurrent.atomic.AtomicBoolean(true);
 
     Share(final int id, final String name, final Path root, final DataRegion region, final LongSupplier versionIds)
         throws ErrnoException
     {
         this.id = id;
         this.name = name;
-        this.root = root;
-        this.rootFd = Linux.openDirectory(root.toAbsolutePath().toString());
+        this.tree = new ShareTree(root);
         this.region = region;
         this.windows = new WindowTable(region);
         this.catalog = new Catalog(this, versionIds);
         this.fills = new FillTask[region.windowCount()];
+        region.publishNewestTreeVersion(tree.current().number());
     }
 
     int id()
@@ -47,9 +47,12 @@ final class Share implements AutoCloseable
         return name;
     }
 
-    int rootFd()
+    /**
+     * The share's tree versions: the directories paths are resolved beneath, one per session.
+     */
+    ShareTree tree()
     {
-        return rootFd;
+        return tree;
     }
 
     DataRegion region()
@@ -73,6 +76,46 @@ final class Share implements AutoCloseable
     FillTask[] fills()
     {
         return fills;
+    }
+
+    /**
+     * @return false once a fill found that read leases cannot be taken on this share's files.
+     */
+    boolean leasesAvailable()
+    {
+        return leasesAvailable.get();
+    }
+
+    /**
+     * A fill could not take a read lease (a filesystem without leases, such as FUSE or NFS, or files the broker's
+     * user does not own): from now on fills of this share rely on the before/after stat checks alone. Logged once,
+     * so the operator knows which guarantee weakened (docs/coherence.md, docs/versions.md). Any thread.
+     */
+    void leasesUnavailable(final String reason)
+    {
+        if (leasesAvailable.compareAndSet(true, false))
+        {
+            System.getLogger("pcb.broker").log(System.Logger.Level.WARNING, "share " + name +
+                ": read leases unavailable (" + reason + "): fills rely on before/after stat checks only, a file " +
+                "rewritten in place during a fill may be cached torn (docs/coherence.md)");
+        }
+    }
+
+    /**
+     * At share open (broker start-up, may block): on a filesystem whose leases cannot see every writer (FUSE such
+     * as bindfs or sshfs, NFS, CephFS, SMB, 9p, virtio-fs), the kernel grants read leases that guard only against
+     * writers through this very mount, so the broker says so once and relies on the stat checks.
+     *
+     * @param fileSystemType the type as {@code /proc/mounts} names it, e.g. {@code fuse.bindfs}, {@code nfs4}.
+     */
+    void checkLeases(final String fileSystemType)
+    {
+        final String type = fileSystemType.toLowerCase(java.util.Locale.ROOT);
+        if (type.startsWith("fuse") || type.startsWith("nfs") || type.equals("ceph") || type.equals("cifs") ||
+            type.startsWith("smb") || type.equals("9p") || type.equals("virtiofs"))
+        {
+            leasesUnavailable("the share is on " + fileSystemType + ", whose leases do not cover writers elsewhere");
+        }
     }
 
     /**
@@ -104,7 +147,7 @@ final class Share implements AutoCloseable
     /** {@inheritDoc} */
     public void close() throws IOException
     {
-        Linux.close(rootFd);
+        tree.close();
         CloseHelper.quietClose(region);
     }
 }

@@ -101,7 +101,7 @@ class CatalogTest
     private FileVersion open(final String path) throws RequestException
     {
         // What an OPEN does: resolved on a metadata worker, registered on the conductor.
-        final int fd = Catalog.resolve(share, path, stat);
+        final int fd = Catalog.resolve(share, share.tree().current().rootFd(), path, stat);
         final FileVersion version = catalog.register(path, fd, stat);
         version.addHandle();
         return version;

@@ -3,6 +3,7 @@ package dev.pcb.broker;
 import dev.pcb.layout.ClientSlotDescriptor;
 import dev.pcb.layout.LayoutVersion;
 import dev.pcb.layout.RunDirectory;
+import dev.pcb.protocol.AdvanceMessage;
 import dev.pcb.protocol.AttachRequest;
 import dev.pcb.protocol.ErrorResponse;
 import dev.pcb.protocol.HoldRequest;
@@ -55,17 +56,38 @@ final class ConductorHarness implements AutoCloseable
     private final List<GuestControl> guests = new ArrayList<>();
     private BrokerCounters counters;
     private BrokerConductor conductor;
+    private TreeWatcher watcher;
+    private Path link;
+    private Path shareRoot;
 
     /**
      * A conductor on fresh regions: 64 KiB of 4 KiB windows (14), no packing, no read-ahead, unless tuned.
      */
     ConductorHarness(final Consumer<BrokerConfig> tune) throws IOException
     {
+        this(tune, false);
+    }
+
+    /**
+     * As {@link #ConductorHarness(Consumer)}; when {@code versioned}, the share is the link {@code current} to the
+     * version directory {@code releases/1} (docs/versions.md), flipped with {@link #flip}.
+     */
+    ConductorHarness(final Consumer<BrokerConfig> tune, final boolean versioned) throws IOException
+    {
         dir = Files.createTempDirectory(Path.of("/dev/shm"), "pcb-conductor-test-");
-        root = Files.createDirectory(dir.resolve("share"));
+        if (versioned)
+        {
+            root = Files.createDirectories(dir.resolve("releases").resolve("1"));
+            link = Files.createSymbolicLink(dir.resolve("current"), Path.of("releases/1"));
+        }
+        else
+        {
+            root = Files.createDirectory(dir.resolve("share"));
+        }
+        shareRoot = root;
         config = new BrokerConfig()
             .runDir(dir.resolve("run"))
-            .share("data", root)
+            .share("data", versioned ? link : root)
             .guest("g1")
             .guest("g2")
             .regionSize(64 * 1024)
@@ -86,7 +108,7 @@ final class ConductorHarness implements AutoCloseable
         final DataRegion region = new DataRegion(RunDirectory.dataRegionFile(config.runDir(), "data"),
             config.regionSize(), config.windowSize(), 42 + epoch, epoch, "data");
         final long[] versionIds = {0};
-        shares.add(new Share(1, "data", root.toRealPath(), region, () -> ++versionIds[0]));
+        shares.add(new Share(1, "data", null != link ? link : root.toRealPath(), region, () -> ++versionIds[0]));
         for (final String name : config.guests().keySet())
         {
             guests.add(new GuestControl(name, RunDirectory.controlRegionFile(config.runDir(), name), shares, config,
@@ -95,7 +117,7 @@ final class ConductorHarness implements AutoCloseable
         counters = BrokerCounters.create(RunDirectory.countersFile(config.runDir()), 1, epoch, epochClock.time(),
             shares, guests);
         conductor = new BrokerConductor(config, epoch, shares, guests.toArray(new GuestControl[0]), fills::add,
-            metadataTasks::add, epochClock, nanoClock, counters);
+            metadataTasks::add, epochClock, nanoClock, counters, watcher = new TreeWatcher(shares, config.runDir()));
         conductor.onStart();
     }
 
@@ -121,7 +143,7 @@ final class ConductorHarness implements AutoCloseable
         {
             bytes[i] = byteAt(name, i);
         }
-        return Files.write(root.resolve(name), bytes);
+        return Files.write(shareRoot.resolve(name), bytes);
     }
 
     /**
@@ -129,7 +151,47 @@ final class ConductorHarness implements AutoCloseable
      */
     void append(final String name) throws IOException
     {
-        Files.write(root.resolve(name), new byte[] {1}, StandardOpenOption.APPEND);
+        Files.write(shareRoot.resolve(name), new byte[] {1}, StandardOpenOption.APPEND);
+    }
+
+    /**
+     * Make (if new) the version directory {@code releases/NAME}; {@link #file} writes there from now on.
+     */
+    Path versionDir(final String name) throws IOException
+    {
+        shareRoot = Files.createDirectories(dir.resolve("releases").resolve(name));
+        return shareRoot;
+    }
+
+    /**
+     * Point the share's link at {@code target} (relative to the link's directory) as a publisher does, with a
+     * rename over the link, then let the watcher read it and the conductor take the flip.
+     */
+    void flip(final String target) throws IOException
+    {
+        final Path tmp = dir.resolve("current.tmp");
+        Files.deleteIfExists(tmp);
+        Files.createSymbolicLink(tmp, Path.of(target));
+        Files.move(tmp, link, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+            java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        watcher.checkOnce();
+        work();
+    }
+
+    /** @return the temporary directory everything of this harness lives in. */
+    Path dir()
+    {
+        return dir;
+    }
+
+    /**
+     * Run housekeeping (due every 100 ms), then let the watcher write the versions files it was handed.
+     */
+    void publishVersions()
+    {
+        advanceMs(BrokerConductor.HOUSEKEEPING_INTERVAL_MS);
+        work();
+        watcher.checkOnce();
     }
 
     static byte byteAt(final String name, final long offset)
@@ -488,6 +550,32 @@ final class ConductorHarness implements AutoCloseable
             hold.shareId(share().id()).regionWindow(regionWindow).generation(generation);
             send(MessageType.HOLD, HoldRequest.LENGTH);
             return answer();
+        }
+
+        /**
+         * ADVANCE, which must succeed.
+         *
+         * @return the tree version the session is on now.
+         */
+        long advance()
+        {
+            final AdvanceMessage advance = new AdvanceMessage();
+            advance.wrap(record(), 0);
+            advance.shareId(share().id());
+            send(MessageType.ADVANCE, AdvanceMessage.LENGTH);
+            final Answer answer = answer();
+            assertEquals(MessageType.ADVANCED, answer.type(), answer::toString);
+            advance.wrap(answer.buffer(), 0);
+            return advance.treeVersion();
+        }
+
+        /**
+         * Give the slot back as an exiting agent does; the conductor releases what it held.
+         */
+        void leave()
+        {
+            slot.putLongVolatile(ClientSlotDescriptor.OWNER_ID_OFFSET, 0);
+            work();
         }
 
         private void sendWindow(final int type, final long handleId, final long fileWindow)

@@ -24,6 +24,7 @@ import java.io.PrintWriter;
         StatCommand.class,
         WarmCommand.class,
         InspectCommand.class,
+        VersionsCommand.class,
         DemoCommand.class,
         CommandLine.HelpCommand.class
     })

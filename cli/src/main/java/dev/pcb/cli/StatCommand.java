@@ -148,13 +148,17 @@ public final class StatCommand implements Callable<Integer>
         if (!shares.isEmpty())
         {
             text.append('\n');
-            text.append(String.format(Locale.ROOT, "  %-16s %10s %10s %10s%n", "SHARE", "WINDOWS", "FREE", "PINNED"));
+            text.append(String.format(Locale.ROOT, "  %-16s %10s %10s %10s %9s %9s %9s%n", "SHARE", "WINDOWS", "FREE",
+                "PINNED", "VERSIONS", "ADVANCES", "BADFLIPS"));
             for (final String share : shares)
             {
-                text.append(String.format(Locale.ROOT, "  %-16s %10d %10d %10d%n", share,
+                text.append(String.format(Locale.ROOT, "  %-16s %10d %10d %10d %9d %9d %9d%n", share,
                     now.value(CounterType.WINDOWS, share),
                     now.value(CounterType.WINDOWS_FREE, share),
-                    now.value(CounterType.WINDOWS_PINNED, share)));
+                    now.value(CounterType.WINDOWS_PINNED, share),
+                    now.value(CounterType.TREE_VERSIONS_IN_USE, share),
+                    now.value(CounterType.TREE_ADVANCES, share),
+                    now.value(CounterType.TREE_BAD_FLIPS, share)));
             }
         }
 

@@ -4,6 +4,7 @@ import dev.pcb.layout.ControlRegionDescriptor;
 import dev.pcb.layout.Doorbell;
 import dev.pcb.layout.LayoutVersion;
 import dev.pcb.nativeshim.Futex;
+import dev.pcb.protocol.AdvanceMessage;
 import dev.pcb.protocol.AttachRequest;
 import dev.pcb.protocol.ErrorCode;
 import dev.pcb.protocol.HoldRequest;
@@ -106,6 +107,18 @@ final class BrokerProxy
     {
         call.holdRequest.shareId(shareId).regionWindow(regionWindow).generation(generation);
         return HoldRequest.LENGTH;
+    }
+
+    /**
+     * ADVANCE of this session to a share's newest tree version.
+     *
+     * @return the length to send.
+     */
+    int advance(final Call call, final int shareId)
+    {
+        call.advance.wrap(call.request, 0);
+        call.advance.shareId(shareId);
+        return AdvanceMessage.LENGTH;
     }
 
     /**

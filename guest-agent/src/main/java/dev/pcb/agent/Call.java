@@ -1,6 +1,7 @@
 package dev.pcb.agent;
 
 import dev.pcb.protocol.AcquiredResponse;
+import dev.pcb.protocol.AdvanceMessage;
 import dev.pcb.protocol.AttachRequest;
 import dev.pcb.protocol.ErrorResponse;
 import dev.pcb.protocol.HoldRequest;
@@ -26,6 +27,8 @@ final class Call
     final PathRequest pathRequest = new PathRequest();
     final HoldRequest holdRequest = new HoldRequest();
     final AttachRequest attachRequest = new AttachRequest();
+    // Wrapped over the request to encode ADVANCE, over the response to decode ADVANCED.
+    final AdvanceMessage advance = new AdvanceMessage();
     final AcquiredResponse acquired = new AcquiredResponse();
     final ErrorResponse error = new ErrorResponse();
     // Spin, then yield for about a millisecond before parking: an answer usually comes within microseconds (a

@@ -93,7 +93,8 @@ public final class PcbAgent implements AutoCloseable
             final Call call = channel.prepare();
             for (final AttachedResponse.ShareInfo info : attachCall(channel, call))
             {
-                shares.add(new ShareRegion(info.shareId(), info.name(), locator.data(info.name(), info.regionId())));
+                shares.add(new ShareRegion(info.shareId(), info.name(), locator.data(info.name(), info.regionId()),
+                    info.treeVersion()));
             }
             final PcbAgent agent = new PcbAgent(config, channel, Collections.unmodifiableList(shares));
             channel.recovery(agent::reattach);
@@ -140,6 +141,8 @@ public final class PcbAgent implements AutoCloseable
                 if (share.name().equals(info.name()))
                 {
                     share.shareId(info.shareId());
+                    // The new broker puts the session on its current version (docs/versions.md, broker restart).
+                    share.treeVersion(info.treeVersion());
                 }
             }
         }
@@ -268,6 +271,63 @@ public final class PcbAgent implements AutoCloseable
         while (cookie >= 0);
         all.sort((a, b) -> a.name().compareTo(b.name()));
         return all;
+    }
+
+    /**
+     * The tree version this session reads a share at (docs/versions.md).
+     *
+     * @param share a share name.
+     * @return the version number; 1 for a plain directory share.
+     * @throws PcbException UNKNOWN_SHARE.
+     */
+    public long treeVersion(final String share) throws PcbException
+    {
+        return target(share).share.treeVersion();
+    }
+
+    /**
+     * The newest tree version of a share the broker published, read from shared memory without a request.
+     *
+     * @param share a share name.
+     * @return the version number; greater than {@link #treeVersion} when {@link #advance} would move this session.
+     * @throws PcbException UNKNOWN_SHARE.
+     */
+    public long newestTreeVersion(final String share) throws PcbException
+    {
+        return target(share).share.newestTreeVersion();
+    }
+
+    /**
+     * Move this session to the newest tree version of a share: every OPEN, STAT and LIST from now on resolves
+     * beneath it, all paths at once; files already open keep reading the versions they opened.
+     *
+     * @param share a share name.
+     * @return the version the session is on now.
+     * @throws PcbException naming the problem.
+     */
+    public long advance(final String share) throws PcbException
+    {
+        final ShareRegion region = target(share).share;
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                final Call call = channel.prepare();
+                final int type = channel.call(call, MessageType.ADVANCE, channel.proxy().advance(call, region.shareId()));
+                throwIfError(call, type, MessageType.ADVANCED);
+                call.advance.wrap(call.response, 0);
+                final long version = call.advance.treeVersion();
+                region.treeVersion(version);
+                return version;
+            }
+            catch (final BrokerRestartedException ex)
+            {
+                if (attempt == RESTART_RETRIES)
+                {
+                    throw ex;
+                }
+            }
+        }
     }
 
     /**

@@ -16,9 +16,11 @@ public final class ShareRegion
     private final int windowSize;
     private final int windowCount;
     private final long windowsOffset;
+    private volatile long treeVersion;
 
-    ShareRegion(final int shareId, final String name, final MappedRegion mapping)
+    ShareRegion(final int shareId, final String name, final MappedRegion mapping, final long treeVersion)
     {
+        this.treeVersion = treeVersion;
         this.shareId = shareId;
         this.name = name;
         this.mapping = mapping;
@@ -71,6 +73,32 @@ public final class ShareRegion
     public java.nio.file.Path path()
     {
         return mapping.path();
+    }
+
+    /**
+     * The tree version this process's session reads the share at (docs/versions.md): set at attach and by
+     * {@link PcbAgent#advance}. Numbered per broker: a restarted broker numbers afresh.
+     *
+     * @return the version number; 1 for a plain directory share.
+     */
+    public long treeVersion()
+    {
+        return treeVersion;
+    }
+
+    void treeVersion(final long treeVersion)
+    {
+        this.treeVersion = treeVersion;
+    }
+
+    /**
+     * The newest tree version the broker published, read from the data region's superblock without a request.
+     *
+     * @return the version number; greater than {@link #treeVersion()} when an advance would move the session.
+     */
+    public long newestTreeVersion()
+    {
+        return DataRegionDescriptor.newestTreeVersion(superblock);
     }
 
     /**

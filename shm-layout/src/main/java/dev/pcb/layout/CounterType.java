@@ -70,6 +70,15 @@ public enum CounterType
     /** Windows of the share pinned by at least one client. */
     WINDOWS_PINNED(22, Scope.SHARE, "pinned", "pcb_windows_pinned", Kind.GAUGE, 0,
         "Windows of the share pinned by at least one client: never evicted."),
+    /** Tree versions of the share current or still read (docs/versions.md). */
+    TREE_VERSIONS_IN_USE(23, Scope.SHARE, "versions in use", "pcb_tree_versions_in_use", Kind.GAUGE, 0,
+        "Tree versions of the share that are current or still have client sessions or open files."),
+    /** ADVANCE requests answered for the share. */
+    TREE_ADVANCES(24, Scope.SHARE, "advances", "pcb_tree_advances_total", Kind.COUNTER, 0,
+        "Client sessions moved to the share's newest tree version (ADVANCE)."),
+    /** Flips of the share's link the broker refused. */
+    TREE_BAD_FLIPS(25, Scope.SHARE, "bad flips", "pcb_tree_bad_flips_total", Kind.COUNTER, 0,
+        "Flips of the share's link refused: outside its directory, to a non-directory, or nowhere."),
 
     /** Client processes of the guest attached now. */
     GUEST_CLIENTS(30, Scope.GUEST, "clients", "pcb_guest_clients", Kind.GAUGE, 0,

@@ -45,6 +45,9 @@ import org.agrona.concurrent.AtomicBuffer;
  *  |                   Share Name Length (bytes)                   |
  *  +---------------------------------------------------------------+
  *  |                 Share Name (UTF-8, 64 bytes max)             ...
+ *  +---------------------------------------------------------------+  136
+ *  |              Newest Tree Version (ordered writes)             |
+ *  |                                                               |
  *  +---------------------------------------------------------------+  4096: descriptor table
  *  |     WindowDescriptor[0] ... WindowDescriptor[windowCount - 1]   |
  *  +---------------------------------------------------------------+  windowsOffset (multiple of windowSize)
@@ -85,6 +88,11 @@ public final class DataRegionDescriptor
     public static final int SHARE_NAME_OFFSET = 72;
     /** Maximum share name length in UTF-8 bytes. */
     public static final int MAX_SHARE_NAME_LENGTH = 64;
+    /**
+     * Offset of the newest tree version of the share (docs/versions.md): 1 for a plain directory, raised by the
+     * broker, its only writer, at every good flip of a versioned share's link; agents read it without a request.
+     */
+    public static final int NEWEST_TREE_VERSION_OFFSET = SHARE_NAME_OFFSET + MAX_SHARE_NAME_LENGTH;
 
     /** Length of the superblock; the descriptor table starts here. */
     public static final int SUPERBLOCK_LENGTH = 4096;
@@ -253,5 +261,27 @@ public final class DataRegionDescriptor
     public static String shareName(final AtomicBuffer buffer)
     {
         return RegionHeader.getName(buffer, SHARE_NAME_LENGTH_OFFSET, SHARE_NAME_OFFSET, MAX_SHARE_NAME_LENGTH);
+    }
+
+    /**
+     * The newest tree version the broker published.
+     *
+     * @param buffer over the superblock.
+     * @return the version number, 0 before the broker published one.
+     */
+    public static long newestTreeVersion(final AtomicBuffer buffer)
+    {
+        return buffer.getLongVolatile(NEWEST_TREE_VERSION_OFFSET);
+    }
+
+    /**
+     * Publish the newest tree version; broker only.
+     *
+     * @param buffer  over the superblock.
+     * @param version the version number.
+     */
+    public static void newestTreeVersion(final AtomicBuffer buffer, final long version)
+    {
+        buffer.putLongOrdered(NEWEST_TREE_VERSION_OFFSET, version);
     }
 }

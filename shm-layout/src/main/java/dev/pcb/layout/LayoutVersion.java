@@ -8,12 +8,12 @@ package dev.pcb.layout;
  */
 public final class LayoutVersion
 {
-    /** Current major version: incompatible changes bump it. */
-    public static final int MAJOR = 2;
+    /** Current major version: incompatible changes bump it. 3.0: ATTACHED share entries carry the tree version. */
+    public static final int MAJOR = 3;
 
     /**
-     * Current minor version: compatible additions bump it. 2.1 added the control region's doorbell and sleeping flag
-     * and the client slot's owner flags (an owner without flags is polled, as before).
+     * Current minor version: compatible additions bump it. 3.1: the control region's doorbell and sleeping flag and
+     * the client slot's owner flags (an owner without flags is polled, as before).
      */
     public static final int MINOR = 1;
 

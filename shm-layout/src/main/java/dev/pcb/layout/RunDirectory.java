@@ -81,6 +81,18 @@ public final class RunDirectory
     }
 
     /**
+     * The tree versions of a share the broker has served (docs/versions.md), replaced atomically when they change.
+     *
+     * @param runDir    the run directory.
+     * @param shareName the share.
+     * @return {@code versions-SHARE}.
+     */
+    public static Path versionsFile(final Path runDir, final String shareName)
+    {
+        return runDir.resolve("versions-" + shareName);
+    }
+
+    /**
      * File whose appearance asks the broker for an inspection report.
      *
      * @param runDir run directory.

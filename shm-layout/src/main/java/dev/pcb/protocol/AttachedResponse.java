@@ -8,7 +8,7 @@ import java.nio.charset.StandardCharsets;
  *  0: correlation id (long) | 8: broker epoch (long) | 16: slot index (int) | 20: share count (int)
  *  24: share entries, each:
  *      0: share id (int) | 4: window size (int) | 8: region length (long) | 16: region id (long)
- *      24: name length (int) | 28: name bytes (UTF-8)
+ *      24: tree version (long) | 32: name length (int) | 36: name bytes (UTF-8)
  * </pre>
  */
 public final class AttachedResponse extends Flyweight
@@ -29,10 +29,12 @@ public final class AttachedResponse extends Flyweight
     public static final int ENTRY_REGION_LENGTH_OFFSET = 8;
     /** Offset of the region id in an entry. */
     public static final int ENTRY_REGION_ID_OFFSET = 16;
+    /** Offset of the tree version the session starts on, in an entry. */
+    public static final int ENTRY_TREE_VERSION_OFFSET = 24;
     /** Offset of the name length in an entry. */
-    public static final int ENTRY_NAME_LENGTH_OFFSET = 24;
+    public static final int ENTRY_NAME_LENGTH_OFFSET = 32;
     /** Offset of the name bytes in an entry. */
-    public static final int ENTRY_NAME_OFFSET = 28;
+    public static final int ENTRY_NAME_OFFSET = 36;
 
     /**
      * Broker epoch.
@@ -108,6 +110,7 @@ public final class AttachedResponse extends Flyweight
      * @param windowSize   window size of its region.
      * @param regionLength length of its region.
      * @param regionId     id of its region.
+     * @param treeVersion  tree version the session starts on.
      * @param name         share name.
      * @return offset of the next entry relative to the record.
      */
@@ -117,6 +120,7 @@ public final class AttachedResponse extends Flyweight
         final int windowSize,
         final long regionLength,
         final long regionId,
+        final long treeVersion,
         final String name)
     {
         final int at = offset + entryOffset;
@@ -124,6 +128,7 @@ public final class AttachedResponse extends Flyweight
         buffer.putInt(at + ENTRY_WINDOW_SIZE_OFFSET, windowSize);
         buffer.putLong(at + ENTRY_REGION_LENGTH_OFFSET, regionLength);
         buffer.putLong(at + ENTRY_REGION_ID_OFFSET, regionId);
+        buffer.putLong(at + ENTRY_TREE_VERSION_OFFSET, treeVersion);
         final byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
         buffer.putInt(at + ENTRY_NAME_LENGTH_OFFSET, bytes.length);
         buffer.putBytes(at + ENTRY_NAME_OFFSET, bytes);
@@ -158,7 +163,8 @@ public final class AttachedResponse extends Flyweight
             new String(bytes, StandardCharsets.UTF_8),
             buffer.getInt(at + ENTRY_WINDOW_SIZE_OFFSET),
             buffer.getLong(at + ENTRY_REGION_LENGTH_OFFSET),
-            buffer.getLong(at + ENTRY_REGION_ID_OFFSET));
+            buffer.getLong(at + ENTRY_REGION_ID_OFFSET),
+            buffer.getLong(at + ENTRY_TREE_VERSION_OFFSET));
         return entryOffset + ENTRY_NAME_OFFSET + nameLength;
     }
 
@@ -172,9 +178,13 @@ public final class AttachedResponse extends Flyweight
         private int windowSize;
         private long regionLength;
         private long regionId;
+        private long treeVersion;
 
-        void set(final int shareId, final String name, final int windowSize, final long regionLength, final long id)
+        void set(
+            final int shareId, final String name, final int windowSize, final long regionLength, final long id,
+            final long treeVersion)
         {
+            this.treeVersion = treeVersion;
             this.shareId = shareId;
             this.name = name;
             this.windowSize = windowSize;
@@ -230,6 +240,16 @@ public final class AttachedResponse extends Flyweight
         public long regionId()
         {
             return regionId;
+        }
+
+        /**
+         * Tree version of the share the session starts on.
+         *
+         * @return the version number (docs/versions.md).
+         */
+        public long treeVersion()
+        {
+            return treeVersion;
         }
     }
 }

@@ -33,6 +33,11 @@ public final class MessageType
      * {@link PathRequest} layout whose path is the target.
      */
     public static final int READLINK = 10;
+    /**
+     * Move this client session to the newest tree version of a share (docs/versions.md): answers {@link #ADVANCED}
+     * with the version the session is on now. Files already open keep their versions.
+     */
+    public static final int ADVANCE = 11;
 
     /** Answer to ATTACH. */
     public static final int ATTACHED = 101;
@@ -52,6 +57,8 @@ public final class MessageType
     public static final int HELD = 109;
     /** Answer to READLINK. */
     public static final int READLINK_RESULT = 110;
+    /** Answer to ADVANCE. */
+    public static final int ADVANCED = 111;
     /** Error answer to any request. */
     public static final int ERROR = 199;
 
@@ -79,6 +86,7 @@ public final class MessageType
             case DETACH: return "DETACH";
             case HOLD: return "HOLD";
             case READLINK: return "READLINK";
+            case ADVANCE: return "ADVANCE";
             case ATTACHED: return "ATTACHED";
             case OPENED: return "OPENED";
             case STAT_RESULT: return "STAT_RESULT";
@@ -88,6 +96,7 @@ public final class MessageType
             case DETACHED: return "DETACHED";
             case HELD: return "HELD";
             case READLINK_RESULT: return "READLINK_RESULT";
+            case ADVANCED: return "ADVANCED";
             case ERROR: return "ERROR";
             default: return "UNKNOWN(" + typeId + ")";
         }

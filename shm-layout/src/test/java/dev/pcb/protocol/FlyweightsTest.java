@@ -54,8 +54,8 @@ class FlyweightsTest
     {
         final AttachedResponse attached = new AttachedResponse();
         attached.wrap(buffer, 0);
-        final int first = attached.putShare(AttachedResponse.SHARES_OFFSET, 1, 1 << 21, 1L << 28, 99, "data");
-        final int at = attached.putShare(first, 2, 1 << 21, 1L << 28, 100, "usr");
+        final int first = attached.putShare(AttachedResponse.SHARES_OFFSET, 1, 1 << 21, 1L << 28, 99, 1, "data");
+        final int at = attached.putShare(first, 2, 1 << 21, 1L << 28, 100, 7, "usr");
         attached.shareCount(2);
         final AttachedResponse.ShareInfo info = new AttachedResponse.ShareInfo();
         final int next = attached.getShare(AttachedResponse.SHARES_OFFSET, at, info);

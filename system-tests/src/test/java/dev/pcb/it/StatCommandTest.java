@@ -73,7 +73,8 @@ class StatCommandTest
         assertEquals(0, stat.exitCode(), text + stat.stderr());
         assertTrue(text.contains("state: running"), text);
         assertKnownCounts(text);
-        assertTrue(text.matches("(?s).*\\n  data +15 +14 +0\\n.*"), "share row: 15 windows, 14 free, 0 pinned\n" + text);
+        assertTrue(text.matches("(?s).*\\n  data +15 +14 +0 +1 +0 +0\\n.*"),
+            "share row: 15 windows, 14 free, 0 pinned, 1 tree version in use, 0 advances, 0 bad flips\n" + text);
         assertTrue(text.matches("(?s).*\\n  vm1 +0 +0 +0 +[1-9]\\d* +\\d.* ago\\n.*"), "vm1 row\n" + text);
         assertTrue(text.matches("(?s).*\\n  vm2 +0 +0 +0 +0 +never\\n.*"), "vm2 row\n" + text);
     }
