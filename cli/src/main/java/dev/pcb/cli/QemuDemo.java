@@ -269,8 +269,8 @@ final class QemuDemo
         for (final Map.Entry<String, String> entry : expected.entrySet())
         {
             paths.append(' ').append(QemuArgs.shellQuote(entry.getKey()));
-            sums.append(entry.getValue()).append("  ./").append(entry.getKey().substring(entry.getKey().indexOf('/') + 1))
-                .append('\n');
+            final String inShare = entry.getKey().substring(entry.getKey().indexOf('/') + 1);
+            sums.append(entry.getValue()).append("  ./").append(inShare).append('\n');
         }
         final String mnt = MOUNTPOINT;
 
@@ -291,7 +291,8 @@ final class QemuDemo
             "pcb_mount demo " + mnt + " || exit 1\n" +
             "step " + LS.trim() + " 'ls -l " + mnt + "' ls -l " + mnt + "\n" +
             "pcb_drop_caches; c0=$(pcb_kib Cached)\n" +
-            "step " + LS.trim() + " 'sha256sum -c over the mount (" + expected.size() + " files, host checksums)' sums\n" +
+            "step " + LS.trim() + " 'sha256sum -c over the mount (" + expected.size() + " files, host checksums)' " +
+            "sums\n" +
             "c1=$(pcb_kib Cached)\n" +
             "echo \"" + LS + "guest page cache (Cached) grew by $((c1 - c0)) KiB: the mount reads with direct I/O " +
             "(--cache none)\"\n" +

@@ -21,8 +21,9 @@ import java.util.Map;
  * pcb_kib VmRSS /proc/$pcb_mount_pid/status
  * pcb_umount                               # PCB-STATUS umount 0; fails unless the mount is gone
  * </pre>
- * Where {@code pcb} is not the bundle's {@code bin/pcb} on the PATH (a guest on the host root), the script defines a
- * {@code pcb} shell function before the prelude.
+ * Where {@code pcb} is not the bundle's {@code bin/pcb} on the PATH (a guest on the host root), the script starts with
+ * {@link #launcher(String)} instead: a command, not a shell function, so that {@code pcb mount &} leaves the JVM's
+ * own process id in {@code $!} and {@code pcb_umount}'s SIGTERM reaches the JVM, as the unit's does.
  */
 public final class GuestScript
 {
@@ -88,6 +89,21 @@ public final class GuestScript
             "  grep -v 'Chronicle core loaded' /tmp/pcb-mount.err | tail -20 | sed 's/^/PCB-MOUNT-ERR /'\n" +
             "  [ \"$st\" = 0 ]\n" +
             "}\n";
+    }
+
+    /**
+     * Shell commands that put a {@code pcb} launcher first on the PATH, {@code /tmp/bin/pcb}: a script that
+     * {@code exec}s the given command with its arguments, as the bundle's {@code bin/pcb} does.
+     *
+     * @param command the command, already quoted for the shell; {@code $PCB_JAVA_OPTS} in it is expanded per run.
+     * @return the commands, ending with a newline.
+     */
+    public static String launcher(final String command)
+    {
+        return "mkdir -p /tmp/bin\n" +
+            writeFile("/tmp/bin/pcb", "#!/bin/sh\nexec " + command + " \"$@\"\n") +
+            "chmod +x /tmp/bin/pcb\n" +
+            "export PATH=/tmp/bin:$PATH\n";
     }
 
     /**
