@@ -176,7 +176,11 @@ final class QemuDemo
         {
             out.println("    " + line.substring(line.indexOf(' ') + 1));
         }
-        else if (line.startsWith(ERR) || line.startsWith("PCB-MOUNT-ERR ") || line.startsWith("PCB-GUEST-INIT-FAILED"))
+        else if (line.startsWith("PCB-MOUNT-ERR "))
+        {
+            out.println("    pcb mount log: " + line.substring(line.indexOf(' ') + 1));
+        }
+        else if (line.startsWith(ERR) || line.startsWith("PCB-GUEST-INIT-FAILED"))
         {
             out.println("    ! " + line.substring(line.indexOf(' ') + 1));
         }

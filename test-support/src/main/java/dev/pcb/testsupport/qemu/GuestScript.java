@@ -70,15 +70,16 @@ public final class GuestScript
             "  mkdir -p \"$pcb_mount_point\"\n" +
             "  pcb mount \"$@\" \"$pcb_mount_src\" \"$pcb_mount_point\" >/tmp/pcb-mount.out 2>/tmp/pcb-mount.err &\n" +
             "  pcb_mount_pid=$!\n" +
-            "  i=0\n" +
+            "  t0=$(date +%s)\n" +
             "  until grep -qxF \"mounted $pcb_mount_src at $pcb_mount_point\" /tmp/pcb-mount.out; do\n" +
-            "    if ! kill -0 $pcb_mount_pid 2>/dev/null || [ $i -ge " + MOUNT_WAIT_SECONDS * 5 + " ]; then\n" +
+            "    if ! kill -0 $pcb_mount_pid 2>/dev/null || [ $(( $(date +%s) - t0 )) -ge " + MOUNT_WAIT_SECONDS +
+            " ]; then\n" +
             "      kill $pcb_mount_pid 2>/dev/null; tail -20 /tmp/pcb-mount.err | sed 's/^/PCB-MOUNT-ERR /'\n" +
-            "      pcb_status mount 1 no mounted line after $((i / 5)) s; return 1\n" +
+            "      pcb_status mount 1 no mounted line after $(( $(date +%s) - t0 )) s; return 1\n" +
             "    fi\n" +
-            "    i=$((i + 1)); sleep 0.2\n" +
+            "    sleep 0.2\n" +
             "  done\n" +
-            "  pcb_status mount 0 $(cat /tmp/pcb-mount.out) after $((i / 5)) s\n" +
+            "  pcb_status mount 0 $(cat /tmp/pcb-mount.out) after $(( $(date +%s) - t0 )) s\n" +
             "}\n" +
             // The unit stops the mount with SIGTERM (SuccessExitStatus=143): it unmounts and detaches.
             "pcb_umount() {\n" +
