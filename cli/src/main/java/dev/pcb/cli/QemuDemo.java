@@ -13,12 +13,13 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
-import java.util.Map;
 
 /**
  * The {@code --qemu} part of the demo: boot a TCG guest whose only files are an initramfs with busybox, the guest
@@ -145,7 +146,7 @@ final class QemuDemo
             try (Stream<Path> list = Files.list(dist))
             {
                 return list.filter((p) -> p.getFileName().toString().matches("pcb-.+-linux-x86_64\\.tar\\.gz"))
-                    .max((a, b) -> a.toFile().lastModified() < b.toFile().lastModified() ? -1 : 1);
+                    .max(Comparator.comparingLong((p) -> p.toFile().lastModified()));
             }
         }
         catch (final Exception ex)
