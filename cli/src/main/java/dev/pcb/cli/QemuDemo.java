@@ -1,36 +1,45 @@
 package dev.pcb.cli;
 
 import dev.pcb.broker.Broker;
-import dev.pcb.testsupport.JavaProcess;
+import dev.pcb.testsupport.Bundle;
+import dev.pcb.testsupport.FileTrees;
+import dev.pcb.testsupport.qemu.GuestScript;
 import dev.pcb.testsupport.qemu.IvshmemRegion;
 import dev.pcb.testsupport.qemu.QemuArgs;
 import dev.pcb.testsupport.qemu.QemuGuest;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
- * The {@code --qemu} part of the demo: boot a TCG guest attached to the demo broker's regions for guest vm1 (its data
- * region read-only, vm1's control region writable), and inside it run the real {@code pcb agent} from this very
- * class path, with no run directory, so it finds its regions among the guest's PCI devices: list the share, hash every
- * file, and compare each checksum with the host's.
+ * The {@code --qemu} part of the demo: boot a TCG guest whose only files are an initramfs with busybox, the guest
+ * kernel's fuse module and the release bundle (no virtio-9p, no host root, no host java), attached to the demo
+ * broker's regions for guest vm1 (its data region read-only, vm1's control region writable). Inside it the bundle's
+ * {@code pcb mount} serves the share the way the guest unit does, ordinary programs read the mount, and
+ * {@code pcb agent sha256}, with no run directory, finds its regions among the guest's PCI devices and hashes every
+ * file; each checksum is compared with the host's.
  */
 final class QemuDemo
 {
     /** The guest the demo boots; the demo broker serves vm1 and vm2. */
     static final String GUEST = "vm1";
 
+    /** Environment variable naming the release bundle tarball; {@code ./pcb demo --qemu} sets it. */
+    static final String BUNDLE_ENV = "PCB_BUNDLE";
+
     private static final int MEMORY_MIB = 768;
     private static final Duration TIMEOUT = Duration.ofMinutes(10);
+    private static final String MOUNTPOINT = "/mnt/pcb/demo";
     private static final String LS = "PCB-DEMO-LS ";
     private static final String SHA = "PCB-DEMO-SHA ";
     private static final String ERR = "PCB-DEMO-ERR ";
@@ -47,7 +56,7 @@ final class QemuDemo
      * @param runDir   the demo broker's run directory.
      * @param share    the demo share on the host (served as "demo").
      * @param expected host checksums by agent path ("demo/...").
-     * @return 0 when every checksum in the guest equals the host's.
+     * @return 0 when every step in the guest succeeded and every checksum in it equals the host's.
      */
     static int run(final PrintWriter out, final Path runDir, final Path share, final Map<String, String> expected)
     {
@@ -60,10 +69,21 @@ final class QemuDemo
             out.flush();
             return Pcb.EXIT_FAILURE;
         }
+        final Optional<Path> tarball = bundleTarball();
+        if (tarball.isEmpty())
+        {
+            out.println("--qemu: no release bundle; build it with ./pcb dist (./pcb demo --qemu does), or name it " +
+                "in " + BUNDLE_ENV);
+            out.flush();
+            return Pcb.EXIT_FAILURE;
+        }
 
         final Path cacheDir = share.toAbsolutePath().getParent().resolve("qemu");
+        final Path unpacked = cacheDir.resolve("bundle");
         try
         {
+            FileTrees.delete(unpacked);
+            final Bundle bundle = Bundle.unpack(tarball.get(), unpacked);
             final List<Broker.RegionFile> files = QemuArgsCommand.regionFiles(runDir, GUEST, null);
             final List<IvshmemRegion> regions = QemuArgsCommand.regions(files);
             final String script = script(expected);
@@ -73,13 +93,15 @@ final class QemuDemo
                 .name(GUEST)
                 .cacheDir(cacheDir)
                 .memoryMiB(MEMORY_MIB)
+                .bundle(bundle.home())
                 .script(script)
                 .consoleListener((line) -> onConsoleLine(out, line, startNs));
             regions.forEach(builder::ivshmem);
             try (QemuGuest guest = builder.build())
             {
-                out.printf(Locale.ROOT, "booting %s: QEMU, TCG (no KVM), 1 vCPU, %d MiB, the host's root read-only " +
-                    "over virtio-9p (it runs this host's java and jars)%n", GUEST, MEMORY_MIB);
+                out.printf(Locale.ROOT, "booting %s: QEMU, TCG (no KVM), 1 vCPU, %d MiB; its only files are an " +
+                    "initramfs with busybox, fuse.ko and the release bundle %s (no virtio-9p, no host root, no host " +
+                    "java)%n", GUEST, MEMORY_MIB, tarball.get().getFileName());
                 for (final IvshmemRegion region : regions)
                 {
                     out.printf(Locale.ROOT, "  ivshmem-plain %-14s %s, %s%n", region.id(), region.path(),
@@ -93,6 +115,10 @@ final class QemuDemo
                 final QemuGuest.Result result = guest.waitFor(TIMEOUT);
                 return report(out, result, share, expected);
             }
+            finally
+            {
+                FileTrees.delete(unpacked);
+            }
         }
         catch (final Exception ex)
         {
@@ -102,26 +128,62 @@ final class QemuDemo
         }
     }
 
+    /**
+     * The release bundle: {@link #BUNDLE_ENV}, else the newest {@code dist/pcb-*-linux-x86_64.tar.gz} beside the
+     * directory this class was loaded from ({@code cli/target} in a source tree).
+     */
+    private static Optional<Path> bundleTarball()
+    {
+        final String named = System.getenv(BUNDLE_ENV);
+        if (null != named && !named.isEmpty())
+        {
+            return Optional.of(Path.of(named)).filter(Files::isRegularFile);
+        }
+        try
+        {
+            final Path dist = Path.of(QemuDemo.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+                .getParent().resolve("dist");
+            try (Stream<Path> list = Files.list(dist))
+            {
+                return list.filter((p) -> p.getFileName().toString().matches("pcb-.+-linux-x86_64\\.tar\\.gz"))
+                    .max(Comparator.comparingLong((p) -> p.toFile().lastModified()));
+            }
+        }
+        catch (final Exception ex)
+        {
+            return Optional.empty();
+        }
+    }
+
     private static void onConsoleLine(final PrintWriter out, final String line, final long startNs)
     {
         final double seconds = (System.nanoTime() - startNs) / 1e9;
         if (line.startsWith("PCB-GUEST-READY"))
         {
-            out.printf(Locale.ROOT, "%s booted in %.1f s (kernel, initramfs, virtio-9p root); running pcb agent " +
-                "without --run-dir: it finds its regions among the PCI devices 1af4:1110 by their headers%n",
+            out.printf(Locale.ROOT, "%s booted in %.1f s (kernel, initramfs with the bundle); its PCI devices:%n",
                 GUEST, seconds);
+        }
+        else if (line.startsWith(GuestScript.PCI))
+        {
+            final String[] words = line.substring(GuestScript.PCI.length()).trim().split("\\s+");
+            final String id = words.length == 3 ? words[1] + ":" + words[2] : "";
+            out.println("    " + String.join(" ", words) + (GuestScript.IVSHMEM_ID.equals(id) ? "  ivshmem" : ""));
         }
         else if (line.startsWith(STEP))
         {
             out.printf(Locale.ROOT, "[%5.1f s] inside %s: %s%n", seconds, GUEST, line.substring(STEP.length()));
         }
-        else if (line.startsWith(LS))
+        else if (line.startsWith(LS) || line.startsWith(GuestScript.STATUS))
         {
-            out.println("    " + line.substring(LS.length()));
+            out.println("    " + line.substring(line.indexOf(' ') + 1));
+        }
+        else if (line.startsWith("PCB-MOUNT-ERR "))
+        {
+            out.println("    pcb mount log: " + line.substring(line.indexOf(' ') + 1));
         }
         else if (line.startsWith(ERR) || line.startsWith("PCB-GUEST-INIT-FAILED"))
         {
-            out.println("    ! " + line.replaceFirst("^" + ERR, ""));
+            out.println("    ! " + line.substring(line.indexOf(' ') + 1));
         }
         else
         {
@@ -202,46 +264,52 @@ final class QemuDemo
     }
 
     /**
-     * The guest script: this JVM's java and class path (the guest sees the host's root), the agent with no run
-     * directory, each step's output tagged for the host.
+     * The guest script: the bundle's pcb mount started as the guest unit starts it, ordinary programs on the mount,
+     * then the agent with no run directory; each step's output tagged for the host.
      */
     private static String script(final Map<String, String> expected)
     {
-        final List<String> classpath = new ArrayList<>();
-        for (final String entry : System.getProperty("java.class.path").split(File.pathSeparator))
-        {
-            if (!entry.isEmpty())
-            {
-                classpath.add(QemuGuest.visibleInGuest(Path.of(entry)).toString());
-            }
-        }
-        final List<String> java = new ArrayList<>();
-        java.add(QemuGuest.hostJava().toString());
-        java.addAll(JavaProcess.jvmFlags());
-        // C1 only and the serial collector: JIT work and GC threads cost the most under emulation.
-        java.add("-XX:TieredStopAtLevel=1");
-        java.add("-XX:+UseSerialGC");
-        java.add("-cp");
-        java.add(String.join(File.pathSeparator, classpath));
-        java.add(Pcb.class.getName());
-
         final StringBuilder paths = new StringBuilder();
-        for (final String path : expected.keySet())
+        final StringBuilder sums = new StringBuilder();
+        for (final Map.Entry<String, String> entry : expected.entrySet())
         {
-            paths.append(' ').append(QemuArgs.shellQuote(path));
+            paths.append(' ').append(QemuArgs.shellQuote(entry.getKey()));
+            final String inShare = entry.getKey().substring(entry.getKey().indexOf('/') + 1);
+            sums.append(entry.getValue()).append("  ./").append(inShare).append('\n');
         }
+        final String mnt = MOUNTPOINT;
 
-        return "cd /tmp\n" +
-            "pcb() { " + QemuArgs.render(java) + " \"$@\"; }\n" +
+        return GuestScript.prelude() +
+            GuestScript.writeFile("/tmp/SHA256SUMS", sums.toString()) +
+            "pcb_pci\n" +
             "fails=0\n" +
             "step() { tag=$1; what=$2; shift 2; echo \"" + STEP + "$what\"; t0=$(date +%s); " +
             "\"$@\" >/tmp/out 2>/tmp/err; " +
             "st=$?; sed \"s/^/$tag /\" /tmp/out; grep -v 'Chronicle core loaded' /tmp/err | sed 's/^/" + ERR + "/'; " +
             "echo \"" + STEP + "exit status $st after $(( $(date +%s) - t0 )) s\"; [ $st -eq 0 ] || fails=1; }\n" +
-            "step " + LS.trim() + " 'pcb agent ls -l demo/' pcb agent ls -l demo/\n" +
-            "step " + LS.trim() + " 'pcb agent ls -l demo/data' pcb agent ls -l demo/data\n" +
-            "step " + SHA.trim() + " 'pcb agent sha256 (" + expected.size() + " files)' pcb agent sha256" + paths +
-            "\n" +
+            "sums() { (cd " + mnt + " && sha256sum -c /tmp/SHA256SUMS) >/tmp/sums.out; st=$?; " +
+            "grep -v ': OK$' /tmp/sums.out; echo \"$(grep -c ': OK$' /tmp/sums.out) files OK\"; return $st; }\n" +
+            "untar() { tar -C " + mnt + " -cf - docs | tar -C /tmp/untar -xf - && " +
+            "(cd /tmp/untar && grep '  ./docs/' /tmp/SHA256SUMS | sha256sum -c -s) && " +
+            "echo \"$(find /tmp/untar -type f | wc -l) files extracted, their checksums equal the host's\"; }\n" +
+            "echo \"" + STEP + "pcb mount demo " + mnt + " (as pcb-mount@demo.service starts it)\"\n" +
+            "pcb_mount demo " + mnt + " || exit 1\n" +
+            "step " + LS.trim() + " 'ls -l " + mnt + "' ls -l " + mnt + "\n" +
+            "pcb_drop_caches; c0=$(pcb_kib Cached)\n" +
+            "step " + LS.trim() + " 'sha256sum -c over the mount (" + expected.size() + " files, host checksums)' " +
+            "sums\n" +
+            "c1=$(pcb_kib Cached)\n" +
+            "echo \"" + LS + "guest page cache (Cached) grew by $((c1 - c0)) KiB: the mount reads with direct I/O " +
+            "(--cache none)\"\n" +
+            "mkdir -p /tmp/untar\n" +
+            "step " + LS.trim() + " 'tar -C " + mnt + " -cf - docs | tar -xf -' untar\n" +
+            "echo \"" + STEP + "echo x > " + mnt + "/new\"\n" +
+            "err=$( (echo x > " + mnt + "/new) 2>&1 ) && fails=1; echo \"" + LS + "refused: ${err##*: }\"\n" +
+            "echo \"" + STEP + "mount process RSS $(pcb_kib VmRSS /proc/$pcb_mount_pid/status) KiB\"\n" +
+            "step " + SHA.trim() + " 'pcb agent sha256 (" + expected.size() + " files, through the regions)' " +
+            "pcb agent sha256" + paths + "\n" +
+            "echo \"" + STEP + "stopping the mount (SIGTERM, as systemctl stop does)\"\n" +
+            "pcb_umount || fails=1\n" +
             "exit $fails\n";
     }
 }

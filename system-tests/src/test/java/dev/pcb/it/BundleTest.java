@@ -1,5 +1,6 @@
 package dev.pcb.it;
 
+import dev.pcb.testsupport.Bundle;
 import dev.pcb.testsupport.TestShare;
 import dev.pcb.testsupport.BrokerProcess;
 import dev.pcb.testsupport.FileTrees;

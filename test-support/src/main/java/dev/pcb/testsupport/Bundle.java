@@ -1,4 +1,4 @@
-package dev.pcb.it;
+package dev.pcb.testsupport;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -54,8 +54,22 @@ public final class Bundle
      */
     public static Bundle unpack(final Path into) throws IOException, InterruptedException
     {
+        return unpack(tarball(), into);
+    }
+
+    /**
+     * Unpack a release bundle tarball into a fresh directory.
+     *
+     * @param tarball a {@code pcb-VERSION-linux-x86_64.tar.gz}.
+     * @param into    an empty or missing directory, outside /tmp when a QEMU guest over the host root must see it.
+     * @return the unpacked bundle.
+     * @throws IOException          when tar fails.
+     * @throws InterruptedException when interrupted.
+     */
+    public static Bundle unpack(final Path tarball, final Path into) throws IOException, InterruptedException
+    {
         Files.createDirectories(into);
-        run(List.of("tar", "-xzf", tarball().toString(), "-C", into.toString()), 60);
+        run(List.of("tar", "-xzf", tarball.toString(), "-C", into.toString()), 60);
         final List<Path> tops;
         try (var list = Files.list(into))
         {
