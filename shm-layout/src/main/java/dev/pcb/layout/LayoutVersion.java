@@ -9,7 +9,7 @@ package dev.pcb.layout;
 public final class LayoutVersion
 {
     /** Current major version: incompatible changes bump it. */
-    public static final int MAJOR = 2;
+    public static final int MAJOR = 3;
 
     /** Current minor version: compatible additions bump it. */
     public static final int MINOR = 0;
