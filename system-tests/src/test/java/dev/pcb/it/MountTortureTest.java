@@ -38,7 +38,7 @@ class MountTortureTest
 {
     private static final int FILES = 8;
     private static final int READERS = 4;
-    private static final int SECONDS = Integer.getInteger("pcb.torture.seconds", 20);
+    private static final int SECONDS = Integer.getInteger("pcb.torture.seconds", 25);
 
     @TempDir
     Path dir;
@@ -119,7 +119,7 @@ class MountTortureTest
         assertTrue(total.ok > 100, "too few verified reads to mean anything: " + total);
 
         mount.process().destroy();
-        assertEquals(0, mount.awaitExit(30), mount.stderr());
+        assertEquals(143, mount.awaitExit(30), "SIGTERM's exit status; " + mount.stderr());
         final String report = InspectCommand.report(broker.runDir(), 10_000);
         assertTrue(report.contains("pinned=0"), report);
         assertFalse(Pattern.compile("handles=[1-9]").matcher(report).find(), report);
