@@ -10,8 +10,9 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The attributes the mount learned from its latest listing of each directory, kept for the entry timeout, so a
- * LOOKUP of a name just listed is answered without a pcb STAT. Within the timeout the kernel may serve the same
+ * The mount's latest listing of each directory, with its entries' attributes, kept for the entry timeout, so a
+ * LOOKUP of a name just listed, a GETATTR of a directory just listed in its parent and an OPENDIR of a directory just
+ * listed are answered without a round trip to the broker. Within the timeout the kernel may serve the same
  * attributes from its own caches anyway, so this adds no staleness the timeout does not already allow; with a
  * timeout of 0 nothing is kept. A name the listing does not have is never answered from here (it may have been
  * created since): the caller asks the broker.
@@ -71,6 +72,12 @@ final class ListingCache
      */
     FileAttributes find(final String directory, final String name)
     {
+        final Listing listing = fresh(directory);
+        return null == listing ? null : listing.byName.get(name);
+    }
+
+    private Listing fresh(final String directory)
+    {
         final Listing listing = listings.get(directory);
         if (null == listing)
         {
@@ -81,7 +88,7 @@ final class ListingCache
             listings.remove(directory, listing);
             return null;
         }
-        return listing.byName.get(name);
+        return listing;
     }
 
     /**
@@ -98,6 +105,30 @@ final class ListingCache
         }
     }
 
+    /**
+     * A directory's whole listing, if it was taken less than the timeout ago.
+     *
+     * @param directory agent path of the directory.
+     * @return the entries (never to be changed), or null: list it again.
+     */
+    List<DirEntry> entries(final String directory)
+    {
+        final Listing listing = fresh(directory);
+        return null == listing ? null : listing.entries;
+    }
+
+    /**
+     * The attributes of a path as its parent's listing had them, if that listing is younger than the timeout.
+     *
+     * @param path agent path of an entry.
+     * @return the attributes (never to be changed), or null: ask the broker.
+     */
+    FileAttributes findPath(final String path)
+    {
+        final int slash = path.lastIndexOf('/');
+        return slash > 0 ? find(path.substring(0, slash), path.substring(slash + 1)) : null;
+    }
+
     /** @return listings kept now. */
     int size()
     {
@@ -107,11 +138,13 @@ final class ListingCache
     private static final class Listing
     {
         final long takenNanos;
+        final List<DirEntry> entries;
         final Map<String, FileAttributes> byName;
 
         Listing(final long takenNanos, final List<DirEntry> entries)
         {
             this.takenNanos = takenNanos;
+            this.entries = entries;
             this.byName = new HashMap<>(entries.size() * 2);
             for (final DirEntry entry : entries)
             {

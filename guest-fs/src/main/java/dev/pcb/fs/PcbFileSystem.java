@@ -95,12 +95,6 @@ public final class PcbFileSystem
         return files.size();
     }
 
-    /** @return directory listings kept for lookups now. */
-    public int listingsKept()
-    {
-        return listings.size();
-    }
-
     /** @return directories open now. */
     public int openDirectories()
     {
@@ -155,10 +149,12 @@ public final class PcbFileSystem
         }
         if (node.isDirectory())
         {
-            // A directory node outlives changes to its entries: show its current link count and times.
+            // A directory node outlives changes to its entries: show its current link count and times, as its
+            // parent's listing had them within the timeout, else as the broker has them now.
             try
             {
-                node.attributes().copyFrom(agent.stat(node.path()));
+                final FileAttributes listed = listings.findPath(node.path());
+                node.attributes().copyFrom(null != listed ? listed : agent.stat(node.path()));
             }
             catch (final PcbException ex)
             {
@@ -319,16 +315,20 @@ public final class PcbFileSystem
         {
             return -Errno.ENOTDIR;
         }
-        final List<DirEntry> entries;
-        try
+        // A listing taken within the timeout is reused: find, ls and tar open each directory again.
+        List<DirEntry> entries = listings.entries(node.path());
+        if (null == entries)
         {
-            entries = agent.list(node.path());
+            try
+            {
+                entries = agent.list(node.path());
+            }
+            catch (final PcbException ex)
+            {
+                return -errno(ex);
+            }
+            listings.put(node.path(), entries);
         }
-        catch (final PcbException ex)
-        {
-            return -errno(ex);
-        }
-        listings.put(node.path(), entries);
         final long fh = directories.add(new OpenDirectory(node, entries));
         if (fh < 0)
         {

@@ -33,10 +33,14 @@ class ListingCacheTest
         assertNull(cache.find("data/d", "gone"), "a name listed without attributes is asked for");
         assertNull(cache.find("data/d", "new"), "a name not listed may have been created since");
         assertNull(cache.find("data", "a"), "another directory");
+        assertSame(a.attributes(), cache.findPath("data/d/a"));
+        assertEquals(2, cache.entries("data/d").size());
+        assertNull(cache.entries("data"));
         now += SECOND - 1;
         assertSame(a.attributes(), cache.find("data/d", "a"));
         now += 1;
         assertNull(cache.find("data/d", "a"), "expired at the timeout");
+        assertNull(cache.entries("data/d"));
         assertEquals(0, cache.size());
     }
 
