@@ -13,9 +13,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * The mount's latest listing of each directory, with its entries' attributes, kept for the entry timeout, so a
  * LOOKUP of a name just listed, a GETATTR of a directory just listed in its parent and an OPENDIR of a directory just
  * listed are answered without a round trip to the broker. Within the timeout the kernel may serve the same
- * attributes from its own caches anyway, so this adds no staleness the timeout does not already allow; with a
- * timeout of 0 nothing is kept. A name the listing does not have is never answered from here (it may have been
- * created since): the caller asks the broker.
+ * attributes and names from its own caches anyway, so this adds no staleness the timeout does not already allow (an
+ * OPENDIR answered from here shows the directory as it was at most a timeout ago); with a timeout of 0 nothing is
+ * kept. A LOOKUP of a name the listing does not have is never answered from here (it may have been created since):
+ * the caller asks the broker.
  * <p>
  * Bounded: at most {@link #MAX_DIRECTORIES} listings; when full, the expired ones go, and if none had expired, all.
  * Read from several worker threads at once.
