@@ -115,7 +115,9 @@ class MountTortureTest
         System.out.println("mount torture: " + total);
 
         assertEquals(0, total.torn, "torn reads through the mount:\n" + total.tornSamples);
-        assertEquals(0, total.failed, "cat failed otherwise than ESTALE or ENOENT:\n" + total.failures);
+        assertEquals(0, total.failed, () -> "cat failed otherwise than ESTALE or ENOENT:\n" + total.failures +
+            "the mount logged:\n" + mount.stderr().lines().filter((l) -> !l.contains("changed in place"))
+            .collect(java.util.stream.Collectors.joining("\n")));
         assertTrue(total.ok > 100, "too few verified reads to mean anything: " + total);
 
         mount.process().destroy();
