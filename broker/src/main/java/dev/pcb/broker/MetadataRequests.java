@@ -30,6 +30,7 @@ final class MetadataRequests
     private final DirectoryReader directoryReader = new DirectoryReader();
     private final DirectoryReader.EntryConsumer listEntryConsumer = this::onListEntry;
     private final ListResponse listResponse = new ListResponse();
+    private final FileAttributes listed = new FileAttributes();
     private int listAt;
     private int listCount;
     private int listLimit;
@@ -180,19 +181,17 @@ final class MetadataRequests
         {
             return false;
         }
-        int fileType = FileType.OTHER;
-        long size = 0;
         try
         {
             Linux.statx(listFd, new String(name, StandardCharsets.UTF_8), false, stat);
-            fileType = FileType.fromMode(stat.mode());
-            size = stat.size();
+            Catalog.toAttributes(stat, listed);
         }
         catch (final ErrnoException ignore)
         {
-            // Removed between getdents and stat: list it as it was seen, with no attributes.
+            // Removed between getdents and stat: list it as it was seen, with no attributes (mode 0).
+            listed.set(FileType.OTHER, 0, 0, 0, 0, 0, 0, 0);
         }
-        listAt = listResponse.putEntry(listAt, fileType, size, name);
+        listAt = listResponse.putEntry(listAt, listed, name);
         listCount++;
         return true;
     }

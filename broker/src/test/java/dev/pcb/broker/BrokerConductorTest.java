@@ -200,6 +200,21 @@ class BrokerConductorTest
         final ListResponse page = new ListResponse();
         page.wrap(list.buffer(), 0);
         assertEquals(2, page.count());
+        // Each entry carries the attributes a STAT of it answers, so a listing needs no STAT per entry.
+        final ListResponse.Entry entry = new ListResponse.Entry();
+        int at = ListResponse.ENTRIES_OFFSET;
+        for (int i = 0; i < page.count(); i++)
+        {
+            at = page.getEntry(at, list.length(), entry);
+            final Answer one = client.request(MessageType.STAT, entry.name());
+            response.wrap(one.buffer(), 0);
+            final FileAttributes stated = response.getAttributes(new FileAttributes());
+            assertTrue(entry.hasAttributes(), entry.name());
+            assertTrue(stated.sameVersionAs(entry.attributes()), entry.name());
+            assertEquals(stated.mode(), entry.attributes().mode(), entry.name());
+            assertEquals(stated.linkCount(), entry.attributes().linkCount(), entry.name());
+            assertEquals("a".equals(entry.name()) ? 123 : 5, entry.size());
+        }
         assertError(ErrorCode.NO_SUCH_FILE, client.request(MessageType.STAT, "missing"));
     }
 

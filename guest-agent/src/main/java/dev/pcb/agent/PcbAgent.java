@@ -246,7 +246,9 @@ public final class PcbAgent implements AutoCloseable
         for (int i = 0; i < count; i++)
         {
             at = response.getEntry(at, call.responseLength, entry);
-            entries.add(new DirEntry(entry.name(), entry.type(), entry.size()));
+            final FileAttributes attributes = entry.hasAttributes() ?
+                new FileAttributes().copyFrom(entry.attributes()) : null;
+            entries.add(new DirEntry(entry.name(), entry.type(), entry.size(), attributes));
         }
         return new DirectoryPage(entries, response.nextCookie());
     }

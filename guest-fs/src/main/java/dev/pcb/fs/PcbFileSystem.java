@@ -11,6 +11,8 @@ import dev.pcb.protocol.ErrorCode;
 import dev.pcb.protocol.FileAttributes;
 import dev.pcb.protocol.FileType;
 import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemNanoClock;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -29,6 +31,9 @@ public final class PcbFileSystem
     /** Most directories open at once. */
     public static final int MAX_OPEN_DIRECTORIES = 4096;
 
+    /** OPENs tried while the broker answers IO_ERROR (a file replaced on the host while it opened it). */
+    private static final int OPEN_ATTEMPTS = 3;
+
     private static final Logger LOG = Logger.getLogger(PcbFileSystem.class.getName());
     private static final byte[] DOT = {'.'};
     private static final byte[] DOT_DOT = {'.', '.'};
@@ -39,6 +44,7 @@ public final class PcbFileSystem
     private final HandleTable<OpenDirectory> directories = new HandleTable<>(MAX_OPEN_DIRECTORIES);
     private final long timeoutNanos;
     private final CacheMode cacheMode;
+    private final ListingCache listings;
 
     /**
      * A filesystem over one share directory.
@@ -52,9 +58,26 @@ public final class PcbFileSystem
     public PcbFileSystem(final PcbAgent agent, final String rootPath, final long timeoutNanos,
         final CacheMode cacheMode) throws PcbException
     {
+        this(agent, rootPath, timeoutNanos, cacheMode, SystemNanoClock.INSTANCE);
+    }
+
+    /**
+     * A filesystem over one share directory, with its own clock.
+     *
+     * @param agent        an attached agent.
+     * @param rootPath     {@code SHARE} or {@code SHARE/SUBDIR}: the mount's root.
+     * @param timeoutNanos how long the kernel (and the mount's listing cache) may trust a name or attributes.
+     * @param cacheMode    page-cache policy.
+     * @param clock        time source for the listing cache.
+     * @throws PcbException when the root is not a directory of a share this guest has.
+     */
+    public PcbFileSystem(final PcbAgent agent, final String rootPath, final long timeoutNanos,
+        final CacheMode cacheMode, final NanoClock clock) throws PcbException
+    {
         this.agent = agent;
         this.timeoutNanos = timeoutNanos;
         this.cacheMode = cacheMode;
+        this.listings = new ListingCache(timeoutNanos, clock);
         final FileAttributes root = agent.stat(rootPath);
         if (!root.isDirectory())
         {
@@ -104,7 +127,9 @@ public final class PcbFileSystem
         try
         {
             final String path = parent.path() + "/" + name;
-            final Node node = nodes.lookup(path, agent.stat(path));
+            // A name listed within the timeout needs no round trip: the kernel may trust that listing as long.
+            final FileAttributes listed = listings.find(parent.path(), name);
+            final Node node = nodes.lookup(path, null != listed ? listed : agent.stat(path));
             return FuseAttr.encodeEntry(body, at, node, timeoutNanos);
         }
         catch (final PcbException ex)
@@ -127,10 +152,12 @@ public final class PcbFileSystem
         }
         if (node.isDirectory())
         {
-            // A directory node outlives changes to its entries: show its current link count and times.
+            // A directory node outlives changes to its entries: show its current link count and times, as its
+            // parent's listing had them within the timeout, else as the broker has them now.
             try
             {
-                node.attributes().copyFrom(agent.stat(node.path()));
+                final FileAttributes listed = listings.findPath(node.path());
+                node.attributes().copyFrom(null != listed ? listed : agent.stat(node.path()));
             }
             catch (final PcbException ex)
             {
@@ -155,22 +182,32 @@ public final class PcbFileSystem
         {
             return -Errno.EISDIR;
         }
-        final PcbFile file;
-        try
+        PcbFile file = null;
+        for (int attempt = 1; null == file; attempt++)
         {
-            file = agent.open(node.path());
-        }
-        catch (final PcbException ex)
-        {
-            return -errno(ex);
+            try
+            {
+                file = agent.open(node.path());
+            }
+            catch (final PcbException ex)
+            {
+                // The broker answers IO_ERROR "try again" when a rename replaced the file between its open and
+                // fstat: a host that keeps replacing a file must not make cat fail with EIO.
+                if (ErrorCode.IO_ERROR != ex.code() || attempt == OPEN_ATTEMPTS)
+                {
+                    return -errno(ex);
+                }
+            }
         }
         final FileAttributes opened = file.attributes();
         final FileAttributes expected = node.attributes();
         if (opened.device() != expected.device() || opened.inode() != expected.inode() ||
             opened.size() != expected.size() || opened.mtimeNanos() != expected.mtimeNanos())
         {
-            // The path now names another version: the kernel looks the name up again and opens the new node.
+            // The path now names another version: the kernel looks the name up again and opens the new node, so
+            // that lookup must not be answered from an older listing.
             file.close();
+            listings.invalidateParentOf(node.path());
             return -Errno.ESTALE;
         }
         final long fh = files.add(new OpenFile(file));
@@ -289,14 +326,19 @@ public final class PcbFileSystem
         {
             return -Errno.ENOTDIR;
         }
-        final List<DirEntry> entries;
-        try
+        // A listing taken within the timeout is reused: find, ls and tar open each directory again.
+        List<DirEntry> entries = listings.entries(node.path());
+        if (null == entries)
         {
-            entries = agent.list(node.path());
-        }
-        catch (final PcbException ex)
-        {
-            return -errno(ex);
+            try
+            {
+                entries = agent.list(node.path());
+            }
+            catch (final PcbException ex)
+            {
+                return -errno(ex);
+            }
+            listings.put(node.path(), entries);
         }
         final long fh = directories.add(new OpenDirectory(node, entries));
         if (fh < 0)
@@ -347,25 +389,13 @@ public final class PcbFileSystem
             final DirEntry entry = dir.entries.get((int)i - 2);
             if (plus)
             {
-                final String path = dir.node.path() + "/" + entry.name();
-                final Node node;
-                try
+                if (null == entry.attributes())
                 {
-                    node = nodes.lookup(path, agent.stat(path));
+                    // Removed on the host while the broker listed it: a listing never shows what it cannot stat.
+                    continue;
                 }
-                catch (final PcbException ex)
-                {
-                    if (ErrorCode.NO_SUCH_FILE == ex.code())
-                    {
-                        // Removed on the host since OPENDIR: a listing never shows what cannot be looked up.
-                        continue;
-                    }
-                    if (written > 0)
-                    {
-                        break;
-                    }
-                    return -errno(ex);
-                }
+                // The attributes came with the listing: no STAT per entry.
+                final Node node = nodes.lookup(dir.node.path() + "/" + entry.name(), entry.attributes());
                 FuseAttr.encodeEntry(body, record, node, timeoutNanos);
                 FuseDirent.encode(body, record + FuseDirent.PLUS_DIRENT_OFFSET, node.id(), i + 1,
                     FuseDirent.dtType(node.attributes().type()), name);

@@ -8,7 +8,10 @@ package dev.pcb.layout;
  */
 public final class LayoutVersion
 {
-    /** Current major version: incompatible changes bump it. 3.0: ATTACHED share entries carry the tree version. */
+    /**
+     * Current major version: incompatible changes bump it. 3.0: ATTACHED share entries carry the tree version, and each
+     * LIST_RESULT entry carries the full attributes.
+     */
     public static final int MAJOR = 3;
 
     /**

@@ -3,12 +3,17 @@ package dev.pcb.protocol;
 import java.nio.charset.StandardCharsets;
 
 /**
- * LIST_RESULT: one page of a directory listing, in the host's directory order; the next cookie is the kernel's
- * position cookie ({@code d_off}) of the first entry not sent.
+ * LIST_RESULT: one page of a directory listing, in the host's directory order, with each entry's attributes as the
+ * broker stat-ed it while listing; the next cookie is the kernel's position cookie ({@code d_off}) of the first
+ * entry not sent.
  * <pre>
  *  0: correlation id (long) | 8: next cookie (long, -1 at the end) | 16: entry count (int)
- *  20: entries, each: 0: type (int) | 4: size (long) | 12: name length (int) | 16: name bytes (UTF-8)
+ *  20: entries, each:
+ *      0: attributes ({@link FileAttributes}, 56 bytes: type | mode | size | mtime | ctime | inode | device | nlink)
+ *     56: name length (int) | 60: name bytes (UTF-8)
  * </pre>
+ * An entry removed between the broker's {@code getdents64} and its {@code statx} is still listed, with attributes
+ * of type {@link FileType#OTHER} and mode 0 ({@link Entry#hasAttributes()} false): no real file has mode 0.
  */
 public final class ListResponse extends Flyweight
 {
@@ -18,14 +23,12 @@ public final class ListResponse extends Flyweight
     public static final int COUNT_OFFSET = 16;
     /** Offset of the first entry. */
     public static final int ENTRIES_OFFSET = 20;
-    /** Offset of the type in an entry. */
-    public static final int ENTRY_TYPE_OFFSET = 0;
-    /** Offset of the size in an entry. */
-    public static final int ENTRY_SIZE_OFFSET = 4;
+    /** Offset of the attributes in an entry. */
+    public static final int ENTRY_ATTRIBUTES_OFFSET = 0;
     /** Offset of the name length in an entry. */
-    public static final int ENTRY_NAME_LENGTH_OFFSET = 12;
+    public static final int ENTRY_NAME_LENGTH_OFFSET = ENTRY_ATTRIBUTES_OFFSET + FileAttributes.LENGTH;
     /** Offset of the name in an entry. */
-    public static final int ENTRY_NAME_OFFSET = 16;
+    public static final int ENTRY_NAME_OFFSET = ENTRY_NAME_LENGTH_OFFSET + 4;
     /** Cookie that marks the last page. */
     public static final long END = -1;
 
@@ -80,16 +83,14 @@ public final class ListResponse extends Flyweight
      * Write an entry.
      *
      * @param entryOffset offset relative to the record.
-     * @param type        a {@link FileType}.
-     * @param size        size in bytes.
+     * @param attributes  the entry's attributes; type {@link FileType#OTHER} and mode 0 when it could not be stat-ed.
      * @param name        UTF-8 name.
      * @return offset of the next entry relative to the record.
      */
-    public int putEntry(final int entryOffset, final int type, final long size, final byte[] name)
+    public int putEntry(final int entryOffset, final FileAttributes attributes, final byte[] name)
     {
         final int at = offset + entryOffset;
-        buffer.putInt(at + ENTRY_TYPE_OFFSET, type);
-        buffer.putLong(at + ENTRY_SIZE_OFFSET, size);
+        attributes.encode(buffer, at + ENTRY_ATTRIBUTES_OFFSET);
         buffer.putInt(at + ENTRY_NAME_LENGTH_OFFSET, name.length);
         buffer.putBytes(at + ENTRY_NAME_OFFSET, name);
         return entryOffset + entryLength(name.length);
@@ -118,8 +119,7 @@ public final class ListResponse extends Flyweight
         }
         final byte[] bytes = new byte[nameLength];
         buffer.getBytes(at + ENTRY_NAME_OFFSET, bytes);
-        out.type = buffer.getInt(at + ENTRY_TYPE_OFFSET);
-        out.size = buffer.getLong(at + ENTRY_SIZE_OFFSET);
+        out.attributes.decode(buffer, at + ENTRY_ATTRIBUTES_OFFSET);
         out.name = new String(bytes, StandardCharsets.UTF_8);
         return entryOffset + ENTRY_NAME_OFFSET + nameLength;
     }
@@ -129,20 +129,31 @@ public final class ListResponse extends Flyweight
      */
     public static final class Entry
     {
-        private int type;
-        private long size;
+        private final FileAttributes attributes = new FileAttributes();
         private String name;
 
         /** @return a {@link FileType}. */
         public int type()
         {
-            return type;
+            return attributes.type();
         }
 
         /** @return size in bytes. */
         public long size()
         {
-            return size;
+            return attributes.size();
+        }
+
+        /** @return the attributes as listed; reused by the next {@link #getEntry}, copy to keep them. */
+        public FileAttributes attributes()
+        {
+            return attributes;
+        }
+
+        /** @return false when the entry vanished before the broker could stat it (mode 0). */
+        public boolean hasAttributes()
+        {
+            return 0 != attributes.mode();
         }
 
         /** @return entry name. */

@@ -67,10 +67,17 @@ class FlyweightsTest
 
         final ListResponse list = new ListResponse();
         list.wrap(buffer, 0);
-        final int end = list.putEntry(ListResponse.ENTRIES_OFFSET, FileType.REGULAR, 5, "a".getBytes());
+        final FileAttributes listed = new FileAttributes().set(FileType.REGULAR, 0100644, 5, 7, 8, 9, 10, 2);
+        final int end = list.putEntry(ListResponse.ENTRIES_OFFSET, listed, "a".getBytes());
         final ListResponse.Entry entry = new ListResponse.Entry();
         list.getEntry(ListResponse.ENTRIES_OFFSET, end, entry);
         assertEquals("a", entry.name());
+        assertEquals(FileType.REGULAR, entry.type());
+        assertEquals(5, entry.size());
+        assertTrue(entry.hasAttributes());
+        assertTrue(entry.attributes().sameVersionAs(listed));
+        assertEquals(9, entry.attributes().inode());
+        assertEquals(2, entry.attributes().linkCount());
         assertThrows(IllegalStateException.class, () -> list.getEntry(ListResponse.ENTRIES_OFFSET, end - 1, entry));
     }
 
