@@ -24,6 +24,7 @@ final class Catalog
 {
     private static final int OPEN_FLAGS = Linux.O_RDONLY | Linux.O_NONBLOCK | Linux.O_NOCTTY | Linux.O_CLOEXEC;
     private static final int S_IFMT = 0xF000;
+    private static final int RESOLVE_ATTEMPTS = 8;
 
     private final Share share;
     private final LongSupplier versionIds;
@@ -57,6 +58,30 @@ final class Catalog
         final String shown = share.name() + "/" + path;
         PathCheck.validate(path, shown);
         final String canonical = canonicalPath(path);
+        // A rename over the path between the two looks is an ordinary host publish: look again, on this worker,
+        // rather than hand the reader an error for a file that is there.
+        for (int attempt = 1; ; attempt++)
+        {
+            final int fd = resolveOnce(rootFd, canonical, shown, stat);
+            if (fd >= 0 || attempt == RESOLVE_ATTEMPTS)
+            {
+                if (fd < 0)
+                {
+                    throw new RequestException(ErrorCode.IO_ERROR,
+                        shown + ": replaced on the host " + RESOLVE_ATTEMPTS + " times while opening; try again");
+                }
+                return fd;
+            }
+        }
+    }
+
+    /**
+     * @return the descriptor, or -1 when the path named another file by the time it was opened.
+     */
+    private static int resolveOnce(
+        final int rootFd, final String canonical, final String shown, final StatxResult stat)
+        throws RequestException
+    {
         final long device;
         final long inode;
         try
@@ -91,8 +116,8 @@ final class Catalog
             Linux.fstat(fd, stat);
             if (stat.device() != device || stat.inode() != inode)
             {
-                throw new RequestException(ErrorCode.IO_ERROR,
-                    shown + ": replaced on the host while opening; try again");
+                Linux.close(fd);
+                return -1;
             }
             requireRegularFile(stat, shown);
             return fd;
