@@ -1,6 +1,5 @@
 package dev.pcb.broker;
 
-import dev.pcb.layout.ClientSlotDescriptor;
 import dev.pcb.layout.LayoutVersion;
 import dev.pcb.layout.RetainedWindowsDescriptor;
 import dev.pcb.layout.RetainedWindowsTable;
@@ -182,7 +181,7 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
 
     private int pollSlot(final ClientSession session, final long now)
     {
-        final long ownerId = session.slot().getLongVolatile(ClientSlotDescriptor.OWNER_ID_OFFSET);
+        final long ownerId = session.slotOwnerId();
         if (ownerId != session.ownerId())
         {
             activeChanged = true;

@@ -74,6 +74,14 @@ final class ClientSession
     }
 
     /**
+     * @return the process that owns the slot now, as the slot protocol reads it ({@link ClientSlot#ownerId()}).
+     */
+    long slotOwnerId()
+    {
+        return clientSlot.ownerId();
+    }
+
+    /**
      * The owner's table of retained windows; written by the guest.
      */
     RetainedWindowsTable retainedWindows()

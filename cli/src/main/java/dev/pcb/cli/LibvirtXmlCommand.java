@@ -22,15 +22,8 @@ import java.util.concurrent.Callable;
         "guest's <domain>, which must declare xmlns:qemu='" + LibvirtXml.QEMU_NAMESPACE + "'."})
 public final class LibvirtXmlCommand implements Callable<Integer>
 {
-    @Option(names = "--run-dir", required = true, paramLabel = "DIR", description = "The broker's run directory.")
-    Path runDir;
-
-    @Option(names = "--guest", required = true, paramLabel = "NAME", description = "The guest.")
-    String guest;
-
-    @Option(names = "--share", paramLabel = "NAME",
-        description = "Only these of the guest's shares (default: every share the broker gave the guest).")
-    List<String> shares;
+    @CommandLine.Mixin
+    GuestRegionOptions regions;
 
     @Option(names = "--pci-bus", paramLabel = "BUS", defaultValue = LibvirtXml.DEFAULT_PCI_BUS,
         description = "PCI bus of the devices: pci.0 for machine 'pc' (i440fx), pcie.0 for q35 (default: ${DEFAULT-VALUE}).")
@@ -47,7 +40,7 @@ public final class LibvirtXmlCommand implements Callable<Integer>
     /** {@inheritDoc} */
     public Integer call() throws IOException
     {
-        spec.commandLine().getOut().print(render(runDir, guest, shares, pciBus, pciSlot));
+        spec.commandLine().getOut().print(render(regions.runDir, regions.guest, regions.shares, pciBus, pciSlot));
         spec.commandLine().getOut().flush();
         return 0;
     }

@@ -6,7 +6,6 @@ import dev.pcb.testsupport.qemu.IvshmemRegion;
 import dev.pcb.testsupport.qemu.QemuArgs;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -28,15 +27,8 @@ import java.util.concurrent.Callable;
     description = "Print the QEMU arguments that attach a guest's pcb regions.")
 public final class QemuArgsCommand implements Callable<Integer>
 {
-    @Option(names = "--run-dir", required = true, paramLabel = "DIR", description = "The broker's run directory.")
-    Path runDir;
-
-    @Option(names = "--guest", required = true, paramLabel = "NAME", description = "The guest.")
-    String guest;
-
-    @Option(names = "--share", paramLabel = "NAME",
-        description = "Only these of the guest's shares (default: every share the broker gave the guest).")
-    List<String> shares;
+    @CommandLine.Mixin
+    GuestRegionOptions regions;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -44,7 +36,7 @@ public final class QemuArgsCommand implements Callable<Integer>
     /** {@inheritDoc} */
     public Integer call() throws IOException
     {
-        spec.commandLine().getOut().println(render(regionFiles(runDir, guest, shares)));
+        spec.commandLine().getOut().println(render(regionFiles(regions.runDir, regions.guest, regions.shares)));
         return 0;
     }
 

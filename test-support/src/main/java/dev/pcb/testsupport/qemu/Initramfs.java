@@ -102,10 +102,7 @@ public final class Initramfs
         {
             update(digest, fingerprint(module));
         }
-        final String key = hex(digest.digest()).substring(0, 16);
-
-        Files.createDirectories(cacheDir);
-        final Path archive = cacheDir.resolve("initramfs-" + modulesDir.getFileName() + "-" + key + ".cpio");
+        final Path archive = cachedArchive(cacheDir, "initramfs-" + modulesDir.getFileName(), digest);
         if (Files.exists(archive))
         {
             return archive;
@@ -183,10 +180,7 @@ public final class Initramfs
         {
             update(digest, fingerprint(file));
         }
-        final String key = hex(digest.digest()).substring(0, 16);
-
-        Files.createDirectories(cacheDir);
-        final Path archive = cacheDir.resolve("initramfs-bundle-" + modulesDir.getFileName() + "-" + key + ".cpio");
+        final Path archive = cachedArchive(cacheDir, "initramfs-bundle-" + modulesDir.getFileName(), digest);
         if (Files.exists(archive))
         {
             return archive;
@@ -591,6 +585,17 @@ public final class Initramfs
     private static String fingerprint(final Path file) throws IOException
     {
         return file + " " + Files.size(file) + " " + Files.getLastModifiedTime(file).toMillis() + "\n";
+    }
+
+    /**
+     * Where the archive of these contents is cached: named by the digest of everything that goes into it, so a change
+     * makes a new archive and an unchanged one is reused.
+     */
+    private static Path cachedArchive(final Path cacheDir, final String prefix, final MessageDigest digest)
+        throws IOException
+    {
+        Files.createDirectories(cacheDir);
+        return cacheDir.resolve(prefix + "-" + hex(digest.digest()).substring(0, 16) + ".cpio");
     }
 
     private static MessageDigest sha256()
