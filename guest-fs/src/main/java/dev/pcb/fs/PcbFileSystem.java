@@ -31,8 +31,6 @@ public final class PcbFileSystem
     /** Most directories open at once. */
     public static final int MAX_OPEN_DIRECTORIES = 4096;
 
-    /** OPENs tried while the broker answers IO_ERROR (a file replaced on the host while it opened it). */
-    private static final int OPEN_ATTEMPTS = 3;
 
     private static final Logger LOG = Logger.getLogger(PcbFileSystem.class.getName());
     private static final byte[] DOT = {'.'};
@@ -182,22 +180,14 @@ public final class PcbFileSystem
         {
             return -Errno.EISDIR;
         }
-        PcbFile file = null;
-        for (int attempt = 1; null == file; attempt++)
+        final PcbFile file;
+        try
         {
-            try
-            {
-                file = agent.open(node.path());
-            }
-            catch (final PcbException ex)
-            {
-                // The broker answers IO_ERROR "try again" when a rename replaced the file between its open and
-                // fstat: a host that keeps replacing a file must not make cat fail with EIO.
-                if (ErrorCode.IO_ERROR != ex.code() || attempt == OPEN_ATTEMPTS)
-                {
-                    return -errno(ex);
-                }
-            }
+            file = agent.open(node.path());
+        }
+        catch (final PcbException ex)
+        {
+            return -errno(ex);
         }
         final FileAttributes opened = file.attributes();
         final FileAttributes expected = node.attributes();
