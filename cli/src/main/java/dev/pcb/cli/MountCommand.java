@@ -5,7 +5,6 @@ import dev.pcb.fs.CacheMode;
 import dev.pcb.fs.FuseMount;
 import dev.pcb.fs.FuseServer;
 import dev.pcb.fs.PcbFileSystem;
-import dev.pcb.nativeshim.Linux;
 import org.agrona.CloseHelper;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -73,6 +72,7 @@ public final class MountCommand implements Callable<Integer>
 
     private PcbAgent agent;
     private PcbFileSystem fs;
+    private FuseMount mount;
     private FuseServer server;
     private boolean cleanedUp;
 
@@ -95,18 +95,17 @@ public final class MountCommand implements Callable<Integer>
         agent = PcbAgent.attach(regions.config(spec)
             .connectTimeout(Duration.ofSeconds(connectTimeoutSeconds))
             .requestTimeout(Duration.ofSeconds(requestTimeoutSeconds)));
-        final int fd;
         try
         {
             fs = new PcbFileSystem(agent, root, (long)(timeoutSeconds * 1e9), cacheMode);
-            fd = FuseMount.mount(mountPoint, "pcb:" + root);
+            mount = FuseMount.mount(mountPoint, "pcb:" + root);
         }
         catch (final IOException | RuntimeException ex)
         {
             agent.close();
             throw ex;
         }
-        server = new FuseServer(fd, fs, threads).chooseReplyPath(agent.shares());
+        server = new FuseServer(mount.fd(), fs, threads).chooseReplyPath(agent.shares());
         server.start();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> cleanUp(true), "pcb-umount"));
         if (!server.awaitInit(INIT_TIMEOUT_MS))
@@ -178,6 +177,6 @@ public final class MountCommand implements Callable<Integer>
         }
         fs.releaseAll();
         CloseHelper.quietClose(agent);
-        Linux.close(server.fd());
+        mount.close();
     }
 }
