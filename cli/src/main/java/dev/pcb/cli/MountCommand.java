@@ -26,12 +26,13 @@ import java.util.logging.Logger;
     mixinStandardHelpOptions = true,
     description = {
         "Mount a share (or a directory of it) read-only at MOUNTPOINT; every open there is a pcb OPEN.",
+        "As root with mount(2); as any other user through fusermount3 (package fuse3), found on PATH.",
         "Prints 'mounted SHARE at MOUNTPOINT' once it serves; SIGTERM, SIGINT or 'pcb umount MOUNTPOINT' unmount it."
     })
 public final class MountCommand implements Callable<Integer>
 {
     private static final Logger LOG = Logger.getLogger(MountCommand.class.getName());
-    /** How long the kernel's INIT may take after mount(2). */
+    /** How long the kernel's INIT may take after the mount (mount(2) or fusermount3). */
     static final long INIT_TIMEOUT_MS = 10_000;
     /** How long the workers may take to see the unmount before handles are closed anyway. */
     static final long END_TIMEOUT_MS = 3_000;

@@ -3,6 +3,7 @@ package dev.pcb.it;
 import dev.pcb.layout.CounterType;
 import dev.pcb.testsupport.AgentProcess;
 import dev.pcb.testsupport.BrokerProcess;
+import dev.pcb.testsupport.FileTrees;
 import dev.pcb.testsupport.PcbCommand;
 import dev.pcb.testsupport.TestShare;
 import dev.pcb.testsupport.Unprivileged;
@@ -63,7 +64,7 @@ class MountUnprivilegedTest
         }
         if (null != mnt)
         {
-            Unprivileged.delete(mnt.getParent());
+            FileTrees.delete(mnt.getParent());
         }
     }
 
@@ -196,6 +197,19 @@ class MountUnprivilegedTest
             "or run pcb mount as root\n", missing.stderr());
         assertEquals("", missing.stdoutText());
         assertFalse(mountsEntry().isPresent());
+    }
+
+    @Test
+    void aMountPointTheUserMayNotWriteIsFusermount3sComplaintInOneLine() throws Exception
+    {
+        final Path roots = Files.createDirectory(mnt.getParent().resolve("roots"));
+        final AgentProcess refused = AgentProcess.await(Unprivileged.pcb("mount", "--run-dir",
+            broker.runDir().toString(), "--guest", "vm1", "data", roots.toString()).start());
+        assertEquals(1, refused.exitCode(), refused.stderr());
+        assertEquals("pcb: " + roots + ": fusermount3 failed: user has no write access to mountpoint " + roots + "\n",
+            refused.stderr());
+        assertEquals("", refused.stdoutText());
+        assertNoHandlesOrPins();
     }
 
     /** Whether fusermount3 grants ordinary users allow_other here, which pcb mount then asks for. */

@@ -8,7 +8,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Stream;
@@ -79,7 +78,7 @@ public final class Unprivileged
      * temporary directory is root's, mode 0700).
      *
      * @param name its name.
-     * @return the directory; {@link #delete(Path)} its parent when done.
+     * @return the directory; {@link FileTrees#delete(Path)} its parent when done.
      * @throws IOException when it cannot be made.
      */
     public static Path ownedDirectory(final String name) throws IOException
@@ -103,27 +102,6 @@ public final class Unprivileged
         Files.setAttribute(path, "unix:gid", GID);
     }
 
-    /**
-     * Remove a directory tree, quietly.
-     *
-     * @param root the tree.
-     */
-    public static void delete(final Path root)
-    {
-        if (null == root || !Files.exists(root))
-        {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(root))
-        {
-            paths.sorted(Comparator.reverseOrder()).forEach((path) -> path.toFile().delete());
-        }
-        catch (final IOException ignore)
-        {
-            // Best effort: a leftover in /tmp must not fail a test.
-        }
-    }
-
     private static synchronized String readableClassPath()
     {
         try
@@ -133,7 +111,17 @@ public final class Unprivileged
                 copiedClassPath = Files.createTempDirectory("pcb-unprivileged-cp-");
                 Files.setPosixFilePermissions(copiedClassPath, WORLD_READABLE);
                 final Path copies = copiedClassPath;
-                Runtime.getRuntime().addShutdownHook(new Thread(() -> delete(copies), "pcb-unprivileged-cleanup"));
+                Runtime.getRuntime().addShutdownHook(new Thread(() ->
+                {
+                    try
+                    {
+                        FileTrees.delete(copies);
+                    }
+                    catch (final IOException ignore)
+                    {
+                        // Best effort at exit: a leftover in /tmp fails nothing.
+                    }
+                }, "pcb-unprivileged-cleanup"));
             }
             final List<String> entries = new ArrayList<>();
             int index = 0;
@@ -174,7 +162,8 @@ public final class Unprivileged
                 return false;
             }
         }
-        return !Files.isDirectory(path) || Files.getPosixFilePermissions(path).contains(PosixFilePermission.OTHERS_EXECUTE);
+        return !Files.isDirectory(path) ||
+            Files.getPosixFilePermissions(path).contains(PosixFilePermission.OTHERS_EXECUTE);
     }
 
     private static void copyReadable(final Path from, final Path to) throws IOException
