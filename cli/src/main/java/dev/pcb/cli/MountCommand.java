@@ -5,7 +5,6 @@ import dev.pcb.fs.CacheMode;
 import dev.pcb.fs.FuseMount;
 import dev.pcb.fs.FuseServer;
 import dev.pcb.fs.PcbFileSystem;
-import dev.pcb.nativeshim.Linux;
 import org.agrona.CloseHelper;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -27,12 +26,13 @@ import java.util.logging.Logger;
     mixinStandardHelpOptions = true,
     description = {
         "Mount a share (or a directory of it) read-only at MOUNTPOINT; every open there is a pcb OPEN.",
+        "As root with mount(2); as any other user through fusermount3 (package fuse3), found on PATH.",
         "Prints 'mounted SHARE at MOUNTPOINT' once it serves; SIGTERM, SIGINT or 'pcb umount MOUNTPOINT' unmount it."
     })
 public final class MountCommand implements Callable<Integer>
 {
     private static final Logger LOG = Logger.getLogger(MountCommand.class.getName());
-    /** How long the kernel's INIT may take after mount(2). */
+    /** How long the kernel's INIT may take after the mount (mount(2) or fusermount3). */
     static final long INIT_TIMEOUT_MS = 10_000;
     /** How long the workers may take to see the unmount before handles are closed anyway. */
     static final long END_TIMEOUT_MS = 3_000;
@@ -73,6 +73,7 @@ public final class MountCommand implements Callable<Integer>
 
     private PcbAgent agent;
     private PcbFileSystem fs;
+    private FuseMount mount;
     private FuseServer server;
     private boolean cleanedUp;
 
@@ -95,18 +96,17 @@ public final class MountCommand implements Callable<Integer>
         agent = PcbAgent.attach(regions.config(spec)
             .connectTimeout(Duration.ofSeconds(connectTimeoutSeconds))
             .requestTimeout(Duration.ofSeconds(requestTimeoutSeconds)));
-        final int fd;
         try
         {
             fs = new PcbFileSystem(agent, root, (long)(timeoutSeconds * 1e9), cacheMode);
-            fd = FuseMount.mount(mountPoint, "pcb:" + root);
+            mount = FuseMount.mount(mountPoint, "pcb:" + root);
         }
         catch (final IOException | RuntimeException ex)
         {
             agent.close();
             throw ex;
         }
-        server = new FuseServer(fd, fs, threads).chooseReplyPath(agent.shares());
+        server = new FuseServer(mount.fd(), fs, threads).chooseReplyPath(agent.shares());
         server.start();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> cleanUp(true), "pcb-umount"));
         if (!server.awaitInit(INIT_TIMEOUT_MS))
@@ -178,6 +178,6 @@ public final class MountCommand implements Callable<Integer>
         }
         fs.releaseAll();
         CloseHelper.quietClose(agent);
-        Linux.close(server.fd());
+        mount.close();
     }
 }

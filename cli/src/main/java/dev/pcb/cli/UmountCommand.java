@@ -14,13 +14,15 @@ import java.util.concurrent.Callable;
 @Command(
     name = "umount",
     mixinStandardHelpOptions = true,
-    description = "Unmount a pcb mount; the 'pcb mount' process releases every handle and pin and exits.")
+    description = "Unmount a pcb mount (as root with umount2, else with fusermount3 -u); the 'pcb mount' process " +
+        "releases every handle and pin and exits.")
 public final class UmountCommand implements Callable<Integer>
 {
     @Parameters(index = "0", paramLabel = "MOUNTPOINT", description = "Where the share is mounted.")
     Path mountPoint;
 
-    @Option(names = "--lazy", description = "Detach now even while files are open (umount -l).")
+    @Option(names = "--lazy",
+        description = "Detach now even while files are open (umount -l; fusermount3 -u -z when not root).")
     boolean lazy;
 
     /** {@inheritDoc} */

@@ -20,6 +20,8 @@ public final class Errno
     public static final int EIO = 5;
     /** Bad file descriptor. */
     public static final int EBADF = 9;
+    /** No child processes (waitpid of a process that is not, or no longer, a child). */
+    public static final int ECHILD = 10;
     /** Resource temporarily unavailable. */
     public static final int EAGAIN = 11;
     /** Cannot allocate memory. */
@@ -70,6 +72,8 @@ public final class Errno
     public static final int ENODATA = 61;
     /** Protocol error. */
     public static final int EPROTO = 71;
+    /** Bad message: a message lacked what it must carry (e.g. no descriptor in an SCM_RIGHTS message). */
+    public static final int EBADMSG = 74;
     /** Stale file handle. */
     public static final int ESTALE = 116;
 

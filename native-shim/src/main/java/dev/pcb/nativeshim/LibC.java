@@ -89,4 +89,12 @@ final class LibC
     static native int getuid();
 
     static native long readlinkat(int dirFd, byte[] path, byte[] buffer, long size);
+
+    static native int socketpair(int domain, int type, int protocol, int[] fds);
+
+    static native long sendmsg(int fd, long message, int flags);
+
+    static native long recvmsg(int fd, long message, int flags);
+
+    static native int waitpid(int pid, int[] status, int options);
 }

@@ -3,6 +3,7 @@ package dev.pcb.nativeshim;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
+import com.sun.jna.StringArray;
 
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -12,6 +13,7 @@ import java.util.Arrays;
 
 import static dev.pcb.nativeshim.Errno.EAGAIN;
 import static dev.pcb.nativeshim.Errno.EBADF;
+import static dev.pcb.nativeshim.Errno.EBADMSG;
 import static dev.pcb.nativeshim.Errno.EBUSY;
 import static dev.pcb.nativeshim.Errno.EINTR;
 import static dev.pcb.nativeshim.Errno.EINVAL;
@@ -831,6 +833,204 @@ public final class Linux
         final long n = LibC.process_vm_readv(getpid(), localIov, 1, remoteIov, 1, 0);
         local.close();
         return n == length;
+    }
+
+    private static final int AF_UNIX = 1;
+    private static final int SOCK_STREAM = 1;
+    private static final int SOCK_CLOEXEC = O_CLOEXEC;
+    private static final int F_DUPFD_CLOEXEC = 1030;
+    private static final int WNOHANG = 1;
+    private static final int MSG_NOSIGNAL = 0x4000;
+    private static final int EXIT_BY_SIGNAL = 128;
+
+    /**
+     * socketpair(2) of two connected Unix stream sockets, both close-on-exec.
+     *
+     * @return the two descriptors; the caller closes both.
+     * @throws ErrnoException e.g. EMFILE.
+     */
+    public static int[] socketPair() throws ErrnoException
+    {
+        final int[] fds = new int[2];
+        if (0 != LibC.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds))
+        {
+            throw new ErrnoException("socketpair", "AF_UNIX", Native.getLastError());
+        }
+        return fds;
+    }
+
+    /**
+     * Pass a descriptor over a Unix socket: one data byte with one {@code SCM_RIGHTS} control message, as
+     * fusermount3 sends the {@code /dev/fuse} descriptor. The receiver gets its own descriptor of the same open file;
+     * the caller still owns {@code fd}.
+     *
+     * @param socket a connected Unix socket.
+     * @param fd     the descriptor to pass.
+     * @throws ErrnoException e.g. EPIPE when the peer is gone, EBADF.
+     */
+    public static void sendFd(final int socket, final int fd) throws ErrnoException
+    {
+        try (ScmRightsMessage message = new ScmRightsMessage())
+        {
+            message.putFd(fd);
+            while (LibC.sendmsg(socket, message.address(), MSG_NOSIGNAL) < 0)
+            {
+                final int errno = Native.getLastError();
+                if (EINTR != errno)
+                {
+                    throw new ErrnoException("sendmsg", "fd " + socket, errno);
+                }
+            }
+        }
+    }
+
+    /**
+     * Receive one descriptor sent as {@link #sendFd(int, int)} sends it (libfuse's {@code receive_fd}), waiting for
+     * it; the new descriptor is close-on-exec ({@code MSG_CMSG_CLOEXEC}).
+     *
+     * @param socket a connected Unix socket.
+     * @return the received descriptor, which the caller owns, or -1 when the peer closed its end without sending
+     *         one (end of file: fusermount3 failed, and said why on its standard error).
+     * @throws ErrnoException from recvmsg, or EBADMSG when a message arrived without a descriptor, or with more than
+     *                        one (the extra ones are closed by the kernel).
+     */
+    public static int receiveFd(final int socket) throws ErrnoException
+    {
+        try (ScmRightsMessage message = new ScmRightsMessage())
+        {
+            long n;
+            while ((n = LibC.recvmsg(socket, message.address(), ScmRightsMessage.MSG_CMSG_CLOEXEC)) < 0)
+            {
+                final int errno = Native.getLastError();
+                if (EINTR != errno)
+                {
+                    throw new ErrnoException("recvmsg", "fd " + socket, errno);
+                }
+            }
+            if (0 == n)
+            {
+                return -1;
+            }
+            final int fd = message.receivedFd();
+            if ((message.flags() & ScmRightsMessage.MSG_CTRUNC) != 0)
+            {
+                if (fd >= 0)
+                {
+                    closeQuietly(fd);
+                }
+                throw new ErrnoException("recvmsg", "fd " + socket + ": more than one descriptor", EBADMSG);
+            }
+            if (fd < 0)
+            {
+                throw new ErrnoException("recvmsg", "fd " + socket + ": no descriptor in the message", EBADMSG);
+            }
+            return fd;
+        }
+    }
+
+    /**
+     * Start a program with exactly the descriptors given: {@code posix_spawn} (a vfork-style clone, safe in a JVM,
+     * unlike fork) where {@code childFds[i]} becomes descriptor {@code i} of the child and every descriptor from
+     * {@code childFds.length} up is closed. {@link ProcessBuilder} cannot do this: it passes only 0, 1 and 2. The
+     * child is not reaped by the JVM: {@link #waitpid(int, boolean)} it. Needs glibc 2.34
+     * ({@code posix_spawn_file_actions_addclosefrom_np}).
+     *
+     * @param path     absolute path of the program (no PATH search).
+     * @param argv     its arguments, {@code argv[0]} first.
+     * @param env      its whole environment, {@code NAME=value} each.
+     * @param childFds descriptors of this process, one for each descriptor the child gets, from 0 up.
+     * @return the child's pid.
+     * @throws ErrnoException from posix_spawn, e.g. ENOENT or EACCES for the program, EBADF for a descriptor.
+     */
+    public static int spawn(final String path, final String[] argv, final String[] env, final int[] childFds)
+        throws ErrnoException
+    {
+        // The sources are first copied above every target, so no dup2 below overwrites a source a later one reads.
+        final int[] sources = new int[childFds.length];
+        Arrays.fill(sources, -1);
+        try (Memory actions = new Memory(LibSpawn.FILE_ACTIONS_SIZE);
+            StringArray argvArray = new StringArray(argv, StandardCharsets.UTF_8.name());
+            StringArray envArray = new StringArray(env, StandardCharsets.UTF_8.name()))
+        {
+            for (int i = 0; i < childFds.length; i++)
+            {
+                sources[i] = LibC.fcntl(childFds[i], F_DUPFD_CLOEXEC, childFds.length);
+                if (sources[i] < 0)
+                {
+                    throw new ErrnoException("fcntl(F_DUPFD_CLOEXEC)", "fd " + childFds[i], Native.getLastError());
+                }
+            }
+            final long fileActions = Pointer.nativeValue(actions);
+            check("posix_spawn_file_actions_init", path, LibSpawn.posix_spawn_file_actions_init(fileActions));
+            try
+            {
+                for (int i = 0; i < childFds.length; i++)
+                {
+                    check("posix_spawn_file_actions_adddup2", path,
+                        LibSpawn.posix_spawn_file_actions_adddup2(fileActions, sources[i], i));
+                }
+                check("posix_spawn_file_actions_addclosefrom_np", path,
+                    LibSpawn.posix_spawn_file_actions_addclosefrom_np(fileActions, childFds.length));
+                final int[] pid = new int[1];
+                check("posix_spawn", path, LibSpawn.posix_spawn(pid, cString(path), fileActions, 0L,
+                    Pointer.nativeValue(argvArray), Pointer.nativeValue(envArray)));
+                return pid[0];
+            }
+            finally
+            {
+                LibSpawn.posix_spawn_file_actions_destroy(fileActions);
+            }
+        }
+        finally
+        {
+            for (final int source : sources)
+            {
+                if (source >= 0)
+                {
+                    closeQuietly(source);
+                }
+            }
+        }
+    }
+
+    /**
+     * waitpid(2) for a child started with {@link #spawn}, retried on EINTR.
+     *
+     * @param pid  the child.
+     * @param wait block until it exits; else answer at once.
+     * @return its exit status (0 to 255), 128 + the signal that killed it, or -1 when {@code wait} is false and it
+     *         is still running.
+     * @throws ErrnoException ECHILD when it is not a child of this process (or was reaped already).
+     */
+    public static int waitpid(final int pid, final boolean wait) throws ErrnoException
+    {
+        final int[] status = new int[1];
+        while (true)
+        {
+            final int result = LibC.waitpid(pid, status, wait ? 0 : WNOHANG);
+            if (result == pid)
+            {
+                final int signal = status[0] & 0x7f;
+                return 0 == signal ? (status[0] >> 8) & 0xff : EXIT_BY_SIGNAL + signal;
+            }
+            if (0 == result)
+            {
+                return -1;
+            }
+            final int errno = Native.getLastError();
+            if (EINTR != errno)
+            {
+                throw new ErrnoException("waitpid", Integer.toString(pid), errno);
+            }
+        }
+    }
+
+    private static void check(final String call, final String path, final int error) throws ErrnoException
+    {
+        if (0 != error)
+        {
+            throw new ErrnoException(call, path, error);
+        }
     }
 
     /**

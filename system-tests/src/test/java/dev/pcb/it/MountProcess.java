@@ -2,6 +2,7 @@ package dev.pcb.it;
 
 import dev.pcb.testsupport.BrokerProcess;
 import dev.pcb.testsupport.JavaProcess;
+import dev.pcb.testsupport.Unprivileged;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -45,12 +46,41 @@ public final class MountProcess implements AutoCloseable
     public static MountProcess start(final BrokerProcess broker, final String guest, final String source,
         final Path mountPoint, final String... args) throws IOException
     {
+        return start(JavaProcess.pcb(arguments(broker, guest, source, mountPoint, args)), source, mountPoint);
+    }
+
+    /**
+     * Start it as an ordinary user ({@link Unprivileged}), so it mounts through fusermount3, and wait until it serves.
+     *
+     * @param broker     the broker, started with {@code --run-group} {@link Unprivileged#GROUP}.
+     * @param guest      guest name.
+     * @param source     SHARE or SHARE/SUBDIR.
+     * @param mountPoint an existing directory the user owns.
+     * @param args       options before the positional arguments.
+     * @return the serving mount.
+     * @throws IOException when it exits or stays silent for 30 s; the message has its stderr.
+     */
+    public static MountProcess startUnprivileged(final BrokerProcess broker, final String guest, final String source,
+        final Path mountPoint, final String... args) throws IOException
+    {
+        return start(Unprivileged.pcb(arguments(broker, guest, source, mountPoint, args)), source, mountPoint);
+    }
+
+    private static String[] arguments(final BrokerProcess broker, final String guest, final String source,
+        final Path mountPoint, final String... args)
+    {
         final List<String> all = new ArrayList<>(
             List.of("mount", "--run-dir", broker.runDir().toString(), "--guest", guest));
         all.addAll(List.of(args));
         all.add(source);
         all.add(mountPoint.toString());
-        final MountProcess mount = new MountProcess(JavaProcess.pcb(all.toArray(new String[0])).start(), mountPoint);
+        return all.toArray(new String[0]);
+    }
+
+    private static MountProcess start(final ProcessBuilder builder, final String source, final Path mountPoint)
+        throws IOException
+    {
+        final MountProcess mount = new MountProcess(builder.start(), mountPoint);
         final Thread errPump = new Thread(() ->
         {
             try (BufferedReader reader = new BufferedReader(
