@@ -372,7 +372,6 @@ class BrokerConductorTest
 
         harness.restart();
         assertEquals(2, harness.table().quarantinedCount());
-        client.heartbeat();
         client.rebind();
         assertEquals(MessageType.ATTACHED, client.attach().type());
         assertEquals(MessageType.HELD, client.hold(kept.regionWindow(), kept.generation()).type());
@@ -556,6 +555,62 @@ class BrokerConductorTest
         assertServes("s1", held, 100);
     }
 
+    // Issue 14, item 10: GuestControl read the ring lengths back from the header it had just written, which the guest
+    // maps read-write: a guest rewriting those words while a broker started could keep it from starting (a length
+    // that is no power of two fails the ring's constructor) or give it rings other than the ones configured. A guest
+    // thread rewrites them, through its own mapping of the file, before and during every restart.
+    @Test
+    void ringLengthsAreNeverReadBackFromTheGuestWritableHeaderSoRestartsServeWithTheConfiguredRings() throws Exception
+    {
+        start((c) -> { });
+        harness.file("a", WINDOW);
+        final Client client = harness.attachedClient(0, 0);
+        final int requestCapacity = harness.config().requestRingCapacity();
+        final int responseCapacity = harness.config().responseRingCapacity();
+        try (dev.pcb.nativeshim.MappedRegion guestMapping = dev.pcb.nativeshim.MappedRegion.map(
+            harness.guest(0).file(), true))
+        {
+            final UnsafeBuffer header = new UnsafeBuffer(guestMapping.address(),
+                dev.pcb.layout.ControlRegionDescriptor.HEADER_LENGTH);
+            final java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            final Thread guest = new Thread(() ->
+            {
+                for (int i = 0; !stop.get(); i++)
+                {
+                    header.putIntVolatile(dev.pcb.layout.ControlRegionDescriptor.REQUEST_RING_LENGTH_OFFSET,
+                        0 == (i & 1) ? 12_345 : Integer.MIN_VALUE);
+                    header.putIntVolatile(dev.pcb.layout.ControlRegionDescriptor.RESPONSE_RING_LENGTH_OFFSET,
+                        0 == (i & 1) ? 1 << 20 : -1);
+                }
+            }, "hostile-guest");
+            header.putInt(dev.pcb.layout.ControlRegionDescriptor.REQUEST_RING_LENGTH_OFFSET, 12_345);
+            header.putInt(dev.pcb.layout.ControlRegionDescriptor.RESPONSE_RING_LENGTH_OFFSET, 1 << 20);
+            guest.start();
+            try
+            {
+                for (int restart = 2; restart <= 101; restart++)
+                {
+                    harness.restart();
+                    assertEquals(restart, header.getLongVolatile(dev.pcb.layout.ControlRegionDescriptor.BROKER_EPOCH_OFFSET),
+                        "the guest's mapping is of the file the broker uses");
+                    client.rebind();
+                    final ClientSession session = harness.guest(0).sessions()[0];
+                    assertEquals(requestCapacity, session.requests().capacity(), "request ring of restart " + restart);
+                    assertEquals(responseCapacity, session.responses().capacity(),
+                        "response ring of restart " + restart);
+                    assertEquals(MessageType.ATTACHED, client.attach().type());
+                }
+            }
+            finally
+            {
+                stop.set(true);
+                guest.join(10_000);
+            }
+        }
+        final long handle = client.open("a");
+        assertServes("a", pin(client, handle, 0), WINDOW);
+    }
+
     // Issue 14, item 9: HOLD had no quota: after a restart a guest could hold every quarantined window.
     @Test
     void holdIsUnderThePinQuota() throws IOException
@@ -569,7 +624,6 @@ class BrokerConductorTest
         final AcquiredResponse second = pin(client, handle, 1);
 
         harness.restart();
-        client.heartbeat();
         client.rebind();
         client.attach();
         assertEquals(MessageType.HELD, client.hold(second.regionWindow(), second.generation()).type());

@@ -244,7 +244,6 @@ class ConductorFuzzTest
         baseDescriptors = openDescriptors();
         for (final Hostile hostile : hostiles)
         {
-            hostile.client.heartbeat();
             hostile.client.rebind();
             hostile.forgetHandles();
             hostile.attach();

@@ -410,13 +410,15 @@ final class ConductorHarness implements AutoCloseable
         }
 
         /**
-         * After a broker restart: the slot survived in the same file; find it in the new mapping and wait for the
-         * new conductor to accept it.
+         * After a broker restart: the slot survived in the same file; find it in the new mapping, heartbeat there and
+         * wait for the new conductor to accept it. The old mapping is gone: nothing of this client may touch it
+         * before this.
          */
         void rebind()
         {
             slot = guests.get(guestIndex).sessions()[slotIndex].slot();
             assertEquals(ownerId, slot.getLongVolatile(ClientSlotDescriptor.OWNER_ID_OFFSET));
+            heartbeat();
             answers.clear();
             awaitAccepted();
         }
