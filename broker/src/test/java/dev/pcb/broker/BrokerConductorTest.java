@@ -609,6 +609,8 @@ class BrokerConductorTest
                 }
                 assertEquals(-1, flipped.get(), "the guest thread did not stop flipping");
                 harness.runMetadata();
+                assertEquals(client.ownerId(), client.slot().getLongVolatile(ClientSlotDescriptor.OWNER_ID_OFFSET),
+                    "detached at record " + i + " (" + results + " read, " + malformed + " refused before)");
                 final Answer answer = client.answer();
                 if (MessageType.STAT_RESULT == answer.type())
                 {
@@ -619,8 +621,6 @@ class BrokerConductorTest
                     assertError(ErrorCode.MALFORMED, answer);
                     malformed++;
                 }
-                assertEquals(client.ownerId(), client.slot().getLongVolatile(ClientSlotDescriptor.OWNER_ID_OFFSET),
-                    "detached after record " + i);
             }
         }
         finally
