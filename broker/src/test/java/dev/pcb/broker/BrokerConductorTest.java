@@ -3,26 +3,34 @@ package dev.pcb.broker;
 import dev.pcb.broker.ConductorHarness.Answer;
 import dev.pcb.broker.ConductorHarness.Client;
 import dev.pcb.layout.ClientSlotDescriptor;
+import dev.pcb.layout.ControlRegionDescriptor;
 import dev.pcb.layout.RetainedWindowsDescriptor;
 import dev.pcb.layout.WindowDescriptor;
+import dev.pcb.nativeshim.MappedRegion;
 import dev.pcb.protocol.AcquiredResponse;
 import dev.pcb.protocol.AttachedResponse;
 import dev.pcb.protocol.ErrorCode;
+import dev.pcb.protocol.FileAttributes;
 import dev.pcb.protocol.ListResponse;
 import dev.pcb.protocol.MessageType;
+import dev.pcb.protocol.PathRequest;
 import dev.pcb.protocol.StatResponse;
-import dev.pcb.protocol.FileAttributes;
+import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
-import java.util.function.Consumer;
 
 import static dev.pcb.broker.ConductorHarness.WINDOW;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -480,7 +488,7 @@ class BrokerConductorTest
         client.send(MessageType.ACQUIRE, 12);
         assertError(ErrorCode.MALFORMED, client.answer());
         final UnsafeBuffer record = client.record();
-        record.putInt(dev.pcb.protocol.PathRequest.PATH_LENGTH_OFFSET, 5000);
+        record.putInt(PathRequest.PATH_LENGTH_OFFSET, 5000);
         client.send(MessageType.OPEN, 64);
         assertError(ErrorCode.MALFORMED, client.answer());
         client.record();
@@ -565,11 +573,11 @@ class BrokerConductorTest
         start((c) -> { });
         harness.file("a", WINDOW);
         final Client client = harness.attachedClient(0, 0);
-        final org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer ring = client.requests();
-        final org.agrona.concurrent.AtomicBuffer buffer = ring.buffer();
-        final java.util.concurrent.atomic.AtomicInteger target = new java.util.concurrent.atomic.AtomicInteger(-1);
-        final java.util.concurrent.atomic.AtomicInteger flipped = new java.util.concurrent.atomic.AtomicInteger(-1);
-        final java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        final ManyToOneRingBuffer ring = client.requests();
+        final AtomicBuffer buffer = ring.buffer();
+        final AtomicInteger target = new AtomicInteger(-1);
+        final AtomicInteger flipped = new AtomicInteger(-1);
+        final AtomicBoolean stop = new AtomicBoolean();
         final Thread guest = new Thread(() ->
         {
             for (int i = 0; !stop.get(); i++)
@@ -588,21 +596,21 @@ class BrokerConductorTest
         int malformed = 0;
         try
         {
-            final long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(3);
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
             for (int i = 0; i < 2_000 && System.nanoTime() < deadline; i++)
             {
-                final dev.pcb.protocol.PathRequest request = new dev.pcb.protocol.PathRequest();
+                final PathRequest request = new PathRequest();
                 request.wrap(client.record(), 0);
                 final int length = request.shareId(harness.share().id()).path("a");
                 final int at = ring.tryClaim(MessageType.STAT, length);
                 assertTrue(at > 0, "request ring full");
                 buffer.putBytes(at, request.buffer(), 0, length);
-                target.set(at + dev.pcb.protocol.PathRequest.PATH_LENGTH_OFFSET);
+                target.set(at + PathRequest.PATH_LENGTH_OFFSET);
                 ring.commit(at);
                 client.heartbeat();
                 harness.work();
                 target.set(-1);
-                final long ackDeadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+                final long ackDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
                 while (-1 != flipped.get() && System.nanoTime() < ackDeadline)
                 {
                     Thread.onSpinWait();
@@ -647,31 +655,32 @@ class BrokerConductorTest
         final Client client = harness.attachedClient(0, 0);
         final int requestCapacity = harness.config().requestRingCapacity();
         final int responseCapacity = harness.config().responseRingCapacity();
-        try (dev.pcb.nativeshim.MappedRegion guestMapping = dev.pcb.nativeshim.MappedRegion.map(
+        try (MappedRegion guestMapping = MappedRegion.map(
             harness.guest(0).file(), true))
         {
             final UnsafeBuffer header = new UnsafeBuffer(guestMapping.address(),
-                dev.pcb.layout.ControlRegionDescriptor.HEADER_LENGTH);
-            final java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+                ControlRegionDescriptor.HEADER_LENGTH);
+            final AtomicBoolean stop = new AtomicBoolean();
             final Thread guest = new Thread(() ->
             {
                 for (int i = 0; !stop.get(); i++)
                 {
-                    header.putIntVolatile(dev.pcb.layout.ControlRegionDescriptor.REQUEST_RING_LENGTH_OFFSET,
+                    header.putIntVolatile(ControlRegionDescriptor.REQUEST_RING_LENGTH_OFFSET,
                         0 == (i & 1) ? 12_345 : Integer.MIN_VALUE);
-                    header.putIntVolatile(dev.pcb.layout.ControlRegionDescriptor.RESPONSE_RING_LENGTH_OFFSET,
+                    header.putIntVolatile(ControlRegionDescriptor.RESPONSE_RING_LENGTH_OFFSET,
                         0 == (i & 1) ? 1 << 20 : -1);
                 }
             }, "hostile-guest");
-            header.putInt(dev.pcb.layout.ControlRegionDescriptor.REQUEST_RING_LENGTH_OFFSET, 12_345);
-            header.putInt(dev.pcb.layout.ControlRegionDescriptor.RESPONSE_RING_LENGTH_OFFSET, 1 << 20);
+            header.putInt(ControlRegionDescriptor.REQUEST_RING_LENGTH_OFFSET, 12_345);
+            header.putInt(ControlRegionDescriptor.RESPONSE_RING_LENGTH_OFFSET, 1 << 20);
             guest.start();
             try
             {
                 for (int restart = 2; restart <= 101; restart++)
                 {
                     harness.restart();
-                    assertEquals(restart, header.getLongVolatile(dev.pcb.layout.ControlRegionDescriptor.BROKER_EPOCH_OFFSET),
+                    assertEquals(restart,
+                        header.getLongVolatile(ControlRegionDescriptor.BROKER_EPOCH_OFFSET),
                         "the guest's mapping is of the file the broker uses");
                     client.rebind();
                     final ClientSession session = harness.guest(0).sessions()[0];

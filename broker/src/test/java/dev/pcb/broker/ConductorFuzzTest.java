@@ -61,7 +61,7 @@ class ConductorFuzzTest
     private static final long[] EXTREMES = {
         0, 1, -1, 2, Integer.MAX_VALUE, Integer.MIN_VALUE, 0xFFFF_FFFFL, 1L << 32, Long.MAX_VALUE, Long.MIN_VALUE,
         Long.MAX_VALUE - 1, Long.MIN_VALUE + 1};
-    /** Files and their sizes; host rewrites change the sizes, never the byte at an offset ({@link ConductorHarness#byteAt}). */
+    /** Files and their sizes; host rewrites change a size, never the byte at an offset (ConductorHarness.byteAt). */
     private static final String[] NAMES = {"big", "mid", "odd", "s1", "s2", "empty", "d/inner"};
     private static final long[] SIZES = {20L * WINDOW + 123, 3L * WINDOW, 2L * WINDOW + 1, 100, 1000, 0, WINDOW + 5};
 
@@ -548,7 +548,8 @@ class ConductorFuzzTest
 
         private long someHandle()
         {
-            return handles.isEmpty() || random.nextInt(15) == 0 ? extreme() : handles.get(random.nextInt(handles.size()));
+            return handles.isEmpty() || random.nextInt(15) == 0 ? extreme() :
+                handles.get(random.nextInt(handles.size()));
         }
 
         private void acquire()

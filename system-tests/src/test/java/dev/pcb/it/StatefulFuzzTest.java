@@ -62,7 +62,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 @Timeout(300)
 class StatefulFuzzTest
 {
-
     private static final long SEED = Long.getLong("pcb.fuzz.seed", 0x5EED_F022L);
     private static final int PHASE_SECONDS = Integer.getInteger("pcb.fuzz.seconds", 6);
     private static final int HOSTILE_SLOTS = 3;
@@ -590,7 +589,8 @@ class StatefulFuzzTest
                 // A real handle and a window it never pinned.
                 final long[] handle = handles.get(random.nextInt(handles.size()));
                 final long windows = (handle[1] + WINDOW - 1) / WINDOW;
-                final long fileWindow = random.nextBoolean() ? -1 - random.nextInt(1000) : windows + random.nextInt(1000);
+                final long fileWindow = random.nextBoolean() ? -1 - random.nextInt(1000) :
+                    windows + random.nextInt(1000);
                 window(MessageType.RELEASE, handle[0], fileWindow);
             }
         }
