@@ -50,8 +50,9 @@ final class ConductorHarness implements AutoCloseable
     private final BrokerConfig config;
     private final CachedEpochClock epochClock = new CachedEpochClock();
     private final CachedNanoClock nanoClock = new CachedNanoClock();
-    private final ArrayDeque<Runnable> fills = new ArrayDeque<>();
-    private final ArrayDeque<Runnable> metadataTasks = new ArrayDeque<>();
+    // Lists, not queues: a test may run any pending task first, as a pool of workers would.
+    private final List<Runnable> fills = new ArrayList<>();
+    private final List<Runnable> metadataTasks = new ArrayList<>();
     private final List<Share> shares = new ArrayList<>();
     private final List<GuestControl> guests = new ArrayList<>();
     private BrokerCounters counters;
@@ -59,6 +60,7 @@ final class ConductorHarness implements AutoCloseable
     private TreeWatcher watcher;
     private Path link;
     private Path shareRoot;
+    private long epoch = 1;
 
     /**
      * A conductor on fresh regions: 64 KiB of 4 KiB windows (14), no packing, no read-ahead, unless tuned.
@@ -100,7 +102,7 @@ final class ConductorHarness implements AutoCloseable
         Files.createDirectories(config.runDir());
         epochClock.update(START_MS);
         nanoClock.update(TimeUnit.MILLISECONDS.toNanos(START_MS));
-        start(1);
+        start(epoch);
     }
 
     private void start(final long epoch) throws IOException
@@ -130,7 +132,7 @@ final class ConductorHarness implements AutoCloseable
         closeRegions();
         fills.clear();
         metadataTasks.clear();
-        start(2);
+        start(++epoch);
     }
 
     /**
@@ -232,7 +234,7 @@ final class ConductorHarness implements AutoCloseable
         int ran = 0;
         while (!fills.isEmpty())
         {
-            fills.poll().run();
+            fills.remove(0).run();
             ran++;
         }
         work();
@@ -250,11 +252,31 @@ final class ConductorHarness implements AutoCloseable
         int ran = 0;
         while (!metadataTasks.isEmpty())
         {
-            metadataTasks.poll().run();
+            metadataTasks.remove(0).run();
             ran++;
         }
         work();
         return ran;
+    }
+
+    /**
+     * Run one pending fill, the {@code index}-th submitted of those still pending, then let the conductor take its
+     * completion: fills end in any order, as on a pool of filler threads.
+     */
+    void runFill(final int index)
+    {
+        fills.remove(index).run();
+        work();
+    }
+
+    /**
+     * Run one pending OPEN, STAT or LIST, the {@code index}-th of those still pending, then let the conductor take
+     * its result.
+     */
+    void runMetadataTask(final int index)
+    {
+        metadataTasks.remove(index).run();
+        work();
     }
 
     int pendingMetadata()
@@ -388,13 +410,15 @@ final class ConductorHarness implements AutoCloseable
         }
 
         /**
-         * After a broker restart: the slot survived in the same file; find it in the new mapping and wait for the
-         * new conductor to accept it.
+         * After a broker restart: the slot survived in the same file; find it in the new mapping, heartbeat there and
+         * wait for the new conductor to accept it. The old mapping is gone: nothing of this client may touch it
+         * before this.
          */
         void rebind()
         {
             slot = guests.get(guestIndex).sessions()[slotIndex].slot();
             assertEquals(ownerId, slot.getLongVolatile(ClientSlotDescriptor.OWNER_ID_OFFSET));
+            heartbeat();
             answers.clear();
             awaitAccepted();
         }
@@ -436,9 +460,25 @@ final class ConductorHarness implements AutoCloseable
          */
         long send(final int type, final int length)
         {
-            assertTrue(requests.write(type, record, 0, length), "request ring full");
-            work();
+            assertTrue(trySend(type, length), "request ring full");
             return record.getLong(0);
+        }
+
+        /**
+         * Write one record as it is if the ring has room, then run the duty cycle.
+         *
+         * @return false when the request ring was full (the record was not written).
+         */
+        boolean trySend(final int type, final int length)
+        {
+            final boolean written = requests.write(type, record, 0, length);
+            work();
+            return written;
+        }
+
+        long ownerId()
+        {
+            return ownerId;
         }
 
         /**
