@@ -308,7 +308,7 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
         {
             to = from;
             log.clientEvent(INFO, session, "share " + share.name() + ": the tree version it held before the broker " +
-                "restarted is gone (" + reopened.reason() + "): stays on version " + to.number() + " (" + to.path() +
+                "restarted cannot be served again (" + reopened.reason() + "): stays on version " + to.number() + " (" + to.path() +
                 "); its open files there answer STALE unless unchanged", clock.time());
         }
         session.tree(share, to);
