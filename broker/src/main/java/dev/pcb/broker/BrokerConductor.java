@@ -308,8 +308,8 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
         {
             to = from;
             log.clientEvent(INFO, session, "share " + share.name() + ": the tree version it held before the broker " +
-                "restarted cannot be served again (" + reopened.reason() + "): stays on version " + to.number() + " (" + to.path() +
-                "); its open files there answer STALE unless unchanged", clock.time());
+                "restarted cannot be served again (" + reopened.reason() + "): stays on version " + to.number() +
+                " (" + to.path() + "); its open files there answer STALE unless unchanged", clock.time());
         }
         session.tree(share, to);
         responder.sendAdvanced(session, task.correlationId(), share, to);

@@ -11,8 +11,9 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * One OPEN, STAT, LIST, READLINK or RESUME run off the conductor: the system calls (openat2, statx, getdents64,
- * readlinkat; realpath and open of a version directory) on a metadata worker, the result handed back through a queue for the conductor to apply and answer. A share on a hung filesystem then
- * stalls only the workers and the requests that touch it, never the conductor.
+ * readlinkat; realpath and open of a version directory) on a metadata worker, the result handed back through a
+ * queue for the conductor to apply and answer. A share on a hung filesystem then stalls only the workers and the
+ * requests that touch it, never the conductor.
  * <p>
  * Tasks are pooled per guest ({@link MetadataWork}); the inputs are set by the conductor before submission and the
  * outputs by the worker before the completion queue hands the task back, which orders them.

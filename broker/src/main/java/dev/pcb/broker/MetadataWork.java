@@ -12,10 +12,10 @@ import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 
 /**
- * OPEN, STAT, LIST, READLINK and RESUME off the conductor, as Aeron runs blocking client work on async tasks: each guest has
- * {@link #IN_FLIGHT_PER_GUEST} tasks; a request is submitted to the metadata executor only when one is free, else it
- * stays in its ring (the adapter aborts the read of that slot) until one comes back. A guest whose share hangs thus
- * ties up at most its own tasks and workers; ACQUIREs, and every other guest, keep being answered.
+ * OPEN, STAT, LIST, READLINK and RESUME off the conductor, as Aeron runs blocking client work on async tasks: each
+ * guest has {@link #IN_FLIGHT_PER_GUEST} tasks; a request is submitted to the metadata executor only when one is
+ * free, else it stays in its ring (the adapter aborts the read of that slot) until one comes back. A guest whose
+ * share hangs thus ties up at most its own tasks and workers; ACQUIREs, and every other guest, keep being answered.
  * Conductor thread only, but for the tasks' {@link MetadataTask#run}.
  */
 final class MetadataWork

@@ -154,11 +154,11 @@ public final class PcbAgent implements AutoCloseable
                 {
                     final TreeIdentity held = share.treeIdentity();
                     share.shareId(info.shareId());
-                    // The new broker attaches the session to its current version; RESUME asks for the one held.
-                    share.treeVersion(info.treeVersion(), info.identity());
-                    if (held.isPresent() && !held.equals(info.identity()))
+                    // The new broker attaches the session to its current version; RESUME asks for the one held. The
+                    // held identity is kept until an answer replaces it, so a second restart meanwhile asks again.
+                    if (!held.isPresent() || held.equals(info.identity()) || !resume(call, share, held))
                     {
-                        resume(call, share, held);
+                        share.treeVersion(info.treeVersion(), info.identity());
                     }
                 }
             }
@@ -173,15 +173,19 @@ public final class PcbAgent implements AutoCloseable
      * RESUME one share. The broker answers with the version the session is on now: the one held if its directory
      * is still there, else the current one, beneath which open files are re-opened (and answer STALE if they
      * changed). A broker that does not know RESUME (layout 3.1) answers an error: the current version, likewise.
+     *
+     * @return false when the broker answered an error: the session is on the version ATTACHED named.
      */
-    private void resume(final Call call, final ShareRegion share, final TreeIdentity held) throws PcbException
+    private boolean resume(final Call call, final ShareRegion share, final TreeIdentity held) throws PcbException
     {
         final int type = channel.call(call, MessageType.RESUME, channel.proxy().resume(call, share.shareId(), held));
-        if (MessageType.ADVANCED == type)
+        if (MessageType.ADVANCED != type)
         {
-            call.advance.wrap(call.response, 0);
-            share.treeVersion(call.advance.treeVersion(), identity(call));
+            return false;
         }
+        call.advance.wrap(call.response, 0);
+        share.treeVersion(call.advance.treeVersion(), identity(call));
+        return true;
     }
 
     private static TreeIdentity identity(final Call call) throws PcbException
