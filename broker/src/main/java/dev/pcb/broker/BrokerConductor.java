@@ -6,6 +6,7 @@ import dev.pcb.layout.RetainedWindowsTable;
 import dev.pcb.layout.RunDirectory;
 import dev.pcb.protocol.ErrorCode;
 import dev.pcb.protocol.MessageType;
+import dev.pcb.protocol.TreeIdentity;
 import dev.pcb.protocol.WindowRequest;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.EpochClock;
@@ -265,7 +266,53 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
         final TreeVersion from = requireTree(session, share);
         final TreeVersion to = share.tree().advance(from);
         session.tree(share, to);
-        responder.sendAdvanced(session, correlationId, share, to.number());
+        responder.sendAdvanced(session, correlationId, share, to);
+    }
+
+    /**
+     * RESUME: after a broker restart, put the session back on the version directory it held (docs/versions.md). A
+     * version this broker holds open already is taken at once; another is looked up on a metadata worker.
+     */
+    void onResume(final ClientSession session, final long correlationId, final Share share, final TreeIdentity wanted)
+        throws RequestException
+    {
+        final TreeVersion from = requireTree(session, share);
+        final TreeVersion known = share.tree().isVersioned() && wanted.isPresent() ? share.tree().find(wanted) : from;
+        if (null != known)
+        {
+            session.tree(share, share.tree().move(from, known));
+            responder.sendAdvanced(session, correlationId, share, known);
+            return;
+        }
+        metadata.submitResume(session, correlationId, share, wanted);
+    }
+
+    /**
+     * A RESUME's lookup is back: serve that directory again and move the session onto it, or, when it is gone, leave
+     * the session where it is (the current version at attach) and say so in the log.
+     */
+    private void onResumed(final ClientSession session, final MetadataTask task) throws RequestException
+    {
+        final Share share = task.share();
+        final TreeVersion from = requireTree(session, share);
+        final TreeWatcher.Flip reopened = task.reopened();
+        final TreeVersion to;
+        if (task.fd() >= 0)
+        {
+            task.takeFd();
+            to = share.tree().move(from, share.tree().resumed(reopened));
+            log.clientEvent(INFO, session, "share " + share.name() + ": back on " + reopened.identity() +
+                " as tree version " + to.number() + ", as before the broker restarted", clock.time());
+        }
+        else
+        {
+            to = from;
+            log.clientEvent(INFO, session, "share " + share.name() + ": the tree version it held before the broker " +
+                "restarted cannot be served again (" + reopened.reason() + "): stays on version " + to.number() +
+                " (" + to.path() + "); its open files there answer STALE unless unchanged", clock.time());
+        }
+        session.tree(share, to);
+        responder.sendAdvanced(session, task.correlationId(), share, to);
     }
 
     private static TreeVersion requireTree(final ClientSession session, final Share share) throws RequestException
@@ -342,6 +389,9 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
                     break;
                 case MessageType.READLINK:
                     responder.sendReadlink(session, task.correlationId(), task.share(), task.linkTarget());
+                    break;
+                case MessageType.RESUME:
+                    onResumed(session, task);
                     break;
                 default:
                     responder.send(session, MessageType.LIST_RESULT, task.page(), task.pageLength());

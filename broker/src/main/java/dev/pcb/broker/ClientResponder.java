@@ -77,6 +77,10 @@ final class ClientResponder
             at = attached.putShare(at, share.id(), share.region().windowSize(), share.region().regionLength(),
                 share.region().regionId(), session.tree(share).number(), share.name());
         }
+        for (final Share share : given)
+        {
+            at = attached.putIdentity(at, session.tree(share).identity());
+        }
         send(session, MessageType.ATTACHED, out, at);
     }
 
@@ -91,12 +95,12 @@ final class ClientResponder
         send(session, MessageType.OPENED, out, OpenedResponse.LENGTH);
     }
 
-    void sendAdvanced(final ClientSession session, final long correlationId, final Share share, final long number)
+    void sendAdvanced(final ClientSession session, final long correlationId, final Share share, final TreeVersion tree)
     {
         advanced.wrap(out, 0);
         advanced.correlationId(correlationId);
-        advanced.shareId(share.id()).treeVersion(number);
-        send(session, MessageType.ADVANCED, out, AdvanceMessage.LENGTH);
+        advanced.shareId(share.id()).treeVersion(tree.number());
+        send(session, MessageType.ADVANCED, out, advanced.identity(tree.identity()));
     }
 
     void sendStat(final ClientSession session, final long correlationId, final FileAttributes attributes)

@@ -4,14 +4,16 @@ import dev.pcb.nativeshim.StatxResult;
 import dev.pcb.protocol.ErrorCode;
 import dev.pcb.protocol.FileAttributes;
 import dev.pcb.protocol.MessageType;
+import dev.pcb.protocol.TreeIdentity;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
- * One OPEN, STAT, LIST or READLINK run off the conductor: the system calls (openat2, statx, getdents64,
- * readlinkat) on a metadata worker, the result handed back through a queue for the conductor to apply and answer. A share on a hung filesystem then
- * stalls only the workers and the requests that touch it, never the conductor.
+ * One OPEN, STAT, LIST, READLINK or RESUME run off the conductor: the system calls (openat2, statx, getdents64,
+ * readlinkat; realpath and open of a version directory) on a metadata worker, the result handed back through a
+ * queue for the conductor to apply and answer. A share on a hung filesystem then stalls only the workers and the
+ * requests that touch it, never the conductor.
  * <p>
  * Tasks are pooled per guest ({@link MetadataWork}); the inputs are set by the conductor before submission and the
  * outputs by the worker before the completion queue hands the task back, which orders them.
@@ -37,6 +39,8 @@ final class MetadataTask implements Runnable
     private int fd;
     private int pageLength;
     private String linkTarget;
+    private TreeIdentity wanted;
+    private TreeWatcher.Flip reopened;
     private ErrorCode error;
     private String errorMessage;
 
@@ -72,8 +76,19 @@ final class MetadataTask implements Runnable
         this.fd = -1;
         this.pageLength = 0;
         this.linkTarget = null;
+        this.wanted = null;
+        this.reopened = null;
         this.error = null;
         this.errorMessage = null;
+        return this;
+    }
+
+    /**
+     * Set the version directory a RESUME asks for; conductor thread, after {@link #request}.
+     */
+    MetadataTask wanted(final TreeIdentity wanted)
+    {
+        this.wanted = wanted;
         return this;
     }
 
@@ -92,6 +107,10 @@ final class MetadataTask implements Runnable
                     break;
                 case MessageType.READLINK:
                     linkTarget = requests.readlink(share, rootFd, path);
+                    break;
+                case MessageType.RESUME:
+                    reopened = TreeWatcher.reopen(share, share.tree().link(), wanted);
+                    fd = reopened.fd();
                     break;
                 default:
                     pageLength = requests.listPage(share, rootFd, path, correlationId, cookie, maxEntries, limit, page);
@@ -191,6 +210,14 @@ final class MetadataTask implements Runnable
     String linkTarget()
     {
         return linkTarget;
+    }
+
+    /**
+     * @return a RESUME's lookup: the version directory (its descriptor is {@link #fd}) or why it is gone.
+     */
+    TreeWatcher.Flip reopened()
+    {
+        return reopened;
     }
 
     int pageLength()

@@ -1,6 +1,8 @@
 package dev.pcb.broker;
 
 import dev.pcb.nativeshim.Linux;
+import dev.pcb.protocol.MessageType;
+import dev.pcb.protocol.TreeIdentity;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 
 import java.util.ArrayDeque;
@@ -10,10 +12,10 @@ import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 
 /**
- * OPEN, STAT and LIST off the conductor, as Aeron runs blocking client work on async tasks: each guest has
- * {@link #IN_FLIGHT_PER_GUEST} tasks; a request is submitted to the metadata executor only when one is free, else it
- * stays in its ring (the adapter aborts the read of that slot) until one comes back. A guest whose share hangs thus
- * ties up at most its own tasks and workers; ACQUIREs, and every other guest, keep being answered.
+ * OPEN, STAT, LIST, READLINK and RESUME off the conductor, as Aeron runs blocking client work on async tasks: each
+ * guest has {@link #IN_FLIGHT_PER_GUEST} tasks; a request is submitted to the metadata executor only when one is
+ * free, else it stays in its ring (the adapter aborts the read of that slot) until one comes back. A guest whose
+ * share hangs thus ties up at most its own tasks and workers; ACQUIREs, and every other guest, keep being answered.
  * Conductor thread only, but for the tasks' {@link MetadataTask#run}.
  */
 final class MetadataWork
@@ -65,11 +67,33 @@ final class MetadataWork
         final long cookie,
         final int maxEntries)
     {
+        executor.execute(take(session, type, correlationId, share, path, cookie, maxEntries));
+    }
+
+    /**
+     * Run a RESUME on the executor: look up the version directory a session held before a broker restart; the
+     * caller checked {@link #hasRoom}.
+     */
+    void submitResume(
+        final ClientSession session, final long correlationId, final Share share, final TreeIdentity wanted)
+    {
+        executor.execute(take(session, MessageType.RESUME, correlationId, share, wanted.path(), 0, 0).wanted(wanted));
+    }
+
+    private MetadataTask take(
+        final ClientSession session,
+        final int type,
+        final long correlationId,
+        final Share share,
+        final String path,
+        final long cookie,
+        final int maxEntries)
+    {
         final MetadataTask task = free.get(session.guest()).poll();
         // Counted in flight, so the version's descriptor stays open while a worker resolves beneath it.
         final TreeVersion tree = session.tree(share);
         tree.requestSubmitted();
-        executor.execute(task.request(session, type, correlationId, share, tree, path, cookie, maxEntries));
+        return task.request(session, type, correlationId, share, tree, path, cookie, maxEntries);
     }
 
     /**

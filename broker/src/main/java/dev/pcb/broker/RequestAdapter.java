@@ -6,6 +6,7 @@ import dev.pcb.protocol.ErrorCode;
 import dev.pcb.protocol.HoldRequest;
 import dev.pcb.protocol.MessageType;
 import dev.pcb.protocol.PathRequest;
+import dev.pcb.protocol.TreeIdentity;
 import dev.pcb.protocol.WindowRequest;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.ControlledMessageHandler;
@@ -119,7 +120,7 @@ final class RequestAdapter implements ControlledMessageHandler
     private static boolean isMetadata(final int typeId)
     {
         return MessageType.OPEN == typeId || MessageType.STAT == typeId || MessageType.LIST == typeId ||
-            MessageType.READLINK == typeId;
+            MessageType.READLINK == typeId || MessageType.RESUME == typeId;
     }
 
     private void dispatch(
@@ -168,9 +169,35 @@ final class RequestAdapter implements ControlledMessageHandler
                 conductor.onAdvance(session, correlationId, share(session, advanceMessage.shareId()));
                 break;
 
+            case MessageType.RESUME:
+                onResume(session, buffer, index, length, correlationId);
+                break;
+
             default:
                 throw new RequestException(ErrorCode.MALFORMED, "unknown request type " + typeId);
         }
+    }
+
+    private void onResume(
+        final ClientSession session,
+        final MutableDirectBuffer buffer,
+        final int index,
+        final int length,
+        final long correlationId) throws RequestException
+    {
+        require(AdvanceMessage.isWellFormed(length), "RESUME", length, AdvanceMessage.LENGTH);
+        advanceMessage.wrap(buffer, index);
+        final Share share = share(session, advanceMessage.shareId());
+        final TreeIdentity wanted;
+        try
+        {
+            wanted = advanceMessage.identity(length);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new RequestException(ErrorCode.MALFORMED, "RESUME: " + ex.getMessage());
+        }
+        conductor.onResume(session, correlationId, share, wanted);
     }
 
     private void onWindowRequest(
@@ -239,7 +266,7 @@ final class RequestAdapter implements ControlledMessageHandler
         // Every request that costs the broker work or a pin; RELEASE, CLOSE and DETACH only give back.
         return MessageType.OPEN == typeId || MessageType.STAT == typeId || MessageType.LIST == typeId ||
             MessageType.READLINK == typeId || MessageType.ACQUIRE == typeId || MessageType.HOLD == typeId ||
-            MessageType.ATTACH == typeId;
+            MessageType.ATTACH == typeId || MessageType.RESUME == typeId;
     }
 
     private static Share share(final ClientSession session, final int shareId) throws RequestException

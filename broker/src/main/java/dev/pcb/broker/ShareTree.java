@@ -2,6 +2,7 @@ package dev.pcb.broker;
 
 import dev.pcb.nativeshim.ErrnoException;
 import dev.pcb.nativeshim.Linux;
+import dev.pcb.protocol.TreeIdentity;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,14 +39,14 @@ final class ShareTree implements AutoCloseable
                 throw new IllegalArgumentException("versioned share " + flip.reason());
             }
             initialTarget = flip.target();
-            current = new TreeVersion(1, flip.realPath(), flip.fd());
+            current = new TreeVersion(1, flip.realPath(), flip.fd(), flip.identity());
         }
         else
         {
             link = null;
             initialTarget = null;
             final String root = configured.toAbsolutePath().toString();
-            current = new TreeVersion(1, root, Linux.openDirectory(root));
+            current = new TreeVersion(1, root, Linux.openDirectory(root), TreeIdentity.NONE);
         }
         versions.add(current);
     }
@@ -145,7 +146,7 @@ final class ShareTree implements AutoCloseable
             return null;
         }
         final TreeVersion previous = current;
-        current = new TreeVersion(versions.size() + 1, flip.realPath(), flip.fd());
+        current = new TreeVersion(versions.size() + 1, flip.realPath(), flip.fd(), flip.identity());
         versions.add(current);
         closeIfUnused(previous);
         changed = true;
@@ -178,13 +179,62 @@ final class ShareTree implements AutoCloseable
     TreeVersion advance(final TreeVersion from)
     {
         advances++;
-        if (from == current)
+        return move(from, current);
+    }
+
+    /**
+     * Move a session from one version to another (the same one: nothing changes).
+     *
+     * @return {@code to}.
+     */
+    TreeVersion move(final TreeVersion from, final TreeVersion to)
+    {
+        if (from != to)
         {
-            return current;
+            to.sessionEntered();
+            changed = true;
+            leave(from);
         }
-        final TreeVersion to = enter();
-        leave(from);
         return to;
+    }
+
+    /**
+     * The version a RESUME names, if this broker holds it open already: the current one, or one resumed by another
+     * session.
+     *
+     * @return the version, or null when its directory must be looked up ({@link TreeWatcher#reopen}).
+     */
+    TreeVersion find(final TreeIdentity identity)
+    {
+        for (final TreeVersion version : versions)
+        {
+            if (version.rootFd() >= 0 && version.identity().equals(identity))
+            {
+                return version;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * A version directory looked up again for a RESUME: served again as a version of its own (not current), or the
+     * one already open under that identity when another RESUME got there first.
+     *
+     * @param flip what {@link TreeWatcher#reopen} opened; its descriptor is this tree's from now on.
+     * @return the version to put the session on.
+     */
+    TreeVersion resumed(final TreeWatcher.Flip flip)
+    {
+        final TreeVersion known = find(flip.identity());
+        if (null != known)
+        {
+            Linux.close(flip.fd());
+            return known;
+        }
+        final TreeVersion version = new TreeVersion(versions.size() + 1, flip.realPath(), flip.fd(), flip.identity());
+        versions.add(version);
+        changed = true;
+        return version;
     }
 
     void handleOpened(final TreeVersion version)

@@ -1,6 +1,7 @@
 package dev.pcb.broker;
 
 import dev.pcb.nativeshim.Linux;
+import dev.pcb.protocol.TreeIdentity;
 
 /**
  * One version directory of a share (docs/versions.md): the directory a session's OPEN, STAT and LIST resolve
@@ -14,16 +15,18 @@ final class TreeVersion
 {
     private final long number;
     private final String path;
+    private final TreeIdentity identity;
     private int rootFd;
     private int sessions;
     private int handles;
     private int inFlight;
 
-    TreeVersion(final long number, final String path, final int rootFd)
+    TreeVersion(final long number, final String path, final int rootFd, final TreeIdentity identity)
     {
         this.number = number;
         this.path = path;
         this.rootFd = rootFd;
+        this.identity = identity;
     }
 
     /** @return the version number: 1 for the first, one more at each good flip. */
@@ -36,6 +39,15 @@ final class TreeVersion
     String path()
     {
         return path;
+    }
+
+    /**
+     * @return what names this version directory across a broker restart: its path beside the link, device and
+     * inode; {@link TreeIdentity#NONE} for a plain directory share.
+     */
+    TreeIdentity identity()
+    {
+        return identity;
     }
 
     /** @return the descriptor paths resolve beneath, or -1 once the version was unused and closed. */

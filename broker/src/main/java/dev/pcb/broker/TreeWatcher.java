@@ -3,6 +3,8 @@ package dev.pcb.broker;
 import dev.pcb.layout.RunDirectory;
 import dev.pcb.nativeshim.ErrnoException;
 import dev.pcb.nativeshim.Linux;
+import dev.pcb.nativeshim.StatxResult;
+import dev.pcb.protocol.TreeIdentity;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 
 import java.io.IOException;
@@ -29,10 +31,15 @@ final class TreeWatcher
     private static final System.Logger LOG = System.getLogger("pcb.broker");
 
     /**
-     * A link read: the new version directory opened (fd >= 0), or refused (reason set).
+     * A link read, or a version directory looked up again for RESUME: the version directory opened (fd >= 0) with
+     * its identity, or refused (reason set, identity {@link TreeIdentity#NONE}).
      */
-    record Flip(Share share, String target, String realPath, int fd, String reason)
+    record Flip(Share share, String target, String realPath, int fd, TreeIdentity identity, String reason)
     {
+        static Flip refused(final Share share, final String target, final String reason)
+        {
+            return new Flip(share, target, null, -1, TreeIdentity.NONE, reason);
+        }
     }
 
     private final List<Share> shares;
@@ -115,8 +122,37 @@ final class TreeWatcher
         }
         catch (final IOException ex)
         {
-            return new Flip(share, target, null, -1, link + " -> " + target + ": points nowhere (" + ex + ")");
+            return Flip.refused(share, target, link + " -> " + target + ": points nowhere (" + ex + ")");
         }
+        return open(share, link, target, link + " -> " + target, real, null);
+    }
+
+    /**
+     * Look up again, for a session that held it under a broker that since restarted, a version directory beside
+     * the link (docs/versions.md, broker restart): the same checks as a flip, and it must still be the directory
+     * the identity names (device and inode), not another made under its name. Blocking: a metadata worker runs it.
+     *
+     * @return the directory opened, or refused with the reason.
+     */
+    static Flip reopen(final Share share, final Path link, final TreeIdentity wanted)
+    {
+        final String shown = link.toAbsolutePath().getParent() + "/" + wanted.path();
+        final Path real;
+        try
+        {
+            real = link.toAbsolutePath().getParent().resolve(wanted.path()).toRealPath();
+        }
+        catch (final IOException | java.nio.file.InvalidPathException ex)
+        {
+            return Flip.refused(share, wanted.path(), shown + ": no longer there (" + ex + ")");
+        }
+        return open(share, link, wanted.path(), shown, real, wanted);
+    }
+
+    private static Flip open(
+        final Share share, final Path link, final String target, final String shown, final Path real,
+        final TreeIdentity wanted)
+    {
         final Path parent;
         try
         {
@@ -124,26 +160,45 @@ final class TreeWatcher
         }
         catch (final IOException ex)
         {
-            return new Flip(share, target, null, -1, link + ": parent directory unreadable (" + ex + ")");
+            return Flip.refused(share, target, link + ": parent directory unreadable (" + ex + ")");
         }
         if (!real.startsWith(parent) || real.equals(parent))
         {
-            return new Flip(share, target, null, -1, link + " -> " + target + ": resolves to " + real +
-                ", outside the link's directory " + parent);
+            return Flip.refused(share, target, shown + ": resolves to " + real + ", outside the link's directory " +
+                parent);
         }
         if (!Files.isDirectory(real))
         {
-            return new Flip(share, target, null, -1, link + " -> " + target + ": " + real + " is not a directory");
+            return Flip.refused(share, target, shown + ": " + real + " is not a directory");
         }
+        final int fd;
         try
         {
-            return new Flip(share, target, real.toString(), Linux.openDirectory(real.toString()), null);
+            fd = Linux.openDirectory(real.toString());
         }
         catch (final ErrnoException ex)
         {
-            return new Flip(share, target, null, -1, link + " -> " + target + ": cannot open " + real + " (" +
-                ex.getMessage() + ")");
+            return Flip.refused(share, target, shown + ": cannot open " + real + " (" + ex.getMessage() + ")");
         }
+        // The identity is taken from the descriptor, so it names the directory opened, whatever was renamed since.
+        final StatxResult stat = new StatxResult();
+        try
+        {
+            Linux.fstat(fd, stat);
+        }
+        catch (final ErrnoException ex)
+        {
+            Linux.close(fd);
+            return Flip.refused(share, target, shown + ": cannot stat " + real + " (" + ex.getMessage() + ")");
+        }
+        if (null != wanted && (stat.device() != wanted.device() || stat.inode() != wanted.inode()))
+        {
+            Linux.close(fd);
+            return Flip.refused(share, target, shown + " is another directory now (device " + stat.device() +
+                ", inode " + stat.inode() + "; was device " + wanted.device() + ", inode " + wanted.inode() + ")");
+        }
+        final TreeIdentity identity = TreeIdentity.of(stat.device(), stat.inode(), parent.relativize(real).toString());
+        return new Flip(share, target, real.toString(), fd, identity, null);
     }
 
     /**

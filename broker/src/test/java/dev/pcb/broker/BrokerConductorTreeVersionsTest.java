@@ -6,12 +6,16 @@ import dev.pcb.layout.CounterType;
 import dev.pcb.layout.CountersSnapshot;
 import dev.pcb.layout.DataRegionDescriptor;
 import dev.pcb.layout.RunDirectory;
+import dev.pcb.nativeshim.Linux;
+import dev.pcb.nativeshim.StatxResult;
 import dev.pcb.protocol.AcquiredResponse;
+import dev.pcb.protocol.AdvanceMessage;
 import dev.pcb.protocol.AttachedResponse;
 import dev.pcb.protocol.ErrorCode;
 import dev.pcb.protocol.FileAttributes;
 import dev.pcb.protocol.MessageType;
 import dev.pcb.protocol.StatResponse;
+import dev.pcb.protocol.TreeIdentity;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -21,6 +25,7 @@ import java.nio.file.Path;
 
 import static dev.pcb.broker.ConductorHarness.WINDOW;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -209,5 +214,186 @@ class BrokerConductorTreeVersionsTest
         harness.runFills();
         assertEquals(MessageType.ACQUIRED, client.answer().type());
         assertEquals(20, size(harness.attachedClient(1, 0), "f"));
+    }
+
+    private static TreeIdentity attachedIdentity(final Answer answer)
+    {
+        assertEquals(MessageType.ATTACHED, answer.type(), answer::toString);
+        final AttachedResponse attached = new AttachedResponse();
+        attached.wrap(answer.buffer(), 0);
+        final AttachedResponse.ShareInfo info = new AttachedResponse.ShareInfo();
+        final int end = attached.getShare(AttachedResponse.SHARES_OFFSET, answer.length(), info);
+        assertEquals(answer.length(), attached.getIdentity(end, answer.length(), info));
+        return info.identity();
+    }
+
+    /** @return the version number and identity an ADVANCED answers. */
+    private static TreeIdentity advanced(final Answer answer, final long expectedNumber)
+    {
+        assertEquals(MessageType.ADVANCED, answer.type(), answer::toString);
+        final AdvanceMessage advanced = new AdvanceMessage();
+        advanced.wrap(answer.buffer(), 0);
+        assertEquals(expectedNumber, advanced.treeVersion(), "version number");
+        return advanced.identity(answer.length());
+    }
+
+    /** @return the identity the broker would give that directory: statx's device and inode. */
+    private static TreeIdentity identityOf(final Path dir, final String path) throws IOException
+    {
+        final StatxResult stat = new StatxResult();
+        final int fd = Linux.openDirectory(dir.toString());
+        try
+        {
+            Linux.fstat(fd, stat);
+        }
+        finally
+        {
+            Linux.close(fd);
+        }
+        return new TreeIdentity(stat.device(), stat.inode(), path);
+    }
+
+    private static long inode(final Path path) throws IOException
+    {
+        return ((Number)Files.getAttribute(path, "unix:ino")).longValue();
+    }
+
+    @Test
+    void attachedAndAdvancedNameTheVersionDirectoryByPathAndInode() throws IOException
+    {
+        start();
+        final Client client = harness.new Client(0, 0, 0x77);
+        client.claim();
+        final TreeIdentity first = attachedIdentity(client.attach());
+        assertEquals("releases/1", first.path());
+        assertEquals(inode(harness.dir().resolve("releases/1")), first.inode());
+        harness.versionDir("2");
+        harness.flip("releases/2");
+        final AdvanceMessage advance = new AdvanceMessage();
+        advance.wrap(client.record(), 0);
+        advance.shareId(harness.share().id());
+        client.send(MessageType.ADVANCE, AdvanceMessage.LENGTH);
+        final TreeIdentity second = advanced(client.answer(), 2);
+        assertEquals("releases/2", second.path());
+        assertEquals(inode(harness.dir().resolve("releases/2")), second.inode());
+        assertEquals(first.device(), second.device());
+    }
+
+    @Test
+    void aRestartedBrokerPutsAResumingSessionBackOnTheVersionItHeld() throws IOException
+    {
+        start();
+        harness.file("f", 10);
+        final Client client = harness.new Client(0, 0, 0x77);
+        client.claim();
+        final TreeIdentity held = attachedIdentity(client.attach());
+        harness.versionDir("2");
+        harness.file("f", 20);
+        harness.flip("releases/2");
+
+        harness.restart();
+        client.heartbeat();
+        client.rebind();
+        assertEquals("releases/2", attachedIdentity(client.attach()).path(), "attached to the current version");
+        assertEquals(held, advanced(client.resume(held), 2), "back on releases/1, numbered after the current 1");
+        assertEquals(10, size(client, "f"), "resolves beneath releases/1 again");
+        assertEquals(1, newest(), "the newest version is still the current one");
+
+        final Client other = harness.new Client(0, 1, 0x78);
+        other.claim();
+        other.attach();
+        assertEquals(held, advanced(other.resume(held), 2), "a second session shares the version served again");
+        assertEquals(2, harness.share().tree().versions().size());
+
+        final String report = versionsFile();
+        assertTrue(report.contains("version 2 sessions 2 handles 0 used "), report);
+        assertTrue(report.contains(harness.dir().resolve("releases/1").toRealPath().toString()), report);
+    }
+
+    @Test
+    void aResumeOfARemovedVersionLeavesTheSessionOnTheCurrentOne() throws IOException
+    {
+        start();
+        harness.file("f", 10);
+        final Client client = harness.new Client(0, 0, 0x77);
+        client.claim();
+        final TreeIdentity held = attachedIdentity(client.attach());
+        harness.versionDir("2");
+        harness.file("f", 20);
+        harness.flip("releases/2");
+        harness.restart();
+        Files.delete(harness.dir().resolve("releases/1/f"));
+        Files.delete(harness.dir().resolve("releases/1"));
+
+        client.heartbeat();
+        client.rebind();
+        final TreeIdentity current = attachedIdentity(client.attach());
+        assertEquals(current, advanced(client.resume(held), 1));
+        assertEquals(20, size(client, "f"));
+        assertEquals(1, harness.share().tree().versions().size(), "nothing served for the removed directory");
+    }
+
+    @Test
+    void aDirectoryMadeAgainUnderTheSameNameIsNotTheVersionHeld() throws IOException
+    {
+        start();
+        harness.file("f", 10);
+        final Client client = harness.new Client(0, 0, 0x77);
+        client.claim();
+        final TreeIdentity held = attachedIdentity(client.attach());
+        harness.versionDir("2");
+        harness.flip("releases/2");
+        harness.restart();
+        final Path first = harness.dir().resolve("releases/1");
+        Files.delete(first.resolve("f"));
+        final Path moved = Files.move(first, harness.dir().resolve("old-1"));
+        Files.createDirectory(first);
+        Files.writeString(first.resolve("f"), "another tree");
+        assertFalse(inode(first) == held.inode(), "the test needs a new inode");
+
+        client.heartbeat();
+        client.rebind();
+        client.attach();
+        assertEquals("releases/2", advanced(client.resume(held), 1).path());
+        assertEquals(ErrorCode.NO_SUCH_FILE, client.request(MessageType.STAT, "f").error().code());
+        Files.delete(moved);
+    }
+
+    @Test
+    void aResumeNamingADirectoryOutsideTheLinksDirectoryIsRefused() throws IOException
+    {
+        start();
+        harness.file("f", 10);
+        final Client client = harness.attachedClient(0, 0);
+        final String name = harness.dir().getFileName() + "-outside";
+        final Path outside = Files.createDirectories(harness.dir().getParent().resolve(name));
+        try
+        {
+            final TreeIdentity climbing = identityOf(outside, "../" + name);
+            final TreeIdentity absolute = identityOf(outside, outside.toString());
+            final TreeIdentity parent = identityOf(harness.dir(), ".");
+            assertEquals("releases/1", advanced(client.resume(climbing), 1).path());
+            assertEquals("releases/1", advanced(client.resume(absolute), 1).path());
+            assertEquals("releases/1", advanced(client.resume(parent), 1).path());
+        }
+        finally
+        {
+            Files.delete(outside);
+        }
+        assertEquals(10, size(client, "f"));
+        assertEquals(1, harness.share().tree().versions().size());
+    }
+
+    @Test
+    void aResumeWithAPathPastItsRecordIsMalformed() throws IOException
+    {
+        start();
+        final Client client = harness.attachedClient(0, 0);
+        final AdvanceMessage resume = new AdvanceMessage();
+        resume.wrap(client.record(), 0);
+        resume.shareId(harness.share().id());
+        final int length = resume.identity(new TreeIdentity(1, 2, "releases/1"));
+        client.send(MessageType.RESUME, length - 1);
+        assertEquals(ErrorCode.MALFORMED, client.answer().error().code());
     }
 }

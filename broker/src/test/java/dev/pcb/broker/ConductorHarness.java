@@ -4,6 +4,7 @@ import dev.pcb.layout.ClientSlotDescriptor;
 import dev.pcb.layout.LayoutVersion;
 import dev.pcb.layout.RunDirectory;
 import dev.pcb.protocol.AdvanceMessage;
+import dev.pcb.protocol.TreeIdentity;
 import dev.pcb.protocol.AttachRequest;
 import dev.pcb.protocol.ErrorResponse;
 import dev.pcb.protocol.HoldRequest;
@@ -607,6 +608,19 @@ final class ConductorHarness implements AutoCloseable
             assertEquals(MessageType.ADVANCED, answer.type(), answer::toString);
             advance.wrap(answer.buffer(), 0);
             return advance.treeVersion();
+        }
+
+        /**
+         * RESUME with that tree identity, with the metadata work run (when the conductor needs it), and its answer.
+         */
+        Answer resume(final TreeIdentity held)
+        {
+            final AdvanceMessage resume = new AdvanceMessage();
+            resume.wrap(record(), 0);
+            resume.shareId(share().id());
+            send(MessageType.RESUME, resume.identity(held));
+            runMetadata();
+            return answer();
         }
 
         /**

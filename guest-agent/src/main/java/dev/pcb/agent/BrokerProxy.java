@@ -11,6 +11,7 @@ import dev.pcb.protocol.HoldRequest;
 import dev.pcb.protocol.MessageType;
 import dev.pcb.protocol.PathRequest;
 import dev.pcb.protocol.SimpleMessage;
+import dev.pcb.protocol.TreeIdentity;
 import dev.pcb.protocol.WindowRequest;
 import org.agrona.BufferUtil;
 import org.agrona.MutableDirectBuffer;
@@ -119,6 +120,18 @@ final class BrokerProxy
         call.advance.wrap(call.request, 0);
         call.advance.shareId(shareId);
         return AdvanceMessage.LENGTH;
+    }
+
+    /**
+     * RESUME: after a broker restart, back onto the version directory this session held.
+     *
+     * @return the length to send.
+     */
+    int resume(final Call call, final int shareId, final TreeIdentity held)
+    {
+        call.advance.wrap(call.request, 0);
+        call.advance.shareId(shareId);
+        return call.advance.identity(held);
     }
 
     /**

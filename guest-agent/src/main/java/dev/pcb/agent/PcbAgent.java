@@ -10,6 +10,7 @@ import dev.pcb.protocol.MessageType;
 import dev.pcb.protocol.OpenedResponse;
 import dev.pcb.protocol.PathRequest;
 import dev.pcb.protocol.StatResponse;
+import dev.pcb.protocol.TreeIdentity;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.SystemNanoClock;
@@ -94,7 +95,7 @@ public final class PcbAgent implements AutoCloseable
             for (final AttachedResponse.ShareInfo info : attachCall(channel, call))
             {
                 shares.add(new ShareRegion(info.shareId(), info.name(), locator.data(info.name(), info.regionId()),
-                    info.treeVersion()));
+                    info.treeVersion(), info.identity()));
             }
             final PcbAgent agent = new PcbAgent(config, channel, Collections.unmodifiableList(shares));
             channel.recovery(agent::reattach);
@@ -123,12 +124,23 @@ public final class PcbAgent implements AutoCloseable
             at = attached.getShare(at, call.responseLength, info);
             infos.add(info);
         }
+        try
+        {
+            for (final AttachedResponse.ShareInfo info : infos)
+            {
+                at = attached.getIdentity(at, call.responseLength, info);
+            }
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new PcbException(ErrorCode.MALFORMED, "ATTACHED: " + ex.getMessage());
+        }
         return infos;
     }
 
     /**
-     * After a broker restart: attach again (share ids may have changed), then let each open file claim its held
-     * windows and re-open itself.
+     * After a broker restart: attach again (share ids may have changed), go back to the tree version each share was
+     * read at, then let each open file claim its held windows and re-open itself beneath it.
      */
     private void reattach(final Call call) throws PcbException
     {
@@ -140,15 +152,51 @@ public final class PcbAgent implements AutoCloseable
             {
                 if (share.name().equals(info.name()))
                 {
+                    final TreeIdentity held = share.treeIdentity();
                     share.shareId(info.shareId());
-                    // The new broker puts the session on its current version (docs/versions.md, broker restart).
-                    share.treeVersion(info.treeVersion());
+                    // The new broker attaches the session to its current version; RESUME asks for the one held. The
+                    // held identity is kept until an answer replaces it, so a second restart meanwhile asks again.
+                    if (!held.isPresent() || held.equals(info.identity()) || !resume(call, share, held))
+                    {
+                        share.treeVersion(info.treeVersion(), info.identity());
+                    }
                 }
             }
         }
         for (final PcbFile file : openFiles)
         {
             file.recover(call);
+        }
+    }
+
+    /**
+     * RESUME one share. The broker answers with the version the session is on now: the one held if its directory
+     * is still there, else the current one, beneath which open files are re-opened (and answer STALE if they
+     * changed). A broker that does not know RESUME (layout 3.1) answers an error: the current version, likewise.
+     *
+     * @return false when the broker answered an error: the session is on the version ATTACHED named.
+     */
+    private boolean resume(final Call call, final ShareRegion share, final TreeIdentity held) throws PcbException
+    {
+        final int type = channel.call(call, MessageType.RESUME, channel.proxy().resume(call, share.shareId(), held));
+        if (MessageType.ADVANCED != type)
+        {
+            return false;
+        }
+        call.advance.wrap(call.response, 0);
+        share.treeVersion(call.advance.treeVersion(), identity(call));
+        return true;
+    }
+
+    private static TreeIdentity identity(final Call call) throws PcbException
+    {
+        try
+        {
+            return call.advance.identity(call.responseLength);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new PcbException(ErrorCode.MALFORMED, "ADVANCED: " + ex.getMessage());
         }
     }
 
@@ -291,7 +339,8 @@ public final class PcbAgent implements AutoCloseable
      * The newest tree version of a share the broker published, read from shared memory without a request.
      *
      * @param share a share name.
-     * @return the version number; greater than {@link #treeVersion} when {@link #advance} would move this session.
+     * @return the version number; different from {@link #treeVersion} when {@link #advance} would move this session
+     * (see {@link ShareRegion#newestTreeVersion()}).
      * @throws PcbException UNKNOWN_SHARE.
      */
     public long newestTreeVersion(final String share) throws PcbException
@@ -319,7 +368,7 @@ public final class PcbAgent implements AutoCloseable
                 throwIfError(call, type, MessageType.ADVANCED);
                 call.advance.wrap(call.response, 0);
                 final long version = call.advance.treeVersion();
-                region.treeVersion(version);
+                region.treeVersion(version, identity(call));
                 return version;
             }
             catch (final BrokerRestartedException ex)

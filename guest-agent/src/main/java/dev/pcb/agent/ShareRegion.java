@@ -2,6 +2,7 @@ package dev.pcb.agent;
 
 import dev.pcb.layout.DataRegionDescriptor;
 import dev.pcb.nativeshim.MappedRegion;
+import dev.pcb.protocol.TreeIdentity;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
@@ -17,10 +18,14 @@ public final class ShareRegion
     private final int windowCount;
     private final long windowsOffset;
     private volatile long treeVersion;
+    private volatile TreeIdentity treeIdentity;
 
-    ShareRegion(final int shareId, final String name, final MappedRegion mapping, final long treeVersion)
+    ShareRegion(
+        final int shareId, final String name, final MappedRegion mapping, final long treeVersion,
+        final TreeIdentity treeIdentity)
     {
         this.treeVersion = treeVersion;
+        this.treeIdentity = treeIdentity;
         this.shareId = shareId;
         this.name = name;
         this.mapping = mapping;
@@ -86,15 +91,30 @@ public final class ShareRegion
         return treeVersion;
     }
 
-    void treeVersion(final long treeVersion)
+    /**
+     * The session moved to a version: its number and the identity RESUME names it by after a broker restart.
+     */
+    void treeVersion(final long treeVersion, final TreeIdentity treeIdentity)
     {
+        this.treeIdentity = treeIdentity;
         this.treeVersion = treeVersion;
+    }
+
+    /**
+     * @return the version directory the session is on, as the broker named it; {@link TreeIdentity#NONE} for a plain
+     * share or a broker of layout 3.1.
+     */
+    TreeIdentity treeIdentity()
+    {
+        return treeIdentity;
     }
 
     /**
      * The newest tree version the broker published, read from the data region's superblock without a request.
      *
-     * @return the version number; greater than {@link #treeVersion()} when an advance would move the session.
+     * @return the version number; different from {@link #treeVersion()} when an advance would move the session
+     * (usually greater; smaller after a broker restart put the session back on an older directory, which the new
+     * broker numbered after its current one).
      */
     public long newestTreeVersion()
     {

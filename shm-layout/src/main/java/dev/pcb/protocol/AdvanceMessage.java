@@ -1,10 +1,13 @@
 package dev.pcb.protocol;
 
 /**
- * ADVANCE and its answer ADVANCED: one record for both, as the request carries the share and the answer adds the
- * tree version the session is on afterwards (docs/versions.md).
+ * ADVANCE, RESUME and their answer ADVANCED: one record for all, as the request carries the share and the answer adds
+ * the tree version the session is on afterwards (docs/versions.md). Since layout 3.2 a {@link TreeIdentity} follows:
+ * in ADVANCED the version the session is on, in RESUME the version it asks to go back to; ADVANCE has none.
  * <pre>
  *  0: correlation id (long) | 8: share id (int) | 12: reserved (int) | 16: tree version (long, answer only)
+ * 24: tree identity (ADVANCED, RESUME):
+ *      24: device (long) | 32: inode (long) | 40: path length (int) | 44: path bytes (UTF-8)
  * </pre>
  */
 public final class AdvanceMessage extends Flyweight
@@ -13,7 +16,9 @@ public final class AdvanceMessage extends Flyweight
     public static final int SHARE_ID_OFFSET = 8;
     /** Offset of the tree version. */
     public static final int TREE_VERSION_OFFSET = 16;
-    /** Record length. */
+    /** Offset of the tree identity (ADVANCED and RESUME). */
+    public static final int IDENTITY_OFFSET = 24;
+    /** Record length without the identity: ADVANCE, and ADVANCED from a broker of layout 3.1. */
     public static final int LENGTH = 24;
 
     /**
@@ -61,5 +66,28 @@ public final class AdvanceMessage extends Flyweight
     {
         buffer.putLong(offset + TREE_VERSION_OFFSET, treeVersion);
         return this;
+    }
+
+    /**
+     * Write the tree identity after the fixed fields.
+     *
+     * @param identity the version directory.
+     * @return the record length.
+     */
+    public int identity(final TreeIdentity identity)
+    {
+        return identity.put(buffer, offset + IDENTITY_OFFSET) - offset;
+    }
+
+    /**
+     * Read the tree identity.
+     *
+     * @param length the record length.
+     * @return the identity, {@link TreeIdentity#NONE} when the record has none.
+     * @throws IllegalArgumentException when it runs past the record.
+     */
+    public TreeIdentity identity(final int length)
+    {
+        return TreeIdentity.get(buffer, offset + IDENTITY_OFFSET, offset + length);
     }
 }

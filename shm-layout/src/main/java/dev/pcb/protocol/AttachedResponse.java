@@ -9,7 +9,11 @@ import java.nio.charset.StandardCharsets;
  *  24: share entries, each:
  *      0: share id (int) | 4: window size (int) | 8: region length (long) | 16: region id (long)
  *      24: tree version (long) | 32: name length (int) | 36: name bytes (UTF-8)
+ *  then (layout 3.2) one tree identity per share entry, in entry order, from the end of the last entry:
+ *      0: device (long) | 8: inode (long) | 16: path length (int) | 20: path bytes (UTF-8)
  * </pre>
+ * An agent of 3.1 stops reading after the entries; a broker of 3.1 sends no identities ({@link #getIdentity} answers
+ * {@link TreeIdentity#NONE}).
  */
 public final class AttachedResponse extends Flyweight
 {
@@ -169,6 +173,34 @@ public final class AttachedResponse extends Flyweight
     }
 
     /**
+     * Write a share's tree identity after the entries.
+     *
+     * @param at       offset relative to the record: the end of the last entry, then what the previous call returned.
+     * @param identity the version directory the session is on.
+     * @return the offset after it, relative to the record.
+     */
+    public int putIdentity(final int at, final TreeIdentity identity)
+    {
+        return identity.put(buffer, offset + at) - offset;
+    }
+
+    /**
+     * Read a share's tree identity after the entries.
+     *
+     * @param at     offset relative to the record.
+     * @param limit  record length.
+     * @param out    receives the identity ({@link TreeIdentity#NONE} when the record ends first).
+     * @return the offset after it, relative to the record.
+     * @throws IllegalArgumentException when it runs past the record.
+     */
+    public int getIdentity(final int at, final int limit, final ShareInfo out)
+    {
+        final TreeIdentity identity = TreeIdentity.get(buffer, offset + at, offset + limit);
+        out.identity = identity;
+        return at + TreeIdentity.PATH_OFFSET > limit ? limit : at + identity.encodedLength();
+    }
+
+    /**
      * One decoded share entry.
      */
     public static final class ShareInfo
@@ -179,6 +211,7 @@ public final class AttachedResponse extends Flyweight
         private long regionLength;
         private long regionId;
         private long treeVersion;
+        private TreeIdentity identity = TreeIdentity.NONE;
 
         void set(
             final int shareId, final String name, final int windowSize, final long regionLength, final long id,
@@ -250,6 +283,16 @@ public final class AttachedResponse extends Flyweight
         public long treeVersion()
         {
             return treeVersion;
+        }
+
+        /**
+         * The version directory the session starts on, as {@link #getIdentity} read it.
+         *
+         * @return the identity; {@link TreeIdentity#NONE} for a plain share or a broker of layout 3.1.
+         */
+        public TreeIdentity identity()
+        {
+            return identity;
         }
     }
 }

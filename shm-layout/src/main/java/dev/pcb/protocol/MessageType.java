@@ -38,6 +38,12 @@ public final class MessageType
      * with the version the session is on now. Files already open keep their versions.
      */
     public static final int ADVANCE = 11;
+    /**
+     * After a broker restart, put this client session back on the tree version of a share it was on, named by its
+     * {@link TreeIdentity} (docs/versions.md): answers {@link #ADVANCED} with the version the session is on now, the
+     * one asked for if its directory is still there, else the current one.
+     */
+    public static final int RESUME = 12;
 
     /** Answer to ATTACH. */
     public static final int ATTACHED = 101;
@@ -57,7 +63,7 @@ public final class MessageType
     public static final int HELD = 109;
     /** Answer to READLINK. */
     public static final int READLINK_RESULT = 110;
-    /** Answer to ADVANCE. */
+    /** Answer to ADVANCE and RESUME. */
     public static final int ADVANCED = 111;
     /** Error answer to any request. */
     public static final int ERROR = 199;
@@ -87,6 +93,7 @@ public final class MessageType
             case HOLD: return "HOLD";
             case READLINK: return "READLINK";
             case ADVANCE: return "ADVANCE";
+            case RESUME: return "RESUME";
             case ATTACHED: return "ATTACHED";
             case OPENED: return "OPENED";
             case STAT_RESULT: return "STAT_RESULT";

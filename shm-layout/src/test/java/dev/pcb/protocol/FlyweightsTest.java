@@ -101,4 +101,45 @@ class FlyweightsTest
         assertEquals(3, (int)(key >>> 32));
         assertEquals(77, (int)key);
     }
+
+    @Test
+    void treeIdentitiesFollowTheAttachedEntriesAndTheAdvancedRecord()
+    {
+        final AttachedResponse attached = new AttachedResponse();
+        attached.wrap(buffer, 8);
+        attached.shareCount(2);
+        int at = attached.putShare(AttachedResponse.SHARES_OFFSET, 1, 4096, 65536, 7, 3, "usr");
+        at = attached.putShare(at, 2, 4096, 65536, 9, 1, "plain");
+        final int entriesEnd = at;
+        final TreeIdentity usr = new TreeIdentity(0x801, 1234, "releases/41");
+        at = attached.putIdentity(at, usr);
+        final int length = attached.putIdentity(at, TreeIdentity.NONE);
+
+        final AttachedResponse.ShareInfo first = new AttachedResponse.ShareInfo();
+        final AttachedResponse.ShareInfo second = new AttachedResponse.ShareInfo();
+        int read = attached.getShare(AttachedResponse.SHARES_OFFSET, length, first);
+        read = attached.getShare(read, length, second);
+        read = attached.getIdentity(read, length, first);
+        assertEquals(length, attached.getIdentity(read, length, second));
+        assertEquals(usr, first.identity());
+        assertFalse(second.identity().isPresent());
+
+        // A broker of layout 3.1 ends the record after the entries: no identity, nothing to resume.
+        final AttachedResponse.ShareInfo old = new AttachedResponse.ShareInfo();
+        attached.getShare(AttachedResponse.SHARES_OFFSET, entriesEnd, old);
+        assertEquals(entriesEnd, attached.getIdentity(entriesEnd, entriesEnd, old));
+        assertEquals(TreeIdentity.NONE, old.identity());
+        assertThrows(IllegalArgumentException.class, () ->
+            attached.getIdentity(entriesEnd, entriesEnd + TreeIdentity.PATH_OFFSET + 5, old));
+
+        final AdvanceMessage advanced = new AdvanceMessage();
+        advanced.wrap(buffer, 16);
+        advanced.shareId(1).treeVersion(2);
+        final int advancedLength = advanced.identity(usr);
+        assertEquals(AdvanceMessage.IDENTITY_OFFSET + TreeIdentity.PATH_OFFSET + 11, advancedLength);
+        assertEquals(usr, advanced.identity(advancedLength));
+        assertEquals(TreeIdentity.NONE, advanced.identity(AdvanceMessage.LENGTH));
+        assertThrows(IllegalArgumentException.class, () -> advanced.identity(advancedLength - 1));
+        assertEquals(TreeIdentity.NONE, TreeIdentity.of(1, 2, "x".repeat(TreeIdentity.MAX_PATH_LENGTH + 1)));
+    }
 }

@@ -151,14 +151,49 @@ class TreeVersionsTest
         assertTrue(walks >= 12, "walks: " + walks);
     }
 
-    private Process startHolder(final BrokerProcess broker) throws Exception
+    /**
+     * A {@link TreeHolder} process and its output lines.
+     */
+    private record Holder(Process process, java.io.BufferedReader lines)
     {
-        final Process holder = pcb.track(new ProcessBuilder(JavaProcess.javaCommand(TreeHolder.class.getName(),
-            broker.runDir().toString(), "vm1", PcbExtension.SHARE + "/d0/f0")).redirectErrorStream(true).start());
-        final java.io.BufferedReader lines = new java.io.BufferedReader(
-            new java.io.InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
-        final String line = lines.readLine();
-        assertEquals("holding 1", line);
+        /** @return its next line, waited for at most 60 s. */
+        String line() throws Exception
+        {
+            return java.util.concurrent.CompletableFuture.supplyAsync(() ->
+            {
+                try
+                {
+                    return lines.readLine();
+                }
+                catch (final IOException ex)
+                {
+                    throw new java.io.UncheckedIOException(ex);
+                }
+            }).get(60, TimeUnit.SECONDS);
+        }
+
+        /** @return what it read after one more {@code read} line. */
+        String read() throws Exception
+        {
+            process.getOutputStream().write("read\n".getBytes(StandardCharsets.UTF_8));
+            process.getOutputStream().flush();
+            return line();
+        }
+
+        long pid()
+        {
+            return process.pid();
+        }
+    }
+
+    private Holder startHolder(final BrokerProcess broker) throws Exception
+    {
+        final Process process = pcb.track(new ProcessBuilder(JavaProcess.javaCommand(TreeHolder.class.getName(),
+            broker.runDir().toString(), "vm1", PcbExtension.SHARE + "/d0/f0", PcbExtension.SHARE + "/d1/f1"))
+            .redirectErrorStream(true).start());
+        final Holder holder = new Holder(process, new java.io.BufferedReader(
+            new java.io.InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)));
+        assertEquals("holding 1", holder.line());
         return holder;
     }
 
@@ -197,7 +232,7 @@ class TreeVersionsTest
         tree.build(2, TestShare.WINDOW);
         tree.flip(1);
         final BrokerProcess broker = startBroker(tree);
-        final Process holder = startHolder(broker);
+        final Holder holder = startHolder(broker);
         flipAndAwait(tree, broker);
 
         final AgentProcess list = PcbCommand.run("versions", "--run-dir", broker.runDir().toString());
@@ -219,13 +254,13 @@ class TreeVersionsTest
         Thread.sleep(500);
         assertTrue(wait.isAlive(), "returned while the reader still held the version");
         final long leftNs = System.nanoTime();
-        holder.getOutputStream().write('\n');
-        holder.getOutputStream().flush();
+        holder.process().getOutputStream().write('\n');
+        holder.process().getOutputStream().flush();
         assertTrue(wait.waitFor(30, TimeUnit.SECONDS));
         System.out.println("wait-unused returned " + (System.nanoTime() - leftNs) / 1_000_000 +
             " ms after the reader was told to leave");
         assertEquals(0, wait.exitValue(), new String(wait.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
-        assertTrue(holder.waitFor(10, TimeUnit.SECONDS));
+        assertTrue(holder.process().waitFor(10, TimeUnit.SECONDS));
     }
 
     @Test
@@ -236,18 +271,87 @@ class TreeVersionsTest
         tree.build(2, TestShare.WINDOW);
         tree.flip(1);
         final BrokerProcess broker = startBroker(tree, "--client-lease", "1000");
-        final Process holder = startHolder(broker);
+        final Holder holder = startHolder(broker);
         flipAndAwait(tree, broker);
 
         final Process wait = pcb.track(startWait(broker, tree.versionDir(1), "60s"));
         Thread.sleep(300);
         assertTrue(wait.isAlive(), "returned while the reader still held the version");
         final long killedNs = System.nanoTime();
-        holder.destroyForcibly();
+        holder.process().destroyForcibly();
         assertTrue(wait.waitFor(30, TimeUnit.SECONDS));
         System.out.println("wait-unused returned " + (System.nanoTime() - killedNs) / 1_000_000 +
             " ms after kill -9 of the reader (client lease 1000 ms)");
         assertEquals(0, wait.exitValue(), new String(wait.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+    }
+
+    private VersionedTree twoVersions() throws IOException
+    {
+        final VersionedTree tree = new VersionedTree(pcb.shareDir());
+        tree.build(1, TestShare.WINDOW);
+        tree.build(2, TestShare.WINDOW);
+        tree.flip(1);
+        return tree;
+    }
+
+    /**
+     * {@code pcb versions}, read until it shows what the test waits for (the new broker writes its file at most
+     * 100 ms after a change), at most 30 s.
+     */
+    private static String awaitVersions(final BrokerProcess broker, final Pattern wanted) throws Exception
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true)
+        {
+            final AgentProcess list = PcbCommand.run("versions", "--run-dir", broker.runDir().toString());
+            final String text = list.stdoutText();
+            if (0 == list.exitCode() && wanted.matcher(text).find())
+            {
+                return text;
+            }
+            assertTrue(System.nanoTime() < deadline, "pcb versions never showed " + wanted + ":\n" + text +
+                list.stderr());
+            Thread.sleep(100);
+        }
+    }
+
+    @Test
+    void aBrokerRestartPutsAReaderBackOnTheVersionItHeld() throws Exception
+    {
+        final VersionedTree tree = twoVersions();
+        final BrokerProcess first = startBroker(tree);
+        final Holder holder = startHolder(first);
+        flipAndAwait(tree, first);
+        assertEquals("read v1 v1 tree 1", holder.read(), "before the restart");
+
+        final BrokerProcess broker = pcb.killAndRestartBroker();
+        // The restarted broker numbers afresh: releases/2, the link's target, is its version 1; releases/1, served
+        // again for the holder, its version 2.
+        assertEquals("read v1 v1 tree 2", holder.read(), "the held file and a new open both read version 1's bytes");
+        final String versions = awaitVersions(broker, Pattern.compile("2 +used +1 +1 +" +
+            Pattern.quote(tree.versionDir(1).toRealPath().toString()) + "\n +guest vm1 pid " + holder.pid() + " "));
+        assertTrue(Pattern.compile("1 +current +0 +0 +" + Pattern.quote(tree.versionDir(2).toRealPath().toString()))
+            .matcher(versions).find(), versions);
+        assertTrue(broker.output().contains("back on releases/1"), broker.output());
+    }
+
+    @Test
+    void aBrokerRestartPutsAReaderWhoseVersionWasRemovedOnTheCurrentOneAndItsFileAnswersStale() throws Exception
+    {
+        final VersionedTree tree = twoVersions();
+        final BrokerProcess first = startBroker(tree);
+        final Holder holder = startHolder(first);
+        flipAndAwait(tree, first);
+        final String removed = tree.versionDir(1).toRealPath().toString();
+        dev.pcb.testsupport.FileTrees.delete(tree.versionDir(1));
+
+        final BrokerProcess broker = pcb.killAndRestartBroker();
+        assertEquals("read error dev.pcb.agent.StaleFileException: data/d0/f0: changed on the host while the broker " +
+            "restarted v2 tree 1", holder.read());
+        final String versions = awaitVersions(broker, Pattern.compile("1 +current +1 +1 +" +
+            Pattern.quote(tree.versionDir(2).toRealPath().toString()) + "\n +guest vm1 pid " + holder.pid() + " "));
+        assertTrue(!versions.contains(removed), versions);
+        assertTrue(broker.output().contains("cannot be served again"), broker.output());
     }
 
     /**

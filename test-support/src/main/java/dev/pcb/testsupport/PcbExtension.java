@@ -45,6 +45,7 @@ public final class PcbExtension implements AfterEachCallback
     private final ChildProcesses children = new ChildProcesses();
     private Path shareDir;
     private BrokerProcess broker;
+    private String[] brokerArgs;
 
     /**
      * An extension for one test class.
@@ -127,6 +128,23 @@ public final class PcbExtension implements AfterEachCallback
             throw new IllegalStateException("this test already started a broker");
         }
         broker = BrokerProcess.start(BrokerProcess.newRunDir(name), args);
+        brokerArgs = args.clone();
+        return broker;
+    }
+
+    /**
+     * Kill the broker with SIGKILL, as a crash does, and start another on the same run directory with the same
+     * arguments; agents attached to the old one re-attach to it.
+     *
+     * @return the new broker, stopped after the test.
+     * @throws IOException          when it does not come up.
+     * @throws InterruptedException if interrupted while the old one dies.
+     */
+    public BrokerProcess killAndRestartBroker() throws IOException, InterruptedException
+    {
+        final BrokerProcess old = broker();
+        old.kill();
+        broker = BrokerProcess.start(old.runDir(), brokerArgs);
         return broker;
     }
 
