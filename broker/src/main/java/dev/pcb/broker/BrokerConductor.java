@@ -94,7 +94,8 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
         this.adapter = new RequestAdapter(this, responder, counters, nanoClock, config.maxRequestsPerSecondPerGuest());
         this.quarantine = new RestartQuarantine(shares, config.clientLeaseMs(), config.brokerLeaseMs());
         this.leases = new ClientLeases(guests, config.clientLeaseMs());
-        this.acquisition = new WindowAcquisition(config, ledger, responder, counters, fillers, quarantine, this);
+        this.acquisition =
+            new WindowAcquisition(config, ledger, responder, counters, fillers, shares, quarantine, this);
         this.metadata = new MetadataWork(guests, metadataWorkers, this::onMetadataComplete);
     }
 
@@ -221,12 +222,14 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
     }
 
     /**
-     * May this client's guest start one more OPEN, STAT or LIST now? If not, the adapter leaves the record in the
-     * ring until a metadata task of the guest comes back.
+     * May this client's guest start one more OPEN, STAT or LIST on this share now? If not, the adapter leaves the
+     * record in the ring until a metadata task of the guest (for that share) comes back.
+     *
+     * @param share the share the record names, or null for one the guest was not given.
      */
-    boolean hasMetadataRoom(final ClientSession session)
+    boolean hasMetadataRoom(final ClientSession session, final Share share)
     {
-        return metadata.hasRoom(session.guest());
+        return metadata.hasRoom(session.guest(), share);
     }
 
     void onOpen(final ClientSession session, final long correlationId, final Share share, final String path)
