@@ -119,6 +119,10 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
     public int doWork()
     {
         int work = acquisition.drainCompletions() + metadata.drain() + watcher.drain(flipHandler);
+        for (int i = 0, n = shares.size(); i < n; i++)
+        {
+            work += shares.get(i).catalog().drainUnlinked();
+        }
         final long now = clock.time();
         // Attached clients are polled every cycle; free slots only for new claims, at most once a millisecond, so
         // the cost of a cycle follows the clients attached, not the guests configured.

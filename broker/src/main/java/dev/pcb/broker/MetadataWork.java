@@ -1,6 +1,5 @@
 package dev.pcb.broker;
 
-import dev.pcb.nativeshim.Linux;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 
 import java.util.ArrayDeque;
@@ -126,7 +125,7 @@ final class MetadataWork
         {
             if (task.fd() >= 0)
             {
-                Linux.close(task.takeFd());
+                task.share().closeLater(task.takeFd());
             }
             task.share().tree().requestCompleted(task.tree());
             final GuestTasks guestTasks = tasks.get(task.session().guest());

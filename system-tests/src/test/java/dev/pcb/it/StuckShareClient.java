@@ -21,9 +21,11 @@ import java.util.concurrent.Callable;
  * The client of the share that hangs, for {@link StuckShareTest}: it reads both shares, prints {@code ready}, and on
  * the test's {@code go} sends at once, each from its own thread, requests that all need the share's filesystem: an
  * OPEN of a file it never saw, two STATs of such files, a LIST, and ACQUIREs of windows of an open file not filled
- * yet. It prints {@code started}, then {@code done NAME MS RESULT} as each is answered (RESULT: the SHA-256 of the
- * bytes, a size, or the names listed), then new requests of the same kinds as {@code done after-NAME ...}, and
- * {@code finished}. A failed request prints {@code error NAME: message}.
+ * yet. Before them it closes another file of the share it read before, which needs no answer from the filesystem,
+ * and STATs a file of the other share ({@code closed MS}). It prints {@code started}, then
+ * {@code done NAME MS RESULT} as each request is answered (RESULT: the
+ * SHA-256 of the bytes, a size, or the names listed), then new requests of the same kinds as
+ * {@code done after-NAME ...}, and {@code finished}. A failed request prints {@code error NAME: message}.
  * <p>
  * Args: run dir, guest, name of the share that hangs, name of the other share, request timeout in seconds.
  */
@@ -47,6 +49,8 @@ public final class StuckShareClient
         {
             System.out.println("read before " + sha(big, 0) + " " + names(agent, b + "/dir") + " " +
                 agent.stat(b + "/dir/x0.bin").size());
+            final PcbFile closing = agent.open(b + "/dir/x1.bin");
+            System.out.println("read closing " + sha(closing, 0));
             try (PcbFile other = agent.open(a + "/" + ShareLatencyReader.HOT))
             {
                 System.out.println("read other " + sha(other, 0));
@@ -58,6 +62,12 @@ public final class StuckShareClient
                 return;
             }
 
+            // CLOSE needs no answer; the STAT of the other share behind it in this slot's ring shows it was taken.
+            final long closeNs = System.nanoTime();
+            closing.close();
+            agent.stat(a + "/" + ShareLatencyReader.HOT);
+            System.out.println("closed " + (System.nanoTime() - closeNs) / 1_000_000);
+            System.out.flush();
             final List<Thread> threads = new ArrayList<>();
             threads.add(start("open", () ->
             {

@@ -34,7 +34,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Issue 14, item 2, end to end: a share on a filesystem that hangs stalls only the requests that touch it. A real
  * broker serves share {@code a}, a plain directory, and share {@code b}, a {@code bindfs} mount the test stops with
  * SIGSTOP. While it is stopped, a client of guest vm1 has an OPEN, two STATs, a LIST and three ACQUIRE misses on
- * {@code b} waiting, more than the fill threads and as many as its guest's metadata tasks; meanwhile readers of share
+ * {@code b} waiting, more than the fill threads and as many as its guest's metadata tasks, and closes another file of
+ * {@code b} (whose descriptor's close waits for the filesystem, off the conductor); meanwhile readers of share
  * {@code a} in vm1 (the same guest) and vm2 keep opening and acquiring (hits and misses) with their latency printed
  * before, during and after, and the broker keeps heartbeating. After SIGCONT every waiting request is answered with
  * the right bytes and new ones work.
@@ -156,6 +157,7 @@ class StuckShareTest
         final long pausedNs = System.nanoTime();
         final CountersSnapshot atPause = CountersSnapshot.read(broker.runDir());
         stuck.send("go");
+        final String closed = stuck.awaitLine("closed", MAX_A_WAIT_MS);
         stuck.requireLine("started", LINE_TIMEOUT_MS);
         // Let the requests reach the broker and its workers block in the filesystem.
         Thread.sleep(1_000);
@@ -216,6 +218,7 @@ class StuckShareTest
         }
         System.out.println("heartbeat: longest gap " + watch.maxGapMs() + " ms, " + watch.advances() + " advances");
 
+        assertNotNull(closed, "a CLOSE of a file of the stopped share was not answered:\n" + bWhilePaused);
         assertFalse(bWhilePaused.contains("done ") || bWhilePaused.contains("error "),
             "requests on the stopped share must wait for it:\n" + bWhilePaused);
         for (final String guest : readers.keySet())
