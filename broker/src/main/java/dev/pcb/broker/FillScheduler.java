@@ -75,20 +75,4 @@ final class FillScheduler
             running[id]--;
         }
     }
-
-    /**
-     * @return fills of the share on the filler threads now.
-     */
-    int running(final Share share)
-    {
-        return running[share.id()];
-    }
-
-    /**
-     * @return fills of the share waiting for one of its running fills to finish.
-     */
-    int waiting(final Share share)
-    {
-        return waiting[share.id()].size();
-    }
 }

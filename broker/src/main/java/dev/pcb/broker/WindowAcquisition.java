@@ -436,22 +436,6 @@ final class WindowAcquisition
         }
     }
 
-    /**
-     * @return fills of the share on the filler threads now.
-     */
-    int fillsRunning(final Share share)
-    {
-        return fillers.running(share);
-    }
-
-    /**
-     * @return fills of the share waiting for a filler thread of its allowance.
-     */
-    int fillsWaiting(final Share share)
-    {
-        return fillers.waiting(share);
-    }
-
     private static boolean isLive(final FillTask.Waiter waiter)
     {
         final ClientSession session = waiter.session();

@@ -158,6 +158,9 @@ class StuckShareTest
         final CountersSnapshot atPause = CountersSnapshot.read(broker.runDir());
         stuck.send("go");
         final String closed = stuck.awaitLine("closed", MAX_A_WAIT_MS);
+        assertNotNull(closed, "a CLOSE of a file of the stopped share, and a STAT of share a behind it in the ring, " +
+            "were not answered in " + MAX_A_WAIT_MS + " ms:\n" + stuck.output());
+        System.out.println("b CLOSE, then a STAT of share a: " + closed);
         stuck.requireLine("started", LINE_TIMEOUT_MS);
         // Let the requests reach the broker and its workers block in the filesystem.
         Thread.sleep(1_000);
@@ -218,7 +221,6 @@ class StuckShareTest
         }
         System.out.println("heartbeat: longest gap " + watch.maxGapMs() + " ms, " + watch.advances() + " advances");
 
-        assertNotNull(closed, "a CLOSE of a file of the stopped share was not answered:\n" + bWhilePaused);
         assertFalse(bWhilePaused.contains("done ") || bWhilePaused.contains("error "),
             "requests on the stopped share must wait for it:\n" + bWhilePaused);
         for (final String guest : readers.keySet())
