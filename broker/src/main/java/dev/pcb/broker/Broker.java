@@ -58,6 +58,7 @@ public final class Broker implements AutoCloseable
     private final List<GuestControl> guests = new ArrayList<>();
     private final ExecutorService fillers;
     private final ExecutorService metadataWorkers;
+    private final List<ExecutorService> closers = new ArrayList<>();
     private final AgentRunner runner;
     private final DoorbellIdleStrategy idle;
     private final BrokerCounters counters;
@@ -128,6 +129,18 @@ public final class Broker implements AutoCloseable
                 runFiles.regionFileMapped(controlFile, true);
             }
 
+            for (final Share share : shares)
+            {
+                // One thread per share, in order: a close or fstat that waits on a hung share waits only for it.
+                final ExecutorService closer = Executors.newSingleThreadExecutor((r) ->
+                {
+                    final Thread thread = new Thread(r, "pcb-closer-" + share.name());
+                    thread.setDaemon(true);
+                    return thread;
+                });
+                closers.add(closer);
+                share.closeOn(closer);
+            }
             final AtomicInteger fillerIds = new AtomicInteger();
             this.fillers = Executors.newFixedThreadPool(config.fillThreads(), (r) ->
             {
@@ -273,11 +286,17 @@ public final class Broker implements AutoCloseable
         treeWatcher.interrupt();
         fillers.shutdownNow();
         metadataWorkers.shutdownNow();
+        // Closes still queued run before the regions go; exit closes whatever a hung share still holds.
+        closers.forEach(ExecutorService::shutdown);
         try
         {
             treeWatcher.join(10_000);
             fillers.awaitTermination(10, TimeUnit.SECONDS);
             metadataWorkers.awaitTermination(10, TimeUnit.SECONDS);
+            for (final ExecutorService closer : closers)
+            {
+                closer.awaitTermination(10, TimeUnit.SECONDS);
+            }
         }
         catch (final InterruptedException ex)
         {

@@ -95,7 +95,8 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
         this.adapter = new RequestAdapter(this, responder, counters, nanoClock, config.maxRequestsPerSecondPerGuest());
         this.quarantine = new RestartQuarantine(shares, config.clientLeaseMs(), config.brokerLeaseMs());
         this.leases = new ClientLeases(guests, config.clientLeaseMs());
-        this.acquisition = new WindowAcquisition(config, ledger, responder, counters, fillers, quarantine, this);
+        this.acquisition =
+            new WindowAcquisition(config, ledger, responder, counters, fillers, shares, quarantine, this);
         this.metadata = new MetadataWork(guests, metadataWorkers, this::onMetadataComplete);
     }
 
@@ -119,6 +120,10 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
     public int doWork()
     {
         int work = acquisition.drainCompletions() + metadata.drain() + watcher.drain(flipHandler);
+        for (int i = 0, n = shares.size(); i < n; i++)
+        {
+            work += shares.get(i).catalog().drainUnlinked();
+        }
         final long now = clock.time();
         // Attached clients are polled every cycle; free slots only for new claims, at most once a millisecond, so
         // the cost of a cycle follows the clients attached, not the guests configured.
@@ -222,12 +227,14 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
     }
 
     /**
-     * May this client's guest start one more OPEN, STAT or LIST now? If not, the adapter leaves the record in the
-     * ring until a metadata task of the guest comes back.
+     * May this client's guest start one more OPEN, STAT or LIST on this share now? If not, the adapter leaves the
+     * record in the ring until a metadata task of the guest (for that share) comes back.
+     *
+     * @param share the share the record names, or null for one the guest was not given.
      */
-    boolean hasMetadataRoom(final ClientSession session)
+    boolean hasMetadataRoom(final ClientSession session, final Share share)
     {
-        return metadata.hasRoom(session.guest());
+        return metadata.hasRoom(session.guest(), share);
     }
 
     void onOpen(final ClientSession session, final long correlationId, final Share share, final String path)

@@ -39,6 +39,7 @@ public final class BrokerConfig
     private long clientLeaseMs = DEFAULT_CLIENT_LEASE_MS;
     private long brokerLeaseMs = DEFAULT_BROKER_LEASE_MS;
     private int fillThreads = 2;
+    private int fillThreadsPerShare;
     private int readAheadWindows = DEFAULT_READ_AHEAD_WINDOWS;
     private int maxHandlesPerGuest = 16384;
     private int maxPinsPerGuest = Integer.MAX_VALUE;
@@ -261,6 +262,31 @@ public final class BrokerConfig
     }
 
     /**
+     * Fills of one share that may run at once; the share's further misses wait their turn on the conductor. Below
+     * {@link #fillThreads()}, a share whose filesystem hangs can take only that many filler threads, and the other
+     * shares' misses keep the rest.
+     *
+     * @param threads 1 to {@link #fillThreads()}, or 0 for the default: one fewer than the fill threads (at least 1)
+     *                when there is more than one share, all of them when there is one.
+     * @return this.
+     */
+    public BrokerConfig fillThreadsPerShare(final int threads)
+    {
+        this.fillThreadsPerShare = threads;
+        return this;
+    }
+
+    /** @return fills of one share that may run at once, the default resolved. */
+    public int fillThreadsPerShare()
+    {
+        if (fillThreadsPerShare > 0)
+        {
+            return fillThreadsPerShare;
+        }
+        return shares.size() > 1 ? Math.max(1, fillThreads - 1) : fillThreads;
+    }
+
+    /**
      * Windows filled ahead of a reader that acquires a file's windows in order, so the next fills overlap its
      * reading and each other; never pinned, so they are evicted like any cached window when room is short.
      *
@@ -443,6 +469,11 @@ public final class BrokerConfig
         if (fillThreads < 1)
         {
             throw new IllegalArgumentException("fill threads must be at least 1: " + fillThreads);
+        }
+        if (fillThreadsPerShare < 0 || fillThreadsPerShare > fillThreads)
+        {
+            throw new IllegalArgumentException("fill threads per share must be 1.." + fillThreads +
+                " (the fill threads), or 0 for the default: " + fillThreadsPerShare);
         }
         if (readAheadWindows < 0 || readAheadWindows > 64)
         {

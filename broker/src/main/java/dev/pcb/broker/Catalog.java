@@ -7,6 +7,7 @@ import dev.pcb.nativeshim.StatxResult;
 import dev.pcb.protocol.ErrorCode;
 import dev.pcb.protocol.FileAttributes;
 import dev.pcb.protocol.FileType;
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -25,12 +26,14 @@ final class Catalog
     private static final int OPEN_FLAGS = Linux.O_RDONLY | Linux.O_NONBLOCK | Linux.O_NOCTTY | Linux.O_CLOEXEC;
     private static final int S_IFMT = 0xF000;
     private static final int RESOLVE_ATTEMPTS = 8;
+    private static final int UNLINKED_CAPACITY = 1024;
 
     private final Share share;
     private final LongSupplier versionIds;
     private final Map<VersionKey, FileVersion> byKey = new HashMap<>();
     private final Map<String, FileVersion> byPath = new HashMap<>();
-    private final StatxResult stat = new StatxResult();
+    private final ManyToOneConcurrentArrayQueue<FileVersion> unlinked =
+        new ManyToOneConcurrentArrayQueue<>(UNLINKED_CAPACITY);
     private final FileAttributes attributes = new FileAttributes();
 
     Catalog(final Share share, final LongSupplier versionIds)
@@ -245,25 +248,54 @@ final class Catalog
     }
 
     /**
-     * Called when the last handle of a version is about to close: a deleted file can never be opened again.
+     * Called when the last handle of a version is about to close: a deleted file can never be opened again, so its
+     * windows are garbage. Looked at on the share's closer, ahead of the descriptor's close, since {@code fstat} may
+     * wait on a hung filesystem; {@link #drainUnlinked} applies what it finds.
      */
     void lastHandleClosing(final FileVersion version)
     {
         if (version.hasFd())
         {
-            try
+            final int fd = version.fd();
+            share.closer().execute(() ->
             {
-                Linux.fstat(version.fd(), stat);
-                if (0 == stat.nlink())
+                boolean unlinkedOnHost;
+                try
                 {
-                    version.markSuperseded();
+                    final StatxResult now = new StatxResult();
+                    Linux.fstat(fd, now);
+                    unlinkedOnHost = 0 == now.nlink();
                 }
-            }
-            catch (final ErrnoException ignore)
-            {
-                version.markSuperseded();
-            }
+                catch (final ErrnoException ignore)
+                {
+                    unlinkedOnHost = true;
+                }
+                if (unlinkedOnHost)
+                {
+                    // When full, the version stays cached until its windows are evicted: memory, never wrong bytes.
+                    unlinked.offer(version);
+                }
+            });
         }
+    }
+
+    /**
+     * Mark superseded the versions whose files the closer found deleted, and free their windows if no handle came
+     * back meanwhile; conductor thread.
+     *
+     * @return versions marked.
+     */
+    int drainUnlinked()
+    {
+        int drained = 0;
+        FileVersion version;
+        while (null != (version = unlinked.poll()))
+        {
+            version.markSuperseded();
+            share.reclaim(version);
+            drained++;
+        }
+        return drained;
     }
 
     /**

@@ -1,6 +1,5 @@
 package dev.pcb.broker;
 
-import dev.pcb.nativeshim.Linux;
 import dev.pcb.protocol.FileAttributes;
 import org.agrona.collections.Long2LongHashMap;
 
@@ -88,7 +87,7 @@ final class FileVersion
     {
         if (fd >= 0)
         {
-            Linux.close(newFd);
+            share.closeLater(newFd);
         }
         else
         {
@@ -258,7 +257,7 @@ final class FileVersion
     {
         if (0 == handles && 0 == fillsInFlight && fd >= 0)
         {
-            Linux.close(fd);
+            share.closeLater(fd);
             fd = -1;
         }
     }

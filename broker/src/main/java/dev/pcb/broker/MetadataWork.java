@@ -13,20 +13,54 @@ import java.util.function.Consumer;
 
 /**
  * OPEN, STAT, LIST, READLINK and RESUME off the conductor, as Aeron runs blocking client work on async tasks: each
- * guest has {@link #IN_FLIGHT_PER_GUEST} tasks; a request is submitted to the metadata executor only when one is
- * free, else it stays in its ring (the adapter aborts the read of that slot) until one comes back. A guest whose
- * share hangs thus ties up at most its own tasks and workers; ACQUIREs, and every other guest, keep being answered.
+ * guest has {@link #IN_FLIGHT_PER_GUEST} tasks, of which one share may take at most {@link #IN_FLIGHT_PER_SHARE}
+ * when the guest has more than one share. A request is submitted to the metadata executor only when its guest has a
+ * task free for its share, else it stays in its ring (the adapter aborts the read of that slot) until one comes
+ * back. A share that hangs thus ties up at most its allowance of each guest's tasks, and the guest's other shares
+ * keep a task; ACQUIREs, and every other guest, keep being answered.
  * Conductor thread only, but for the tasks' {@link MetadataTask#run}.
  */
 final class MetadataWork
 {
     /** OPEN, STAT and LIST requests a guest may have in flight at once. */
     static final int IN_FLIGHT_PER_GUEST = 4;
+    /** Of those, how many may touch one share, when the guest has more than one. */
+    static final int IN_FLIGHT_PER_SHARE = IN_FLIGHT_PER_GUEST - 1;
     private static final int COMPLETIONS_PER_CYCLE = 64;
+
+    /**
+     * One guest's tasks: those free, and those in flight by share id.
+     */
+    private static final class GuestTasks
+    {
+        private final ArrayDeque<MetadataTask> free = new ArrayDeque<>(IN_FLIGHT_PER_GUEST);
+        private final int[] inFlight;
+        private final int perShare;
+
+        GuestTasks(final GuestControl guest, final ManyToOneConcurrentArrayQueue<MetadataTask> completions)
+        {
+            int maxId = 0;
+            for (final Share share : guest.shares())
+            {
+                maxId = Math.max(maxId, share.id());
+            }
+            inFlight = new int[maxId + 1];
+            perShare = guest.shares().size() > 1 ? IN_FLIGHT_PER_SHARE : IN_FLIGHT_PER_GUEST;
+            for (int i = 0; i < IN_FLIGHT_PER_GUEST; i++)
+            {
+                free.add(new MetadataTask(completions));
+            }
+        }
+
+        boolean hasRoom(final Share share)
+        {
+            return !free.isEmpty() && (null == share || inFlight[share.id()] < perShare);
+        }
+    }
 
     private final Executor executor;
     private final ManyToOneConcurrentArrayQueue<MetadataTask> completions;
-    private final Map<GuestControl, ArrayDeque<MetadataTask>> free = new IdentityHashMap<>();
+    private final Map<GuestControl, GuestTasks> tasks = new IdentityHashMap<>();
     private final Consumer<MetadataTask> handler;
     // Held in a field: a lambda at the call site would allocate on every drain.
     private final Consumer<MetadataTask> completionHandler = this::onComplete;
@@ -38,21 +72,18 @@ final class MetadataWork
         this.completions = new ManyToOneConcurrentArrayQueue<>(Math.max(2, guests.length * IN_FLIGHT_PER_GUEST));
         for (final GuestControl guest : guests)
         {
-            final ArrayDeque<MetadataTask> tasks = new ArrayDeque<>(IN_FLIGHT_PER_GUEST);
-            for (int i = 0; i < IN_FLIGHT_PER_GUEST; i++)
-            {
-                tasks.add(new MetadataTask(completions));
-            }
-            free.put(guest, tasks);
+            tasks.put(guest, new GuestTasks(guest, completions));
         }
     }
 
     /**
-     * @return true when the guest may have one more request in flight.
+     * @param share the share the request names, or null when it names none the guest was given (it is refused
+     *              without a task).
+     * @return true when the guest may have one more request on that share in flight.
      */
-    boolean hasRoom(final GuestControl guest)
+    boolean hasRoom(final GuestControl guest, final Share share)
     {
-        return !free.get(guest).isEmpty();
+        return tasks.get(guest).hasRoom(share);
     }
 
     /**
@@ -89,7 +120,9 @@ final class MetadataWork
         final long cookie,
         final int maxEntries)
     {
-        final MetadataTask task = free.get(session.guest()).poll();
+        final GuestTasks guestTasks = tasks.get(session.guest());
+        final MetadataTask task = guestTasks.free.poll();
+        guestTasks.inFlight[share.id()]++;
         // Counted in flight, so the version's descriptor stays open while a worker resolves beneath it.
         final TreeVersion tree = session.tree(share);
         tree.requestSubmitted();
@@ -117,10 +150,12 @@ final class MetadataWork
         {
             if (task.fd() >= 0)
             {
-                Linux.close(task.takeFd());
+                task.share().closeLater(task.takeFd());
             }
             task.share().tree().requestCompleted(task.tree());
-            free.get(task.session().guest()).add(task);
+            final GuestTasks guestTasks = tasks.get(task.session().guest());
+            guestTasks.inFlight[task.share().id()]--;
+            guestTasks.free.add(task);
         }
     }
 }

@@ -39,6 +39,7 @@ final class RequestAdapter implements ControlledMessageHandler
     private final AdvanceMessage advanceMessage = new AdvanceMessage();
     private final byte[] pathBytes = new byte[PathRequest.MAX_PATH_LENGTH];
     private ClientSession current;
+    private int pathShareId;
 
     RequestAdapter(
         final BrokerConductor conductor,
@@ -87,11 +88,18 @@ final class RequestAdapter implements ControlledMessageHandler
         {
             return Action.CONTINUE;
         }
-        if (isMetadata(typeId) && session.isAttached() && !conductor.hasMetadataRoom(session))
+        if (isMetadata(typeId) && session.isAttached())
         {
-            // The guest has as many OPEN, STAT and LIST in flight as it may: leave this record (and those behind it
-            // in this slot) in the ring until one comes back. Other slots and guests are read on.
-            return Action.ABORT;
+            // The share id is read once, here: the share given room is the share the request is decoded for.
+            pathShareId = length >= PathRequest.SHARE_ID_OFFSET + Integer.BYTES ?
+                buffer.getInt(index + PathRequest.SHARE_ID_OFFSET) : 0;
+            if (!conductor.hasMetadataRoom(session, session.guest().share(pathShareId)))
+            {
+                // The guest has as many OPEN, STAT and LIST in flight as it may, or as many on this share: leave this
+                // record (and those behind it in this slot) in the ring until one comes back. Other slots and guests
+                // are read on.
+                return Action.ABORT;
+            }
         }
         session.countRequest();
         counters.request(session.guest());
@@ -187,7 +195,7 @@ final class RequestAdapter implements ControlledMessageHandler
     {
         require(AdvanceMessage.isWellFormed(length), "RESUME", length, AdvanceMessage.LENGTH);
         advanceMessage.wrap(buffer, index);
-        final Share share = share(session, advanceMessage.shareId());
+        final Share share = share(session, pathShareId); // read once, at the room check (same offset)
         final TreeIdentity wanted;
         try
         {
@@ -241,7 +249,7 @@ final class RequestAdapter implements ControlledMessageHandler
             throw new RequestException(ErrorCode.MALFORMED, "malformed path request");
         }
         pathRequest.wrap(buffer, index);
-        final Share share = share(session, pathRequest.shareId());
+        final Share share = share(session, pathShareId);
         final String path = pathRequest.path(pathBytes, pathLength);
         if (MessageType.OPEN == typeId)
         {

@@ -2,10 +2,12 @@ package dev.pcb.broker;
 
 import dev.pcb.layout.WindowDescriptor;
 import dev.pcb.nativeshim.ErrnoException;
+import dev.pcb.nativeshim.Linux;
 import org.agrona.CloseHelper;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.concurrent.Executor;
 import java.util.function.LongSupplier;
 
 /**
@@ -23,6 +25,7 @@ final class Share implements AutoCloseable
     private final FillTask[] fills;
     private final java.util.concurrent.atomic.AtomicBoolean leasesAvailable =
         new java.util.concurrent.atomic.AtomicBoolean(true);
+    private Executor closer = Runnable::run;
 
     Share(final int id, final String name, final Path root, final DataRegion region, final LongSupplier versionIds)
         throws ErrnoException
@@ -76,6 +79,33 @@ final class Share implements AutoCloseable
     FillTask[] fills()
     {
         return fills;
+    }
+
+    /**
+     * Where the share's file descriptors are closed and looked at when their last handle goes: on a FUSE or NFS
+     * share {@code close} waits for the filesystem (FLUSH), and {@code fstat} may, so the broker gives each share a
+     * thread of its own for them and the conductor never waits on a hung share. In order, so a descriptor is looked
+     * at before it is closed. Inline (the caller's thread) until set; set before serving.
+     */
+    void closeOn(final Executor closer)
+    {
+        this.closer = closer;
+    }
+
+    /**
+     * @return where the share's descriptors are closed and looked at; see {@link #closeOn}.
+     */
+    Executor closer()
+    {
+        return closer;
+    }
+
+    /**
+     * Close a descriptor of this share's files off the conductor.
+     */
+    void closeLater(final int fd)
+    {
+        closer.execute(() -> Linux.close(fd));
     }
 
     /**

@@ -18,8 +18,9 @@ import static java.lang.System.Logger.Level.WARNING;
  * held up by read-ahead fills or quarantined windows (deferred). Also small files packed many to a window, read-ahead
  * for readers going through a file in order, and the completions of fills.
  * <p>
- * Fills run on the executor passed in (filler threads in the broker; the test runs them when it chooses) and come
- * back through a queue the conductor drains with {@link #drainCompletions}. Conductor thread only.
+ * Fills run on the executor passed in (filler threads in the broker; the test runs them when it chooses), at most
+ * {@link BrokerConfig#fillThreadsPerShare()} of a share at once ({@link FillScheduler}), and come back through a queue
+ * the conductor drains with {@link #drainCompletions}. Conductor thread only.
  */
 final class WindowAcquisition
 {
@@ -43,7 +44,7 @@ final class WindowAcquisition
     private final PinLedger ledger;
     private final ClientResponder responder;
     private final BrokerCounters counters;
-    private final Executor fillers;
+    private final FillScheduler fillers;
     private final RestartQuarantine quarantine;
     private final RetainedReclaimer reclaimer;
     private final ManyToOneConcurrentArrayQueue<FillTask> completions = new ManyToOneConcurrentArrayQueue<>(4096);
@@ -63,6 +64,7 @@ final class WindowAcquisition
         final ClientResponder responder,
         final BrokerCounters counters,
         final Executor fillers,
+        final List<Share> shares,
         final RestartQuarantine quarantine,
         final RetainedReclaimer reclaimer)
     {
@@ -70,7 +72,7 @@ final class WindowAcquisition
         this.ledger = ledger;
         this.responder = responder;
         this.counters = counters;
-        this.fillers = fillers;
+        this.fillers = new FillScheduler(fillers, config.fillThreadsPerShare(), shares);
         this.quarantine = quarantine;
         this.reclaimer = reclaimer;
     }
@@ -158,7 +160,7 @@ final class WindowAcquisition
             final FillTask fill = newFill(version, window, fileWindow, fileOffset, length);
             fill.waiters().add(new FillTask.Waiter(session, session.sessionId(), handle, correlationId));
             ledger.pin(session, handle, table, window, fileWindow);
-            fillers.execute(fill);
+            fillers.submit(fill);
         }
         if (sequential)
         {
@@ -268,7 +270,7 @@ final class WindowAcquisition
             readAheadInFlight++;
             final FillTask fill = newFill(version, window, w, fileOffset, length);
             fill.readAhead(true);
-            fillers.execute(fill);
+            fillers.submit(fill);
         }
     }
 
@@ -320,7 +322,7 @@ final class WindowAcquisition
         version.fillStarted();
         fill.waiters().add(new FillTask.Waiter(session, session.sessionId(), handle, correlationId));
         ledger.pin(session, handle, table, window, 0);
-        fillers.execute(fill);
+        fillers.submit(fill);
     }
 
     /**
@@ -345,6 +347,7 @@ final class WindowAcquisition
         if (fill.noteCompletion())
         {
             // The second completion: the filler has dropped the source's page cache and needs the fd no more.
+            fillers.finished(fill);
             version.fillEnded();
             share.catalog().forgetIfUnused(version);
             return;
@@ -354,6 +357,7 @@ final class WindowAcquisition
         final boolean packed = version.packedFill() == fill;
         if (!fill.dropsSourceCache())
         {
+            fillers.finished(fill);
             version.fillEnded();
         }
         if (fill.isReadAhead())

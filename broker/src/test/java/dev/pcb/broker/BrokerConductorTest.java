@@ -49,7 +49,12 @@ class BrokerConductorTest
 
     private ConductorHarness start(final Consumer<BrokerConfig> tune) throws IOException
     {
-        harness = new ConductorHarness(tune);
+        return start(new ConductorHarness(tune));
+    }
+
+    private ConductorHarness start(final ConductorHarness started)
+    {
+        harness = started;
         return harness;
     }
 
@@ -835,6 +840,92 @@ class BrokerConductorTest
         }
         assertNull(busy.poll());
         assertEquals(MessageType.STAT_RESULT, otherGuest.answer().type());
+    }
+
+    // Issue 14, item 2: a hung share's misses took every filler thread, so another share's misses queued behind
+    // them. Now a share has at most fillThreadsPerShare fills running (with two shares and two fill threads: one);
+    // its further fills wait on the conductor, and the other share's misses get a thread. Here the test is the
+    // filler thread, and keeps the stuck share's fill as a hung filesystem would.
+    @Test
+    void aHungSharesFillsLeaveAFillerThreadToTheOtherShare() throws IOException
+    {
+        start(ConductorHarness.withSecondShare((c) -> c.fillThreads(2)));
+        assertEquals(1, harness.config().fillThreadsPerShare(), "two shares, two fill threads: one each at most");
+        harness.moreFile("b", 3L * WINDOW);
+        harness.file("a", 2L * WINDOW);
+        final Client stuck = harness.attachedClient(0, 0);
+        final long b = stuck.open(harness.moreShare(), "b");
+        for (int w = 0; w < 3; w++)
+        {
+            stuck.acquire(b, w);
+        }
+        assertEquals(1, harness.pendingFills(), "one fill of the stuck share on the filler threads");
+        final Runnable hung = harness.takeFill();
+
+        final Client reader = harness.attachedClient(1, 0);
+        final long a = reader.open("a");
+        reader.acquire(a, 0);
+        reader.acquire(a, 1);
+        assertEquals(1, harness.runFills());
+        assertEquals(1, harness.runFills());
+        assertServes("a", acquired(reader.answer()), WINDOW);
+        assertServes("a", acquired(reader.answer()), WINDOW);
+        assertNull(stuck.poll(), "the stuck share's ACQUIREs wait for its filesystem");
+
+        hung.run();
+        harness.work();
+        assertEquals(1, harness.pendingFills(), "the next fill of the share starts when one of its own ends");
+        harness.runFills();
+        harness.runFills();
+        for (int w = 0; w < 3; w++)
+        {
+            final AcquiredResponse acquired = acquired(stuck.answer());
+            final UnsafeBuffer window = new UnsafeBuffer(
+                harness.moreShare().region().windowAddress(acquired.regionWindow()), WINDOW);
+            for (int i = 0; i < WINDOW; i += 509)
+            {
+                assertEquals(ConductorHarness.byteAt("b", (long)w * WINDOW + i), window.getByte(i));
+            }
+        }
+        assertEquals(0, harness.pendingFills());
+    }
+
+    // Issue 14, item 2: a guest with more than one share may have at most MetadataWork.IN_FLIGHT_PER_SHARE of its
+    // MetadataWork.IN_FLIGHT_PER_GUEST requests on one share, so a hung share leaves it a task for the others.
+    @Test
+    void aGuestsMetadataOnAHungShareLeavesItATaskForItsOtherShares() throws IOException
+    {
+        start(ConductorHarness.withSecondShare((c) -> { }));
+        harness.moreFile("b", WINDOW);
+        harness.file("a", WINDOW);
+        final Client stuck = harness.attachedClient(0, 0);
+        final int sent = MetadataWork.IN_FLIGHT_PER_GUEST + 1;
+        for (int i = 0; i < sent; i++)
+        {
+            stuck.sendPath(MessageType.STAT, harness.moreShare(), "b");
+        }
+        assertEquals(MetadataWork.IN_FLIGHT_PER_SHARE, harness.pendingMetadata());
+        final List<Runnable> hung = new ArrayList<>();
+        for (int i = 0; i < MetadataWork.IN_FLIGHT_PER_SHARE; i++)
+        {
+            hung.add(harness.takeMetadata());
+        }
+
+        final Client sameGuest = harness.attachedClient(0, 1);
+        final long a = sameGuest.open("a");
+        pin(sameGuest, a, 0);
+        assertEquals(MessageType.STAT_RESULT, sameGuest.request(MessageType.STAT, "a").type());
+        assertNull(stuck.poll());
+
+        hung.forEach(Runnable::run);
+        harness.work();
+        harness.runMetadata();
+        harness.runMetadata();
+        for (int i = 0; i < sent; i++)
+        {
+            assertEquals(MessageType.STAT_RESULT, stuck.answer().type());
+        }
+        assertNull(stuck.poll());
     }
 
     @Test

@@ -39,7 +39,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * real flyweights, answers read back from the real response rings. Time moves only when the test says, the duty
  * cycle runs only when the test calls it, and fills run only in {@link #runFills}.
  * <p>
- * The share "data" holds 4 KiB windows; two guests, "g1" and "g2", have two client slots each.
+ * The share "data" holds 4 KiB windows; two guests, "g1" and "g2", have two client slots each. {@link #withSecondShare}
+ * adds the share "more", of the same geometry, given to both guests.
  */
 final class ConductorHarness implements AutoCloseable
 {
@@ -48,6 +49,7 @@ final class ConductorHarness implements AutoCloseable
 
     private final Path dir;
     private final Path root;
+    private final Path moreRoot;
     private final BrokerConfig config;
     private final CachedEpochClock epochClock = new CachedEpochClock();
     private final CachedNanoClock nanoClock = new CachedNanoClock();
@@ -64,7 +66,8 @@ final class ConductorHarness implements AutoCloseable
     private long epoch = 1;
 
     /**
-     * A conductor on fresh regions: 64 KiB of 4 KiB windows (14), no packing, no read-ahead, unless tuned.
+     * A conductor on fresh regions: 64 KiB of 4 KiB windows (14), no packing, no read-ahead, 16 fill threads, unless
+     * tuned.
      */
     ConductorHarness(final Consumer<BrokerConfig> tune) throws IOException
     {
@@ -77,7 +80,22 @@ final class ConductorHarness implements AutoCloseable
      */
     ConductorHarness(final Consumer<BrokerConfig> tune, final boolean versioned) throws IOException
     {
+        this(tune, versioned, false);
+    }
+
+    /**
+     * As {@link #ConductorHarness(Consumer)}, with a second share "more" (id 2) beside "data" (id 1).
+     */
+    static ConductorHarness withSecondShare(final Consumer<BrokerConfig> tune) throws IOException
+    {
+        return new ConductorHarness(tune, false, true);
+    }
+
+    private ConductorHarness(final Consumer<BrokerConfig> tune, final boolean versioned, final boolean secondShare)
+        throws IOException
+    {
         dir = Files.createTempDirectory(Path.of("/dev/shm"), "pcb-conductor-test-");
+        moreRoot = secondShare ? Files.createDirectory(dir.resolve("more")) : null;
         if (versioned)
         {
             root = Files.createDirectories(dir.resolve("releases").resolve("1"));
@@ -97,7 +115,13 @@ final class ConductorHarness implements AutoCloseable
             .windowSize(WINDOW)
             .slotCount(2)
             .readAheadWindows(0)
-            .packThreshold(0);
+            .packThreshold(0)
+            // The test is the filler threads: as many as fills are asked, unless a test tunes it down.
+            .fillThreads(16);
+        if (null != moreRoot)
+        {
+            config.share("more", moreRoot);
+        }
         tune.accept(config);
         config.validate();
         Files.createDirectories(config.runDir());
@@ -112,6 +136,12 @@ final class ConductorHarness implements AutoCloseable
             config.regionSize(), config.windowSize(), 42 + epoch, epoch, "data");
         final long[] versionIds = {0};
         shares.add(new Share(1, "data", null != link ? link : root.toRealPath(), region, () -> ++versionIds[0]));
+        if (null != moreRoot)
+        {
+            final DataRegion more = new DataRegion(RunDirectory.dataRegionFile(config.runDir(), "more"),
+                config.regionSize(), config.windowSize(), 43 + epoch, epoch, "more");
+            shares.add(new Share(2, "more", moreRoot.toRealPath(), more, () -> ++versionIds[0]));
+        }
         for (final String name : config.guests().keySet())
         {
             guests.add(new GuestControl(name, RunDirectory.controlRegionFile(config.runDir(), name), shares, config,
@@ -147,6 +177,19 @@ final class ConductorHarness implements AutoCloseable
             bytes[i] = byteAt(name, i);
         }
         return Files.write(shareRoot.resolve(name), bytes);
+    }
+
+    /**
+     * A file in the share "more" of {@link #withSecondShare}, its bytes given by {@link #byteAt}.
+     */
+    Path moreFile(final String name, final long size) throws IOException
+    {
+        final byte[] bytes = new byte[(int)size];
+        for (int i = 0; i < bytes.length; i++)
+        {
+            bytes[i] = byteAt(name, i);
+        }
+        return Files.write(moreRoot.resolve(name), bytes);
     }
 
     /**
@@ -280,6 +323,23 @@ final class ConductorHarness implements AutoCloseable
         work();
     }
 
+    /**
+     * Take the oldest submitted fill without running it, as a filler thread stuck in a hung filesystem holds it.
+     */
+    Runnable takeFill()
+    {
+        return fills.isEmpty() ? null : fills.remove(0);
+    }
+
+    /**
+     * Take the oldest submitted OPEN, STAT or LIST without running it, as a metadata worker stuck in a hung
+     * filesystem holds it.
+     */
+    Runnable takeMetadata()
+    {
+        return metadataTasks.isEmpty() ? null : metadataTasks.remove(0);
+    }
+
     int pendingMetadata()
     {
         return metadataTasks.size();
@@ -298,6 +358,12 @@ final class ConductorHarness implements AutoCloseable
     Share share()
     {
         return shares.get(0);
+    }
+
+    /** @return the share "more" of {@link #withSecondShare}. */
+    Share moreShare()
+    {
+        return shares.get(1);
     }
 
     WindowTable table()
@@ -525,11 +591,11 @@ final class ConductorHarness implements AutoCloseable
             return answer();
         }
 
-        private int pathRecord(final String path, final long cookie, final int maxEntries)
+        private int pathRecord(final Share share, final String path, final long cookie, final int maxEntries)
         {
             final PathRequest request = new PathRequest();
             request.wrap(record(), 0);
-            request.shareId(share().id()).maxEntries(maxEntries).cookie(cookie);
+            request.shareId(share.id()).maxEntries(maxEntries).cookie(cookie);
             return request.path(path);
         }
 
@@ -538,7 +604,15 @@ final class ConductorHarness implements AutoCloseable
          */
         void sendPath(final int type, final String path)
         {
-            send(type, pathRecord(path, 0, 0));
+            sendPath(type, share(), path);
+        }
+
+        /**
+         * Send OPEN, STAT or LIST of a path in the given share without waiting for its answer.
+         */
+        void sendPath(final int type, final Share share, final String path)
+        {
+            send(type, pathRecord(share, path, 0, 0));
         }
 
         /**
@@ -558,7 +632,19 @@ final class ConductorHarness implements AutoCloseable
          */
         long open(final String path)
         {
-            final Answer answer = request(MessageType.OPEN, path);
+            return open(share(), path);
+        }
+
+        /**
+         * OPEN of a path in the given share, which must succeed.
+         *
+         * @return the handle id.
+         */
+        long open(final Share share, final String path)
+        {
+            sendPath(MessageType.OPEN, share, path);
+            runMetadata();
+            final Answer answer = answer();
             assertEquals(MessageType.OPENED, answer.type(), answer::toString);
             final OpenedResponse opened = new OpenedResponse();
             opened.wrap(answer.buffer(), 0);

@@ -58,6 +58,11 @@ public final class BrokerCommand implements java.util.concurrent.Callable<Intege
     @Option(names = "--fill-threads", paramLabel = "N", description = "Threads reading from disk (default: ${DEFAULT-VALUE}).")
     int fillThreads = 2;
 
+    @Option(names = "--fill-threads-per-share", paramLabel = "N",
+        description = "Fills of one share run at once, so a share on a hung filesystem leaves filler threads to " +
+            "the others; 0: one fewer than --fill-threads with several shares, all with one (default: ${DEFAULT-VALUE}).")
+    int fillThreadsPerShare;
+
     @Option(names = "--read-ahead", paramLabel = "WINDOWS",
         description = "Windows filled ahead of a reader going through a file in order; 0: none " +
             "(default: ${DEFAULT-VALUE}).")
@@ -120,6 +125,7 @@ public final class BrokerCommand implements java.util.concurrent.Callable<Intege
             .windowSize(Math.toIntExact(windowSize))
             .slotCount(slots)
             .fillThreads(fillThreads)
+            .fillThreadsPerShare(fillThreadsPerShare)
             .readAheadWindows(readAheadWindows)
             .clientLeaseMs(clientLeaseMs)
             .maxHandlesPerGuest(maxHandles)
