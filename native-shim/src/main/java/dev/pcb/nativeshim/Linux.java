@@ -862,6 +862,24 @@ public final class Linux
         return LibC.getuid();
     }
 
+    /** SIGHUP: asks a {@code pcb mount} to advance its tree version. */
+    public static final int SIGHUP = 1;
+
+    /**
+     * kill(2): send a signal to a process.
+     *
+     * @param pid    process id.
+     * @param signal signal number.
+     * @throws ErrnoException ESRCH when there is no such process, EPERM when it is not ours to signal.
+     */
+    public static void kill(final int pid, final int signal) throws ErrnoException
+    {
+        if (0 != LibC.kill(pid, signal))
+        {
+            throw new ErrnoException("kill", Integer.toString(pid), Native.getLastError());
+        }
+    }
+
     /**
      * Id of this process.
      *
