@@ -1,0 +1,314 @@
+package dev.pcb.it;
+
+import dev.pcb.fs.MountState;
+import dev.pcb.layout.RunDirectory;
+import dev.pcb.testsupport.AgentProcess;
+import dev.pcb.testsupport.BrokerProcess;
+import dev.pcb.testsupport.PcbCommand;
+import dev.pcb.testsupport.PcbExtension;
+import dev.pcb.testsupport.TestShare;
+import dev.pcb.testsupport.VersionedTree;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Tree version advances of {@code pcb mount} end to end (docs/versions.md, docs/fuse.md): a publisher flips a
+ * versioned share between versions whose every file names its version, while a shell walks the whole mount again and
+ * again with {@code find} + {@code cat}, reading the mount's state file before and after each walk. Every walk that
+ * no advance overlapped must read exactly the version the state file names; a file held open with {@code exec 3<}
+ * across advances keeps its bytes.
+ */
+@Timeout(120)
+class MountAdvanceTest
+{
+    private static final String FILES = Integer.toString(VersionedTree.DIRECTORIES * VersionedTree.FILES_PER_DIRECTORY);
+
+    @RegisterExtension
+    final PcbExtension pcb = new PcbExtension("mount-advance");
+
+    @TempDir
+    Path dir;
+
+    private MountProcess mount;
+
+    @AfterEach
+    void unmount()
+    {
+        if (null != mount)
+        {
+            mount.close();
+        }
+    }
+
+    private VersionedTree tree(final int versions) throws IOException
+    {
+        final VersionedTree tree = new VersionedTree(pcb.shareDir());
+        for (int n = 1; n <= versions; n++)
+        {
+            tree.build(n, TestShare.WINDOW);
+        }
+        tree.flip(1);
+        return tree;
+    }
+
+    private MountProcess mount(final VersionedTree tree, final String policy) throws IOException
+    {
+        final BrokerProcess broker = pcb.startBrokerWith("--share", PcbExtension.SHARE + "=" + tree.link(),
+            "--guest", "vm1", "--region-size", "16M", "--window-size", Integer.toString(TestShare.WINDOW));
+        final Path mnt = Files.createDirectory(dir.resolve("mnt"));
+        mount = MountProcess.start(broker, "vm1", PcbExtension.SHARE, mnt, "--auto-advance", policy);
+        return mount;
+    }
+
+    /**
+     * The walking shell: optionally holds {@code mnt/d0/f0} open from the start and reads it once {@code release}
+     * exists; walks until {@code stop} exists (at most 90 s), each walk {@code walk-N.out} ("path TAB bytes" per file)
+     * between {@code walk-N.before} and {@code walk-N.after}, copies of the state file.
+     */
+    private CompletableFuture<Shell> walk(final boolean hold, final String pause) throws IOException
+    {
+        final Path state = MountState.fileOf(dir.resolve("mnt"));
+        final String script = String.join("\n",
+            "set -u",
+            hold ? "exec 3< mnt/d0/f0; touch holding" : "",
+            "n=0",
+            "while [ ! -e stop ] && [ $SECONDS -lt 90 ]; do",
+            "  if [ -e release ] && [ -e holding ]; then cat <&3 > held; exec 3<&-; rm holding; fi",
+            "  n=$((n + 1))",
+            "  cat '" + state + "' > walk-$n.before",
+            "  find mnt -type f -printf '%p\\t' -exec cat {} \\; -printf '\\n' > walk-$n.out 2> walk-$n.err",
+            "  cat '" + state + "' > walk-$n.after",
+            "  sleep " + pause,
+            "done",
+            "echo $n > walks");
+        return CompletableFuture.supplyAsync(() ->
+        {
+            try
+            {
+                return Shell.run(dir, 110, script);
+            }
+            catch (final Exception ex)
+            {
+                throw new IllegalStateException(ex);
+            }
+        });
+    }
+
+    private void awaitFile(final String name) throws Exception
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!Files.exists(dir.resolve(name)))
+        {
+            assertTrue(System.nanoTime() < deadline, name + " never appeared");
+            Thread.sleep(20);
+        }
+    }
+
+    /** Flip to version {@code n} and wait until the broker published it. */
+    private void flip(final VersionedTree tree, final int n) throws Exception
+    {
+        tree.flip(n);
+        final Path versions = RunDirectory.versionsFile(pcb.broker().runDir(), PcbExtension.SHARE);
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!(Files.exists(versions) && Files.readString(versions).contains("current " + n + "\n")))
+        {
+            assertTrue(System.nanoTime() < deadline, "flip to " + n + " not published");
+            Thread.sleep(20);
+        }
+    }
+
+    private MountState.Snapshot state() throws IOException
+    {
+        return MountState.read(MountState.fileOf(dir.resolve("mnt")));
+    }
+
+    private MountState.Snapshot awaitVersion(final long version, final long seconds) throws Exception
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        MountState.Snapshot now = state();
+        while (now.version() != version || now.advancing())
+        {
+            assertTrue(System.nanoTime() < deadline, "the mount did not reach version " + version + ": " + now +
+                "\n" + mount.stderr());
+            Thread.sleep(20);
+            now = state();
+        }
+        return now;
+    }
+
+    /** Counts over all walks; a walk "between" two advances is one whose before and after states are the same. */
+    private record Walks(int walks, int between, int mixed, int spanning, TreeSet<Integer> versions, String problems)
+    {
+    }
+
+    private Walks analyse(final int walks) throws IOException
+    {
+        int between = 0;
+        int mixed = 0;
+        int spanning = 0;
+        final TreeSet<Integer> seen = new TreeSet<>();
+        final StringBuilder problems = new StringBuilder();
+        for (int n = 1; n <= walks; n++)
+        {
+            final MountState.Snapshot before = MountState.read(dir.resolve("walk-" + n + ".before"));
+            final MountState.Snapshot after = MountState.read(dir.resolve("walk-" + n + ".after"));
+            if (null == after)
+            {
+                continue;
+            }
+            final TreeSet<Integer> versions = new TreeSet<>();
+            int files = 0;
+            for (final byte[] line : lines(Files.readAllBytes(dir.resolve("walk-" + n + ".out"))))
+            {
+                int tab = 0;
+                while (tab < line.length && '\t' != line[tab])
+                {
+                    tab++;
+                }
+                final byte[] content = Arrays.copyOfRange(line, Math.min(line.length, tab + 1), line.length);
+                versions.add(VersionedTree.versionOf(content, content.length));
+                files++;
+            }
+            seen.addAll(versions);
+            final boolean quiet = !before.advancing() && !after.advancing() &&
+                before.advances() == after.advances();
+            if (!quiet)
+            {
+                spanning++;
+                continue;
+            }
+            between++;
+            final String err = Files.readString(dir.resolve("walk-" + n + ".err"));
+            if (versions.size() != 1 || versions.first() != before.version() || !FILES.equals("" + files) ||
+                !err.isEmpty())
+            {
+                mixed++;
+                problems.append("walk ").append(n).append(" at version ").append(before.version()).append(": ")
+                    .append(files).append(" files of versions ").append(versions).append(' ').append(err)
+                    .append('\n');
+            }
+        }
+        return new Walks(walks, between, mixed, spanning, seen, problems.toString());
+    }
+
+    private static java.util.List<byte[]> lines(final byte[] bytes)
+    {
+        final java.util.List<byte[]> lines = new java.util.ArrayList<>();
+        int start = 0;
+        for (int i = 0; i < bytes.length; i++)
+        {
+            if ('\n' == bytes[i])
+            {
+                lines.add(Arrays.copyOfRange(bytes, start, i));
+                start = i + 1;
+            }
+        }
+        return lines;
+    }
+
+    private Walks finish(final CompletableFuture<Shell> shell) throws Exception
+    {
+        Files.createFile(dir.resolve("stop"));
+        shell.get(100, TimeUnit.SECONDS).assertSuccess();
+        return analyse(Integer.parseInt(Files.readString(dir.resolve("walks")).trim()));
+    }
+
+    private static void report(final String what, final Walks walks, final long advances)
+    {
+        System.out.println(what + ": " + walks.walks() + " walks, " + walks.between() + " between two advances (" +
+            walks.mixed() + " of them mixed or wrong), " + walks.spanning() + " overlapping an advance, versions " +
+            walks.versions() + ", " + advances + " advances");
+        assertEquals(0, walks.mixed(), walks.problems());
+    }
+
+    @Test
+    void explicitAdvancesSwitchTheWholeMountAtOnceAndHeldFilesKeepTheirBytes() throws Exception
+    {
+        final int versions = 7;
+        final VersionedTree tree = tree(versions);
+        mount(tree, "never");
+        final CompletableFuture<Shell> shell = walk(true, "0");
+        awaitFile("holding");
+        for (int v = 2; v <= versions; v++)
+        {
+            flip(tree, v);
+            // --auto-advance never: published, but the mount stays where it was until asked.
+            Thread.sleep(700);
+            assertEquals(v - 1, state().version(), "advanced by itself");
+            if (0 == v % 2)
+            {
+                final AgentProcess advance = PcbCommand.run("mount", "--advance", dir.resolve("mnt").toString());
+                assertEquals(0, advance.exitCode(), advance.stderr());
+                assertTrue(advance.stdoutText().contains("share data at tree version " + v), advance.stdoutText());
+            }
+            else
+            {
+                new ProcessBuilder("kill", "-HUP", Long.toString(mount.process().pid())).start()
+                    .waitFor(10, TimeUnit.SECONDS);
+                awaitVersion(v, 30);
+            }
+            Thread.sleep(1200);
+        }
+        Files.createFile(dir.resolve("release"));
+        awaitFile("held");
+        final Walks walks = finish(shell);
+        final MountState.Snapshot last = state();
+        report("explicit advances", walks, last.advances());
+        assertEquals(versions - 1, last.advances(), mount.stderr());
+        assertTrue(walks.between() >= versions, "walks between advances: " + walks.between());
+        assertTrue(walks.versions().size() >= versions - 1, "versions seen: " + walks.versions());
+        assertArrayEquals(VersionedTree.content(1, 2 * TestShare.WINDOW + 17), Files.readAllBytes(dir.resolve("held")),
+            "a file held open across every advance reads the version it opened");
+        assertTrue(mount.stderr().contains("advanced share data from tree version 2 to 3 (SIGHUP)"), mount.stderr());
+        final AgentProcess none = PcbCommand.run("mount", "--advance", dir.toString());
+        assertEquals(1, none.exitCode());
+        assertTrue(none.stderr().contains("no pcb mount serves it"), none.stderr());
+    }
+
+    @Test
+    void theIdlePolicyAdvancesOnlyWhenNothingIsOpen() throws Exception
+    {
+        final int versions = 5;
+        final VersionedTree tree = tree(versions);
+        mount(tree, "idle:300ms");
+        final CompletableFuture<Shell> shell = walk(true, "0.6");
+        awaitFile("holding");
+        flip(tree, 2);
+        Thread.sleep(1500);
+        assertEquals(1, state().version(), "advanced while a file was open");
+        Files.createFile(dir.resolve("release"));
+        awaitFile("held");
+        awaitVersion(2, 30);
+        for (int v = 3; v <= versions; v++)
+        {
+            flip(tree, v);
+            awaitVersion(v, 30);
+            Thread.sleep(1000);
+        }
+        final Walks walks = finish(shell);
+        final MountState.Snapshot last = state();
+        report("idle policy", walks, last.advances());
+        assertEquals(versions - 1, last.advances(), mount.stderr());
+        assertTrue(walks.between() >= versions, "walks between advances: " + walks.between());
+        assertArrayEquals(VersionedTree.content(1, 2 * TestShare.WINDOW + 17), Files.readAllBytes(dir.resolve("held")));
+        assertTrue(mount.stderr().contains("(policy idle:300ms)"), mount.stderr());
+        assertTrue(new String(Files.readAllBytes(dir.resolve("walk-1.before")), StandardCharsets.UTF_8)
+            .contains("version 1\n"));
+    }
+}
