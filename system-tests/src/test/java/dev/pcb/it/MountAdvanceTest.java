@@ -37,7 +37,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(120)
 class MountAdvanceTest
 {
-    private static final String FILES = Integer.toString(VersionedTree.DIRECTORIES * VersionedTree.FILES_PER_DIRECTORY);
+    /** A smaller tree than TreeVersionsTest's: each walk is a few hundred broker round trips on a shared machine. */
+    private static final int DIRECTORIES = 4;
+    private static final int FILES_PER_DIRECTORY = 10;
+    private static final String FILES = Integer.toString(DIRECTORIES * FILES_PER_DIRECTORY);
 
     @RegisterExtension
     final PcbExtension pcb = new PcbExtension("mount-advance");
@@ -61,25 +64,26 @@ class MountAdvanceTest
         final VersionedTree tree = new VersionedTree(pcb.shareDir());
         for (int n = 1; n <= versions; n++)
         {
-            tree.build(n, TestShare.WINDOW);
+            tree.build(n, TestShare.WINDOW, DIRECTORIES, FILES_PER_DIRECTORY);
         }
         tree.flip(1);
         return tree;
     }
 
-    private MountProcess mount(final VersionedTree tree, final String policy) throws IOException
+    private MountProcess mount(final VersionedTree tree, final String... options) throws IOException
     {
         final BrokerProcess broker = pcb.startBrokerWith("--share", PcbExtension.SHARE + "=" + tree.link(),
             "--guest", "vm1", "--region-size", "16M", "--window-size", Integer.toString(TestShare.WINDOW));
         final Path mnt = Files.createDirectory(dir.resolve("mnt"));
-        mount = MountProcess.start(broker, "vm1", PcbExtension.SHARE, mnt, "--auto-advance", policy);
+        mount = MountProcess.start(broker, "vm1", PcbExtension.SHARE, mnt, options);
         return mount;
     }
 
     /**
      * The walking shell: optionally holds {@code mnt/d0/f0} open from the start and reads it once {@code release}
-     * exists; walks until {@code stop} exists (at most 90 s), each walk {@code walk-N.out} ("path TAB bytes" per file)
-     * between {@code walk-N.before} and {@code walk-N.after}, copies of the state file.
+     * exists; walks until {@code stop} exists (at most 90 s). A walk is one {@code find} of every file with its size
+     * ({@code walk-N.list}) and one {@code cat} of them all ({@code walk-N.out}), between {@code walk-N.before} and
+     * {@code walk-N.after}, copies of the state file. Three processes per walk: the machine is shared.
      */
     private CompletableFuture<Shell> walk(final boolean hold, final String pause) throws IOException
     {
@@ -92,7 +96,8 @@ class MountAdvanceTest
             "  if [ -e release ] && [ -e holding ]; then cat <&3 > held; exec 3<&-; rm holding; fi",
             "  n=$((n + 1))",
             "  cat '" + state + "' > walk-$n.before",
-            "  find mnt -type f -printf '%p\\t' -exec cat {} \\; -printf '\\n' > walk-$n.out 2> walk-$n.err",
+            "  { find mnt -type f -printf '%s %p\\n' > walk-$n.list &&",
+            "    cut -d' ' -f2- walk-$n.list | tr '\\n' '\\0' | xargs -0 cat > walk-$n.out; } 2> walk-$n.err",
             "  cat '" + state + "' > walk-$n.after",
             "  sleep " + pause,
             "done",
@@ -153,7 +158,8 @@ class MountAdvanceTest
     }
 
     /** Counts over all walks; a walk "between" two advances is one whose before and after states are the same. */
-    private record Walks(int walks, int between, int mixed, int spanning, TreeSet<Integer> versions, String problems)
+    private record Walks(int walks, int between, int mixed, int spanning, TreeSet<Integer> versions,
+        TreeSet<Long> betweenVersions, String problems)
     {
     }
 
@@ -163,6 +169,7 @@ class MountAdvanceTest
         int mixed = 0;
         int spanning = 0;
         final TreeSet<Integer> seen = new TreeSet<>();
+        final TreeSet<Long> betweenVersions = new TreeSet<>();
         final StringBuilder problems = new StringBuilder();
         for (int n = 1; n <= walks; n++)
         {
@@ -174,16 +181,20 @@ class MountAdvanceTest
             }
             final TreeSet<Integer> versions = new TreeSet<>();
             int files = 0;
-            for (final byte[] line : lines(Files.readAllBytes(dir.resolve("walk-" + n + ".out"))))
+            // cat's output cut at the sizes find listed: a file whose bytes are not one version's is version -1.
+            final byte[] out = Files.readAllBytes(dir.resolve("walk-" + n + ".out"));
+            int at = 0;
+            for (final String line : Files.readAllLines(dir.resolve("walk-" + n + ".list")))
             {
-                int tab = 0;
-                while (tab < line.length && '\t' != line[tab])
-                {
-                    tab++;
-                }
-                final byte[] content = Arrays.copyOfRange(line, Math.min(line.length, tab + 1), line.length);
+                final int size = Integer.parseInt(line.substring(0, line.indexOf(' ')));
+                final byte[] content = Arrays.copyOfRange(out, Math.min(out.length, at), Math.min(out.length, at + size));
                 versions.add(VersionedTree.versionOf(content, content.length));
+                at += size;
                 files++;
+            }
+            if (at != out.length)
+            {
+                versions.add(-1);
             }
             seen.addAll(versions);
             final boolean quiet = !before.advancing() && !after.advancing() &&
@@ -194,6 +205,7 @@ class MountAdvanceTest
                 continue;
             }
             between++;
+            betweenVersions.add(before.version());
             final String err = Files.readString(dir.resolve("walk-" + n + ".err"));
             if (versions.size() != 1 || versions.first() != before.version() || !FILES.equals("" + files) ||
                 !err.isEmpty())
@@ -204,22 +216,7 @@ class MountAdvanceTest
                     .append('\n');
             }
         }
-        return new Walks(walks, between, mixed, spanning, seen, problems.toString());
-    }
-
-    private static java.util.List<byte[]> lines(final byte[] bytes)
-    {
-        final java.util.List<byte[]> lines = new java.util.ArrayList<>();
-        int start = 0;
-        for (int i = 0; i < bytes.length; i++)
-        {
-            if ('\n' == bytes[i])
-            {
-                lines.add(Arrays.copyOfRange(bytes, start, i));
-                start = i + 1;
-            }
-        }
-        return lines;
+        return new Walks(walks, between, mixed, spanning, seen, betweenVersions, problems.toString());
     }
 
     private Walks finish(final CompletableFuture<Shell> shell) throws Exception
@@ -232,20 +229,36 @@ class MountAdvanceTest
     private static void report(final String what, final Walks walks, final long advances)
     {
         System.out.println(what + ": " + walks.walks() + " walks, " + walks.between() + " between two advances (" +
-            walks.mixed() + " of them mixed or wrong), " + walks.spanning() + " overlapping an advance, versions " +
-            walks.versions() + ", " + advances + " advances");
+            walks.mixed() + " of them mixed or wrong) at versions " + walks.betweenVersions() + ", " +
+            walks.spanning() + " overlapping an advance, versions read " + walks.versions() + ", " + advances +
+            " advances");
         assertEquals(0, walks.mixed(), walks.problems());
     }
 
     @Test
     void explicitAdvancesSwitchTheWholeMountAtOnceAndHeldFilesKeepTheirBytes() throws Exception
     {
-        final int versions = 7;
+        final int versions = 5;
         final VersionedTree tree = tree(versions);
-        mount(tree, "never");
+        // Names and attributes trusted for 30 s: only the advance's invalidations can make the kernel look again.
+        mount(tree, "--auto-advance", "never", "--timeout", "30");
+        final String look = "stat -c %i mnt/d3/f7 && head -c 3 mnt/d3/f7";
+        final String atFirst = Shell.run(dir, 30, look).assertSuccess().stdout();
+        assertTrue(atFirst.endsWith("\nv1;"), atFirst);
+        flip(tree, 2);
+        Thread.sleep(700);
+        assertEquals(atFirst, Shell.run(dir, 30, look).assertSuccess().stdout(), "moved without an advance");
+        final AgentProcess first = PcbCommand.run("mount", "--advance", dir.resolve("mnt").toString());
+        assertEquals(0, first.exitCode(), first.stderr());
+        assertEquals(dir.resolve("mnt") + ": share data at tree version 2\n", first.stdoutText());
+        final String afterAdvance = Shell.run(dir, 30, look).assertSuccess().stdout();
+        assertTrue(afterAdvance.endsWith("\nv2;"), afterAdvance);
+        assertTrue(!afterAdvance.split("\n")[0].equals(atFirst.split("\n")[0]),
+            "a cached entry of version 1 outlived the advance: inode " + afterAdvance);
+
         final CompletableFuture<Shell> shell = walk(true, "0");
         awaitFile("holding");
-        for (int v = 2; v <= versions; v++)
+        for (int v = 3; v <= versions; v++)
         {
             flip(tree, v);
             // --auto-advance never: published, but the mount stays where it was until asked.
@@ -271,9 +284,8 @@ class MountAdvanceTest
         final MountState.Snapshot last = state();
         report("explicit advances", walks, last.advances());
         assertEquals(versions - 1, last.advances(), mount.stderr());
-        assertTrue(walks.between() >= versions, "walks between advances: " + walks.between());
-        assertTrue(walks.versions().size() >= versions - 1, "versions seen: " + walks.versions());
-        assertArrayEquals(VersionedTree.content(1, 2 * TestShare.WINDOW + 17), Files.readAllBytes(dir.resolve("held")),
+        assertTrue(walks.betweenVersions().size() >= 3, "versions walked between advances: " + walks.betweenVersions());
+        assertArrayEquals(VersionedTree.content(2, 2 * TestShare.WINDOW + 17), Files.readAllBytes(dir.resolve("held")),
             "a file held open across every advance reads the version it opened");
         assertTrue(mount.stderr().contains("advanced share data from tree version 2 to 3 (SIGHUP)"), mount.stderr());
         final AgentProcess none = PcbCommand.run("mount", "--advance", dir.toString());
@@ -284,9 +296,9 @@ class MountAdvanceTest
     @Test
     void theIdlePolicyAdvancesOnlyWhenNothingIsOpen() throws Exception
     {
-        final int versions = 5;
+        final int versions = 4;
         final VersionedTree tree = tree(versions);
-        mount(tree, "idle:300ms");
+        mount(tree, "--auto-advance", "idle:300ms");
         final CompletableFuture<Shell> shell = walk(true, "0.6");
         awaitFile("holding");
         flip(tree, 2);
@@ -305,7 +317,7 @@ class MountAdvanceTest
         final MountState.Snapshot last = state();
         report("idle policy", walks, last.advances());
         assertEquals(versions - 1, last.advances(), mount.stderr());
-        assertTrue(walks.between() >= versions, "walks between advances: " + walks.between());
+        assertTrue(walks.betweenVersions().size() >= 2, "versions walked between advances: " + walks.betweenVersions());
         assertArrayEquals(VersionedTree.content(1, 2 * TestShare.WINDOW + 17), Files.readAllBytes(dir.resolve("held")));
         assertTrue(mount.stderr().contains("(policy idle:300ms)"), mount.stderr());
         assertTrue(new String(Files.readAllBytes(dir.resolve("walk-1.before")), StandardCharsets.UTF_8)
