@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.logging.Logger;
 
 /**
@@ -190,8 +191,8 @@ public final class FuseServer
                         waitNanos / 1_000_000 + " ms; invalidating without it");
                     break;
                 }
-                Thread.onSpinWait();
-                Thread.yield();
+                // Requests wait for the broker: microseconds usually, up to the request timeout when it is stopped.
+                LockSupport.parkNanos(50_000);
             }
         }
         int invalidated = 0;
