@@ -66,14 +66,22 @@ final class MountAdvance
     }
 
     /**
-     * Have SIGHUP ask the advancer for an advance (instead of the JVM's default: shutting down).
+     * Have SIGHUP ask the advancer for an advance (instead of the JVM's default: shutting down), also when it was
+     * inherited as ignored ({@code nohup pcb mount ...}).
      *
      * @param advancer the mount's advancer.
+     * @throws ErrnoException never for SIGHUP.
      */
     @SuppressWarnings("removal")
-    static void onSighup(final MountAdvancer advancer)
+    static void onSighup(final MountAdvancer advancer) throws ErrnoException
     {
-        sun.misc.Signal.handle(new sun.misc.Signal("HUP"), (signal) -> advancer.request("SIGHUP"));
+        final sun.misc.SignalHandler handler = (signal) -> advancer.request("SIGHUP");
+        if (sun.misc.SignalHandler.SIG_IGN == sun.misc.Signal.handle(new sun.misc.Signal("HUP"), handler))
+        {
+            // Ignored since the start: the JVM left it so. Take it back (a SIGHUP just now would end the mount).
+            Linux.restoreDefaultSignal(Linux.SIGHUP);
+            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), handler);
+        }
     }
 
     /**

@@ -862,6 +862,21 @@ public final class Linux
         return LibC.getuid();
     }
 
+    /**
+     * Give a signal its default disposition again, e.g. SIGHUP inherited as ignored from {@code nohup}, before the JVM
+     * is asked to handle it (it does not install a handler for a shutdown signal that is ignored).
+     *
+     * @param signal signal number.
+     * @throws ErrnoException EINVAL for an invalid signal.
+     */
+    public static void restoreDefaultSignal(final int signal) throws ErrnoException
+    {
+        if (-1 == LibC.signal(signal, 0))
+        {
+            throw new ErrnoException("signal", Integer.toString(signal), Native.getLastError());
+        }
+    }
+
     /** SIGHUP: asks a {@code pcb mount} to advance its tree version. */
     public static final int SIGHUP = 1;
 
