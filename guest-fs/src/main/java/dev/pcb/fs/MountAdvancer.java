@@ -15,6 +15,8 @@ import java.util.logging.Logger;
 public final class MountAdvancer implements Runnable, AutoCloseable
 {
     private static final Logger LOG = Logger.getLogger(MountAdvancer.class.getName());
+    /** How long {@link #close} waits for an advance that runs. */
+    static final long CLOSE_WAIT_MS = 3_000;
 
     private final FuseServer server;
     private final PcbFileSystem fs;
@@ -81,7 +83,7 @@ public final class MountAdvancer implements Runnable, AutoCloseable
         return advances;
     }
 
-    /** Stop the thread (an advance running finishes first) and remove the state file. */
+    /** Stop the thread (an advance running gets {@link #CLOSE_WAIT_MS} to finish) and remove the state file. */
     public void close()
     {
         synchronized (this)
@@ -91,7 +93,8 @@ public final class MountAdvancer implements Runnable, AutoCloseable
         }
         try
         {
-            thread.join(waitNanos / 1_000_000 + 5_000);
+            // Bounded well below a unit's stop timeout: an advance stuck on a stopped broker must not hold the unmount.
+            thread.join(CLOSE_WAIT_MS);
         }
         catch (final InterruptedException ex)
         {
