@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -157,6 +158,37 @@ class MountAdvanceTest
         return now;
     }
 
+    /**
+     * Wait until the shell finished a walk that no advance overlapped, at {@code version}: each version gets one,
+     * however slow the machine.
+     */
+    private void awaitQuietWalk(final long version) throws Exception
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true)
+        {
+            for (int n = 1; Files.exists(dir.resolve("walk-" + n + ".before")); n++)
+            {
+                try
+                {
+                    final MountState.Snapshot before = MountState.read(dir.resolve("walk-" + n + ".before"));
+                    final MountState.Snapshot after = MountState.read(dir.resolve("walk-" + n + ".after"));
+                    if (null != after && version == before.version() && !before.advancing() && !after.advancing() &&
+                        before.advances() == after.advances())
+                    {
+                        return;
+                    }
+                }
+                catch (final IOException partlyWritten)
+                {
+                    // The shell is writing it: look again.
+                }
+            }
+            assertTrue(System.nanoTime() < deadline, "no walk between two advances at version " + version);
+            Thread.sleep(50);
+        }
+    }
+
     /** Counts over all walks; a walk "between" two advances is one whose before and after states are the same. */
     private record Walks(int walks, int between, int mixed, int spanning, TreeSet<Integer> versions,
         TreeSet<Long> betweenVersions, String problems)
@@ -258,6 +290,7 @@ class MountAdvanceTest
 
         final CompletableFuture<Shell> shell = walk(true, "0");
         awaitFile("holding");
+        awaitQuietWalk(2);
         for (int v = 3; v <= versions; v++)
         {
             flip(tree, v);
@@ -276,7 +309,7 @@ class MountAdvanceTest
                     .waitFor(10, TimeUnit.SECONDS);
                 awaitVersion(v, 30);
             }
-            Thread.sleep(1200);
+            awaitQuietWalk(v);
         }
         Files.createFile(dir.resolve("release"));
         awaitFile("held");
@@ -284,7 +317,7 @@ class MountAdvanceTest
         final MountState.Snapshot last = state();
         report("explicit advances", walks, last.advances());
         assertEquals(versions - 1, last.advances(), mount.stderr());
-        assertTrue(walks.betweenVersions().size() >= 3, "versions walked between advances: " + walks.betweenVersions());
+        assertEquals(new TreeSet<>(List.of(2L, 3L, 4L, 5L)), walks.betweenVersions());
         assertArrayEquals(VersionedTree.content(2, 2 * TestShare.WINDOW + 17), Files.readAllBytes(dir.resolve("held")),
             "a file held open across every advance reads the version it opened");
         assertTrue(mount.stderr().contains("advanced share data from tree version 2 to 3 (SIGHUP)"), mount.stderr());
@@ -301,23 +334,25 @@ class MountAdvanceTest
         mount(tree, "--auto-advance", "idle:300ms");
         final CompletableFuture<Shell> shell = walk(true, "0.6");
         awaitFile("holding");
+        awaitQuietWalk(1);
         flip(tree, 2);
         Thread.sleep(1500);
         assertEquals(1, state().version(), "advanced while a file was open");
         Files.createFile(dir.resolve("release"));
         awaitFile("held");
         awaitVersion(2, 30);
+        awaitQuietWalk(2);
         for (int v = 3; v <= versions; v++)
         {
             flip(tree, v);
             awaitVersion(v, 30);
-            Thread.sleep(1000);
+            awaitQuietWalk(v);
         }
         final Walks walks = finish(shell);
         final MountState.Snapshot last = state();
         report("idle policy", walks, last.advances());
         assertEquals(versions - 1, last.advances(), mount.stderr());
-        assertTrue(walks.betweenVersions().size() >= 2, "versions walked between advances: " + walks.betweenVersions());
+        assertEquals(new TreeSet<>(List.of(1L, 2L, 3L, 4L)), walks.betweenVersions());
         assertArrayEquals(VersionedTree.content(1, 2 * TestShare.WINDOW + 17), Files.readAllBytes(dir.resolve("held")));
         assertTrue(mount.stderr().contains("(policy idle:300ms)"), mount.stderr());
         assertTrue(new String(Files.readAllBytes(dir.resolve("walk-1.before")), StandardCharsets.UTF_8)
