@@ -1,11 +1,15 @@
 package dev.pcb.cli;
 
 import dev.pcb.agent.PcbAgent;
+import dev.pcb.fs.AdvancePolicy;
 import dev.pcb.fs.CacheMode;
 import dev.pcb.fs.FuseMount;
 import dev.pcb.fs.FuseServer;
+import dev.pcb.fs.MountAdvancer;
+import dev.pcb.fs.MountState;
 import dev.pcb.fs.PcbFileSystem;
 import org.agrona.CloseHelper;
+import org.agrona.concurrent.SystemNanoClock;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -27,7 +31,9 @@ import java.util.logging.Logger;
     description = {
         "Mount a share (or a directory of it) read-only at MOUNTPOINT; every open there is a pcb OPEN.",
         "As root with mount(2); as any other user through fusermount3 (package fuse3), found on PATH.",
-        "Prints 'mounted SHARE at MOUNTPOINT' once it serves; SIGTERM, SIGINT or 'pcb umount MOUNTPOINT' unmount it."
+        "Prints 'mounted SHARE at MOUNTPOINT' once it serves; SIGTERM, SIGINT or 'pcb umount MOUNTPOINT' unmount it.",
+        "A versioned share shows one tree version at a time: SIGHUP or 'pcb mount --advance MOUNTPOINT' moves the " +
+            "mount to the newest, and --auto-advance says when it moves by itself."
     })
 public final class MountCommand implements Callable<Integer>
 {
@@ -40,11 +46,22 @@ public final class MountCommand implements Callable<Integer>
     @CommandLine.Mixin
     RegionOptions regions = new RegionOptions();
 
-    @Parameters(index = "0", paramLabel = "SHARE[/SUBDIR]", description = "What to mount.")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "SHARE[/SUBDIR]", description = "What to mount.")
     String source;
 
-    @Parameters(index = "1", paramLabel = "MOUNTPOINT", description = "An existing directory.")
+    @Parameters(index = "1", arity = "0..1", paramLabel = "MOUNTPOINT", description = "An existing directory.")
     Path mountPoint;
+
+    @Option(names = "--advance", paramLabel = "MOUNTPOINT",
+        description = "Do not mount: have the pcb mount serving MOUNTPOINT advance to the newest tree version; " +
+            "prints the version once the advance is done.")
+    Path advanceMountPoint;
+
+    @Option(names = "--auto-advance", paramLabel = "never|idle[:DURATION]|interval:DURATION",
+        description = "When the mount moves to a newer tree version by itself: never (only on SIGHUP or " +
+            "--advance), idle (nothing open through the mount and nothing opened or closed for DURATION, " +
+            "default 1s), interval (looked at every DURATION, whatever is open) (default: ${DEFAULT-VALUE}).")
+    String autoAdvance = "idle:1s";
 
     @Option(names = "--timeout", paramLabel = "SECONDS",
         description = "How long the kernel trusts names and attributes before asking again; 0 checks on every " +
@@ -75,11 +92,26 @@ public final class MountCommand implements Callable<Integer>
     private PcbFileSystem fs;
     private FuseMount mount;
     private FuseServer server;
+    private MountAdvancer advancer;
     private boolean cleanedUp;
 
     /** {@inheritDoc} */
     public Integer call() throws Exception
     {
+        if (null != advanceMountPoint)
+        {
+            if (null != source)
+            {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--advance MOUNTPOINT takes no SHARE or MOUNTPOINT argument");
+            }
+            return MountAdvance.advance(advanceMountPoint, 2 * requestTimeoutSeconds + 10, spec.commandLine());
+        }
+        if (null == mountPoint)
+        {
+            throw new CommandLine.ParameterException(spec.commandLine(), "SHARE[/SUBDIR] and MOUNTPOINT are needed");
+        }
+        final AdvancePolicy policy = MountAdvance.policy(autoAdvance, spec.commandLine());
         final CacheMode cacheMode = cacheMode();
         if (timeoutSeconds < 0 || threads < 1)
         {
@@ -114,6 +146,10 @@ public final class MountCommand implements Callable<Integer>
             cleanUp(true);
             throw new IOException(mountPoint + ": the kernel sent no FUSE INIT within " + INIT_TIMEOUT_MS + " ms");
         }
+        advancer = new MountAdvancer(server, policy, new MountState(mountPoint, share), SystemNanoClock.INSTANCE,
+            requestTimeoutSeconds * 1_000_000_000L).start();
+        MountAdvance.onSighup(advancer);
+        LOG.info("share " + share + " at tree version " + fs.treeVersion() + ", --auto-advance " + policy);
         final PrintWriter out = spec.commandLine().getOut();
         out.println("mounted " + share + " at " + mountPoint);
         out.flush();
@@ -176,6 +212,7 @@ public final class MountCommand implements Callable<Integer>
                 Thread.currentThread().interrupt();
             }
         }
+        CloseHelper.quietClose(advancer);
         fs.releaseAll();
         CloseHelper.quietClose(agent);
         mount.close();

@@ -37,6 +37,10 @@ final class FuseWorker implements Runnable
     private final FuseOutHeader dataHeader = new FuseOutHeader();
     private final WindowView[] views;
     private final long[] iov;
+    /** The mount generation of the request being served, or {@link #IDLE}: what an advance waits for. */
+    private volatile long serving = IDLE;
+    /** {@link #serving} between requests. */
+    static final long IDLE = 0;
 
     FuseWorker(final FuseServer server, final PcbFileSystem fs, final int fd)
     {
@@ -78,6 +82,7 @@ final class FuseWorker implements Runnable
             {
                 continue;
             }
+            enter();
             try
             {
                 dispatch();
@@ -87,7 +92,37 @@ final class FuseWorker implements Runnable
                 LOG.warning("FUSE opcode " + inHeader.opcode() + " failed: " + ex);
                 replyError(inHeader.unique(), Errno.EIO);
             }
+            finally
+            {
+                serving = IDLE;
+            }
         }
+    }
+
+    /**
+     * Publish the generation this request is served in. Read again after the store: an advance bumps the
+     * generation and then reads {@link #serving}, so either it sees this request's generation and waits for it, or
+     * this request sees the new generation (volatile accesses are totally ordered).
+     */
+    private void enter()
+    {
+        long generation;
+        do
+        {
+            generation = fs.generation();
+            serving = generation;
+        }
+        while (generation != fs.generation());
+    }
+
+    /**
+     * @param generation a mount generation.
+     * @return true while this worker serves a request that began in an older generation.
+     */
+    boolean servesOlderThan(final long generation)
+    {
+        final long now = serving;
+        return IDLE != now && now < generation;
     }
 
     private void dispatch()

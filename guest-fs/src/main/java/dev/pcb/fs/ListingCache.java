@@ -20,6 +20,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>
  * Bounded: at most {@link #MAX_DIRECTORIES} listings; when full, the expired ones go, and if none had expired, all.
  * Read from several worker threads at once.
+ * <p>
+ * A listing belongs to the mount generation it was taken in ({@link PcbFileSystem#generation()}, one per tree
+ * version advance): {@link #advance} forgets them all, and a listing taken before the advance but kept after it is
+ * refused, so nothing of an older tree answers after an advance.
  */
 final class ListingCache
 {
@@ -29,6 +33,7 @@ final class ListingCache
     private final ConcurrentHashMap<String, Listing> listings = new ConcurrentHashMap<>();
     private final long timeoutNanos;
     private final NanoClock clock;
+    private volatile long generation = 1;
 
     /**
      * @param timeoutNanos how long a listing answers lookups; 0 keeps none.
@@ -45,10 +50,11 @@ final class ListingCache
      *
      * @param directory agent path of the directory.
      * @param entries     the listing as taken now.
+     * @param generation  the mount generation the listing was asked in.
      */
-    void put(final String directory, final List<DirEntry> entries)
+    void put(final String directory, final List<DirEntry> entries, final long generation)
     {
-        if (timeoutNanos <= 0)
+        if (timeoutNanos <= 0 || generation != this.generation)
         {
             return;
         }
@@ -61,7 +67,18 @@ final class ListingCache
                 listings.clear();
             }
         }
-        listings.put(directory, new Listing(now, entries));
+        listings.put(directory, new Listing(now, generation, entries));
+    }
+
+    /**
+     * Forget every listing: the mount moved to another tree version.
+     *
+     * @param generation the mount's new generation; listings asked in an older one are refused from now on.
+     */
+    void advance(final long generation)
+    {
+        this.generation = generation;
+        listings.clear();
     }
 
     /**
@@ -84,7 +101,7 @@ final class ListingCache
         {
             return null;
         }
-        if (clock.nanoTime() - listing.takenNanos >= timeoutNanos)
+        if (clock.nanoTime() - listing.takenNanos >= timeoutNanos || listing.generation != generation)
         {
             listings.remove(directory, listing);
             return null;
@@ -139,12 +156,14 @@ final class ListingCache
     private static final class Listing
     {
         final long takenNanos;
+        final long generation;
         final List<DirEntry> entries;
         final Map<String, FileAttributes> byName;
 
-        Listing(final long takenNanos, final List<DirEntry> entries)
+        Listing(final long takenNanos, final long generation, final List<DirEntry> entries)
         {
             this.takenNanos = takenNanos;
+            this.generation = generation;
             this.entries = entries;
             this.byName = new HashMap<>(entries.size() * 2);
             for (final DirEntry entry : entries)

@@ -4,8 +4,9 @@ import dev.pcb.protocol.FileAttributes;
 
 /**
  * One node the kernel knows: a node id bound to a host file's identity and version, (device, inode, size, mtime)
- * for files and symlinks and (device, inode) for directories. A host file replaced or rewritten is a new node.
- * Lookups are counted by the {@link NodeTable} under its lock.
+ * for files and symlinks and (device, inode) for directories. A host file replaced or rewritten is a new node, and
+ * so is every file of another tree version (another version directory holds other inodes). Lookups, and the
+ * (parent, name) entries the kernel was given the node under, are kept by the {@link NodeTable} under its lock.
  */
 public final class Node
 {
@@ -15,6 +16,10 @@ public final class Node
     private volatile String path;
     private volatile String symlinkTarget;
     long lookups;
+    /** Parent node ids of the entries handed to the kernel since the last advance, {@link #names} beside them. */
+    long[] parents = new long[1];
+    String[] names = new String[1];
+    int entries;
 
     Node(final long id, final NodeTable.Key key, final String path, final FileAttributes attributes)
     {

@@ -2,6 +2,7 @@ package dev.pcb.fs;
 
 import dev.pcb.protocol.FileAttributes;
 
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -9,12 +10,19 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The nodes the kernel holds, by id and by host identity and version, with the kernel's lookup counts: each LOOKUP
  * reply and each READDIRPLUS entry adds one, FORGET and BATCH_FORGET take them away, and a node at zero is dropped.
- * The root (node 1) is never dropped. Lookups and forgets take one lock; reads of a node by id take none.
+ * The root (node 1) is never dropped. Each node also keeps the (parent, name) entries it was handed out under, at
+ * most {@link #MAX_ENTRIES_PER_NODE}, so that an advance can tell the kernel to drop every dentry it has
+ * ({@link #drainEntries}). Lookups and forgets take one lock; reads of a node by id take none.
  */
 public final class NodeTable
 {
     /** Node id of the root, {@code FUSE_ROOT_ID}. */
     public static final long ROOT_ID = 1;
+    /**
+     * Most (parent, name) entries kept per node (hard links of one file). Past it a dentry may outlive an advance
+     * for up to the entry timeout; an OPEN through it still gets the new version (ESTALE and a second lookup).
+     */
+    static final int MAX_ENTRIES_PER_NODE = 8;
 
     private final Map<Long, Node> byId = new ConcurrentHashMap<>();
     private final Map<Key, Node> byKey = new HashMap<>();
@@ -34,15 +42,17 @@ public final class NodeTable
     }
 
     /**
-     * The node of a looked-up path, counting one lookup: the existing node when the host file has the same
+     * The node of a looked-up entry, counting one lookup: the existing node when the host file has the same
      * identity and version, else a new one.
      *
-     * @param path       agent path looked up.
+     * @param parent     the directory node it was looked up in.
+     * @param name       its name there.
      * @param attributes what the host has there now.
      * @return the node.
      */
-    public synchronized Node lookup(final String path, final FileAttributes attributes)
+    public synchronized Node lookup(final Node parent, final String name, final FileAttributes attributes)
     {
+        final String path = parent.path() + "/" + name;
         final Key key = Key.of(attributes);
         Node node = byKey.get(key);
         if (null == node)
@@ -58,7 +68,66 @@ public final class NodeTable
             node.attributes().copyFrom(attributes);
         }
         node.lookups++;
+        addEntry(node, parent.id(), name);
         return node;
+    }
+
+    private static void addEntry(final Node node, final long parent, final String name)
+    {
+        for (int i = 0; i < node.entries; i++)
+        {
+            if (node.parents[i] == parent && node.names[i].equals(name))
+            {
+                return;
+            }
+        }
+        if (node.entries == node.parents.length)
+        {
+            if (node.entries == MAX_ENTRIES_PER_NODE)
+            {
+                return;
+            }
+            node.parents = Arrays.copyOf(node.parents, node.entries * 2);
+            node.names = Arrays.copyOf(node.names, node.entries * 2);
+        }
+        node.parents[node.entries] = parent;
+        node.names[node.entries] = name;
+        node.entries++;
+    }
+
+    /**
+     * Every (parent, name) entry handed to the kernel since the last drain, forgotten here: the kernel is about to
+     * be told to drop them all (an advance). Entries of nodes already forgotten are gone with their nodes.
+     *
+     * @param each receives parent node id and name of each entry; called under the table's lock, so it must not
+     *             block on the kernel.
+     * @return entries passed.
+     */
+    public synchronized int drainEntries(final EntryConsumer each)
+    {
+        int count = 0;
+        for (final Node node : byId.values())
+        {
+            for (int i = 0; i < node.entries; i++)
+            {
+                each.accept(node.parents[i], node.names[i]);
+                node.names[i] = null;
+                count++;
+            }
+            node.entries = 0;
+        }
+        return count;
+    }
+
+    /** Receives one (parent, name) entry. */
+    @FunctionalInterface
+    public interface EntryConsumer
+    {
+        /**
+         * @param parent parent node id.
+         * @param name   entry name.
+         */
+        void accept(long parent, String name);
     }
 
     /**

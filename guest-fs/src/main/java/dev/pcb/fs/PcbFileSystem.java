@@ -23,6 +23,11 @@ import java.util.logging.Logger;
  * The filesystem's state and policy: nodes, open files and directories, and what each operation answers. Every
  * operation returns the length of the reply body it wrote, or minus an errno; every pcb failure becomes an errno
  * in {@link #errno(PcbException)}. Called from several {@link FuseWorker} threads at once.
+ * <p>
+ * The mount is one agent session, so every path resolves in the one tree version that session is on
+ * (docs/versions.md). {@link #advanceTree} moves it to the newest version and starts a new <b>generation</b>: what
+ * the mount keeps from the older tree (listings, open directory snapshots) stops answering for new lookups; open
+ * files keep their versions. {@link FuseServer#advance} then has the kernel drop what it caches.
  */
 public final class PcbFileSystem
 {
@@ -43,6 +48,10 @@ public final class PcbFileSystem
     private final long timeoutNanos;
     private final CacheMode cacheMode;
     private final ListingCache listings;
+    private final NanoClock clock;
+    private final String share;
+    private volatile long generation = 1;
+    private volatile long lastOpenOrCloseNanos;
 
     /**
      * A filesystem over one share directory.
@@ -76,6 +85,9 @@ public final class PcbFileSystem
         this.timeoutNanos = timeoutNanos;
         this.cacheMode = cacheMode;
         this.listings = new ListingCache(timeoutNanos, clock);
+        this.clock = clock;
+        this.share = rootPath.contains("/") ? rootPath.substring(0, rootPath.indexOf('/')) : rootPath;
+        this.lastOpenOrCloseNanos = clock.nanoTime();
         final FileAttributes root = agent.stat(rootPath);
         if (!root.isDirectory())
         {
@@ -100,6 +112,65 @@ public final class PcbFileSystem
     public int openDirectories()
     {
         return directories.size();
+    }
+
+    /** @return the clock time of the last open or close of a file or directory through the mount. */
+    public long lastOpenOrCloseNanos()
+    {
+        return lastOpenOrCloseNanos;
+    }
+
+    /** @return the share the mount serves. */
+    public String share()
+    {
+        return share;
+    }
+
+    /**
+     * @return the tree version of the share the mount's session is on.
+     * @throws PcbException never for the mount's own share.
+     */
+    public long treeVersion() throws PcbException
+    {
+        return agent.treeVersion(share);
+    }
+
+    /**
+     * @return the newest tree version the broker published (shared memory, no request).
+     * @throws PcbException never for the mount's own share.
+     */
+    public long newestTreeVersion() throws PcbException
+    {
+        return agent.newestTreeVersion(share);
+    }
+
+    /** @return the mount's generation: 1, then one more per advance that changed the tree version. */
+    public long generation()
+    {
+        return generation;
+    }
+
+    /**
+     * Move the mount's session to the newest tree version (one ADVANCE: all paths at once) and, when that changed
+     * the version, start a new generation: every listing kept is forgotten and open directory snapshots stop
+     * handing out nodes. Requests already running may still answer from the older tree; {@link FuseServer#advance}
+     * waits for them before it invalidates the kernel's caches.
+     *
+     * @return the version the mount is on now.
+     * @throws PcbException when the broker refused or did not answer: the mount stays where it was.
+     */
+    synchronized long advanceTree() throws PcbException
+    {
+        final long before = agent.treeVersion(share);
+        final long version = agent.advance(share);
+        if (version != before)
+        {
+            // The broker already resolves on the new tree: from here on nothing older may answer.
+            final long next = generation + 1;
+            listings.advance(next);
+            generation = next;
+        }
+        return version;
     }
 
     int lookup(final long parentId, final String name, final MutableDirectBuffer body, final int at)
@@ -127,7 +198,7 @@ public final class PcbFileSystem
             final String path = parent.path() + "/" + name;
             // A name listed within the timeout needs no round trip: the kernel may trust that listing as long.
             final FileAttributes listed = listings.find(parent.path(), name);
-            final Node node = nodes.lookup(path, null != listed ? listed : agent.stat(path));
+            final Node node = nodes.lookup(parent, name, null != listed ? listed : agent.stat(path));
             return FuseAttr.encodeEntry(body, at, node, timeoutNanos);
         }
         catch (final PcbException ex)
@@ -206,6 +277,7 @@ public final class PcbFileSystem
             file.close();
             return -Errno.ENFILE;
         }
+        lastOpenOrCloseNanos = clock.nanoTime();
         body.putLong(at + FuseOpen.FH_OFFSET, fh);
         body.putInt(at + FuseOpen.OUT_OPEN_FLAGS_OFFSET, openFlags(node, flags));
         body.putInt(at + FuseOpen.OUT_PADDING_OFFSET, 0);
@@ -301,6 +373,7 @@ public final class PcbFileSystem
         if (null != open)
         {
             open.file.close();
+            lastOpenOrCloseNanos = clock.nanoTime();
         }
         return 0;
     }
@@ -316,6 +389,8 @@ public final class PcbFileSystem
         {
             return -Errno.ENOTDIR;
         }
+        // Read before the listing is asked: a generation begins only once the broker resolves on its tree.
+        final long listedIn = generation;
         // A listing taken within the timeout is reused: find, ls and tar open each directory again.
         List<DirEntry> entries = listings.entries(node.path());
         if (null == entries)
@@ -328,13 +403,14 @@ public final class PcbFileSystem
             {
                 return -errno(ex);
             }
-            listings.put(node.path(), entries);
+            listings.put(node.path(), entries, listedIn);
         }
-        final long fh = directories.add(new OpenDirectory(node, entries));
+        final long fh = directories.add(new OpenDirectory(node, entries, listedIn));
         if (fh < 0)
         {
             return -Errno.ENFILE;
         }
+        lastOpenOrCloseNanos = clock.nanoTime();
         body.putLong(at + FuseOpen.FH_OFFSET, fh);
         body.putInt(at + FuseOpen.OUT_OPEN_FLAGS_OFFSET, 0);
         body.putInt(at + FuseOpen.OUT_PADDING_OFFSET, 0);
@@ -353,6 +429,9 @@ public final class PcbFileSystem
             return -Errno.EBADF;
         }
         int written = 0;
+        // A snapshot of an older tree still lists its names, but hands out no nodes: the kernel would keep
+        // dentries of the older tree after the advance invalidated what it had.
+        final boolean current = dir.generation == generation;
         final int total = dir.entries.size() + 2;
         for (long i = Math.max(0, cookie); i < total; i++)
         {
@@ -384,11 +463,21 @@ public final class PcbFileSystem
                     // Removed on the host while the broker listed it: a listing never shows what it cannot stat.
                     continue;
                 }
-                // The attributes came with the listing: no STAT per entry.
-                final Node node = nodes.lookup(dir.node.path() + "/" + entry.name(), entry.attributes());
-                FuseAttr.encodeEntry(body, record, node, timeoutNanos);
-                FuseDirent.encode(body, record + FuseDirent.PLUS_DIRENT_OFFSET, node.id(), i + 1,
-                    FuseDirent.dtType(node.attributes().type()), name);
+                if (current)
+                {
+                    // The attributes came with the listing: no STAT per entry.
+                    final Node node = nodes.lookup(dir.node, entry.name(), entry.attributes());
+                    FuseAttr.encodeEntry(body, record, node, timeoutNanos);
+                    FuseDirent.encode(body, record + FuseDirent.PLUS_DIRENT_OFFSET, node.id(), i + 1,
+                        FuseDirent.dtType(node.attributes().type()), name);
+                }
+                else
+                {
+                    // Node id 0: the kernel makes no dentry of it and looks the name up when it is used.
+                    body.setMemory(record, FuseDirent.PLUS_DIRENT_OFFSET, (byte)0);
+                    FuseDirent.encode(body, record + FuseDirent.PLUS_DIRENT_OFFSET, 0xFFFF_FFFFL, i + 1,
+                        FuseDirent.dtType(entry.type()), name);
+                }
             }
             else
             {
@@ -402,7 +491,10 @@ public final class PcbFileSystem
 
     int releasedir(final long fh)
     {
-        directories.remove(fh);
+        if (null != directories.remove(fh))
+        {
+            lastOpenOrCloseNanos = clock.nanoTime();
+        }
         return 0;
     }
 
@@ -519,12 +611,14 @@ public final class PcbFileSystem
     {
         final Node node;
         final List<DirEntry> entries;
+        final long generation;
         private final List<byte[]> names;
 
-        OpenDirectory(final Node node, final List<DirEntry> entries)
+        OpenDirectory(final Node node, final List<DirEntry> entries, final long generation)
         {
             this.node = node;
             this.entries = entries;
+            this.generation = generation;
             this.names = new ArrayList<>(entries.size());
             for (final DirEntry entry : entries)
             {

@@ -71,6 +71,12 @@ class FuseLayoutTest
             {"fuse_kstatfs", "bsize", "" + FuseArgs.STATFS_BSIZE_OFFSET},
             {"fuse_kstatfs", "namelen", "" + FuseArgs.STATFS_NAMELEN_OFFSET},
             {"fuse_kstatfs", "frsize", "" + FuseArgs.STATFS_FRSIZE_OFFSET},
+            {"fuse_notify_inval_inode_out", "ino", "" + FuseNotify.INODE_INO_OFFSET},
+            {"fuse_notify_inval_inode_out", "off", "" + FuseNotify.INODE_OFF_OFFSET},
+            {"fuse_notify_inval_inode_out", "len", "" + FuseNotify.INODE_LEN_OFFSET},
+            {"fuse_notify_inval_entry_out", "parent", "" + FuseNotify.ENTRY_PARENT_OFFSET},
+            {"fuse_notify_inval_entry_out", "namelen", "" + FuseNotify.ENTRY_NAMELEN_OFFSET},
+            {"fuse_notify_inval_entry_out", "flags", "" + FuseNotify.ENTRY_FLAGS_OFFSET},
         };
         final String[][] sizes = {
             {"fuse_in_header", "" + FuseInHeader.LENGTH},
@@ -85,6 +91,8 @@ class FuseLayoutTest
             {"fuse_forget_one", "" + FuseArgs.FORGET_ONE_LENGTH},
             {"fuse_getxattr_out", "" + FuseArgs.XATTR_OUT_LENGTH},
             {"fuse_statfs_out", "" + FuseArgs.STATFS_LENGTH},
+            {"fuse_notify_inval_inode_out", "" + FuseNotify.INODE_LENGTH},
+            {"fuse_notify_inval_entry_out", "" + FuseNotify.ENTRY_LENGTH},
         };
         final StringBuilder c = new StringBuilder(
             "#include <stdio.h>\n#include <stddef.h>\n#include <linux/fuse.h>\nint main(void)\n{\n");
@@ -106,7 +114,9 @@ class FuseLayoutTest
             "(unsigned long long)FUSE_ASYNC_READ, (unsigned long long)FUSE_DO_READDIRPLUS, " +
             "(unsigned long long)FUSE_PARALLEL_DIROPS, (unsigned long long)FUSE_MAX_PAGES, " +
             "(unsigned long long)FUSE_CACHE_SYMLINKS, (unsigned long long)FUSE_INIT_EXT, " +
-            "(unsigned long long)FOPEN_KEEP_CACHE);\nreturn 0;\n}\n");
+            "(unsigned long long)FOPEN_KEEP_CACHE);\n" +
+            "printf(\"FUSE_NOTIFY_INVAL_INODE %d\\nFUSE_NOTIFY_INVAL_ENTRY %d\\n\", " +
+            "(int)FUSE_NOTIFY_INVAL_INODE, (int)FUSE_NOTIFY_INVAL_ENTRY);\nreturn 0;\n}\n");
         expected.put("FUSE_ASYNC_READ", "" + FuseInit.ASYNC_READ);
         expected.put("FUSE_DO_READDIRPLUS", "" + FuseInit.DO_READDIRPLUS);
         expected.put("FUSE_PARALLEL_DIROPS", "" + FuseInit.PARALLEL_DIROPS);
@@ -114,6 +124,8 @@ class FuseLayoutTest
         expected.put("FUSE_CACHE_SYMLINKS", "" + FuseInit.CACHE_SYMLINKS);
         expected.put("FUSE_INIT_EXT", "" + FuseInit.INIT_EXT);
         expected.put("FOPEN_KEEP_CACHE", "" + FuseOpen.FOPEN_KEEP_CACHE);
+        expected.put("FUSE_NOTIFY_INVAL_INODE", "" + FuseNotify.INVAL_INODE);
+        expected.put("FUSE_NOTIFY_INVAL_ENTRY", "" + FuseNotify.INVAL_ENTRY);
 
         final Path source = Files.writeString(dir.resolve("offsets.c"), c);
         final Path binary = dir.resolve("offsets");

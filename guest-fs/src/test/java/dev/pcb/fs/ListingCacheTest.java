@@ -28,7 +28,7 @@ class ListingCacheTest
     {
         final ListingCache cache = new ListingCache(SECOND, () -> now);
         final DirEntry a = entry("a", 3);
-        cache.put("data/d", List.of(a, new DirEntry("gone", FileType.OTHER, 0, null)));
+        cache.put("data/d", List.of(a, new DirEntry("gone", FileType.OTHER, 0, null)), 1);
         assertSame(a.attributes(), cache.find("data/d", "a"));
         assertNull(cache.find("data/d", "gone"), "a name listed without attributes is asked for");
         assertNull(cache.find("data/d", "new"), "a name not listed may have been created since");
@@ -48,7 +48,7 @@ class ListingCacheTest
     void aTimeoutOfZeroKeepsNothing()
     {
         final ListingCache cache = new ListingCache(0, () -> now);
-        cache.put("data", List.of(entry("a", 1)));
+        cache.put("data", List.of(entry("a", 1)), 1);
         assertNull(cache.find("data", "a"));
         assertEquals(0, cache.size());
     }
@@ -57,7 +57,7 @@ class ListingCacheTest
     void aStaleOpenForgetsTheParentsListing()
     {
         final ListingCache cache = new ListingCache(SECOND, () -> now);
-        cache.put("data/d", List.of(entry("a", 1)));
+        cache.put("data/d", List.of(entry("a", 1)), 1);
         cache.invalidateParentOf("data/d/a");
         assertNull(cache.find("data/d", "a"));
     }
@@ -68,15 +68,29 @@ class ListingCacheTest
         final ListingCache cache = new ListingCache(SECOND, () -> now);
         for (int i = 0; i < ListingCache.MAX_DIRECTORIES; i++)
         {
-            cache.put("data/old" + i, List.of(entry("a", 1)));
+            cache.put("data/old" + i, List.of(entry("a", 1)), 1);
         }
         now += 2 * SECOND;
-        cache.put("data/fresh", List.of(entry("a", 1)));
+        cache.put("data/fresh", List.of(entry("a", 1)), 1);
         assertEquals(1, cache.size());
         for (int i = 1; i < ListingCache.MAX_DIRECTORIES + 10; i++)
         {
-            cache.put("data/new" + i, List.of(entry("a", 1)));
+            cache.put("data/new" + i, List.of(entry("a", 1)), 1);
             assertEquals(true, cache.size() <= ListingCache.MAX_DIRECTORIES);
         }
+    }
+
+    @Test
+    void anAdvanceForgetsEveryListingAndRefusesOnesAskedBeforeIt()
+    {
+        final ListingCache cache = new ListingCache(SECOND, () -> now);
+        cache.put("data/d", List.of(entry("a", 1)), 1);
+        cache.advance(2);
+        assertNull(cache.find("data/d", "a"), "a listing of the older tree answers nothing after the advance");
+        assertEquals(0, cache.size());
+        cache.put("data/d", List.of(entry("a", 1)), 1);
+        assertNull(cache.entries("data/d"), "a listing asked before the advance and kept after it is refused");
+        cache.put("data/d", List.of(entry("a", 2)), 2);
+        assertEquals(2, cache.find("data/d", "a").size());
     }
 }

@@ -29,30 +29,32 @@ class NodeTableTest
     void aReplacedOrRewrittenFileIsANewNodeAndAChmodIsNot()
     {
         final NodeTable table = new NodeTable("data", directory(2, 1));
-        final Node first = table.lookup("data/f", file(10, 100, 1));
+        final Node root = table.get(NodeTable.ROOT_ID);
+        final Node first = table.lookup(root, "f", file(10, 100, 1));
         assertNotEquals(NodeTable.ROOT_ID, first.id());
-        assertSame(first, table.lookup("data/f", file(10, 100, 1)));
-        assertNotEquals(first.id(), table.lookup("data/f", file(11, 100, 1)).id(), "mv over it: another inode");
-        assertNotEquals(first.id(), table.lookup("data/f", file(10, 100, 2)).id(), "rewritten in place");
+        assertSame(first, table.lookup(root, "f", file(10, 100, 1)));
+        assertNotEquals(first.id(), table.lookup(root, "f", file(11, 100, 1)).id(), "mv over it: another inode");
+        assertNotEquals(first.id(), table.lookup(root, "f", file(10, 100, 2)).id(), "rewritten in place");
         final FileAttributes chmod = file(10, 100, 1).set(FileType.REGULAR, 0100600, 100, 1, 5, 10, 9, 1);
-        final Node same = table.lookup("data/f", chmod);
+        final Node same = table.lookup(root, "f", chmod);
         assertSame(first, same);
         assertEquals(0100600, same.attributes().mode());
-        final Node dir = table.lookup("data/d", directory(20, 1));
-        assertSame(dir, table.lookup("data/d", directory(20, 7)), "a directory is one node across entry changes");
+        final Node dir = table.lookup(root, "d", directory(20, 1));
+        assertSame(dir, table.lookup(root, "d", directory(20, 7)), "a directory is one node across entry changes");
     }
 
     @Test
     void forgetDropsANodeOnlyWhenEveryLookupIsForgotten()
     {
         final NodeTable table = new NodeTable("data", directory(2, 1));
-        final Node node = table.lookup("data/f", file(10, 1, 1));
-        table.lookup("data/f", file(10, 1, 1));
+        final Node root = table.get(NodeTable.ROOT_ID);
+        final Node node = table.lookup(root, "f", file(10, 1, 1));
+        table.lookup(root, "f", file(10, 1, 1));
         table.forget(node.id(), 1);
         assertSame(node, table.get(node.id()));
         table.forget(node.id(), 1);
         assertNull(table.get(node.id()));
-        assertNotEquals(node.id(), table.lookup("data/f", file(10, 1, 1)).id(), "ids are never reused");
+        assertNotEquals(node.id(), table.lookup(root, "f", file(10, 1, 1)).id(), "ids are never reused");
         table.forget(NodeTable.ROOT_ID, 100);
         assertEquals("data", table.get(NodeTable.ROOT_ID).path());
     }
@@ -61,6 +63,7 @@ class NodeTableTest
     void concurrentLookupsAndForgetsBalance() throws Exception
     {
         final NodeTable table = new NodeTable("data", directory(2, 1));
+        final Node root = table.get(NodeTable.ROOT_ID);
         final int threads = 4;
         final int rounds = 20_000;
         final CountDownLatch start = new CountDownLatch(1);
@@ -79,7 +82,7 @@ class NodeTableTest
                 }
                 for (int i = 0; i < rounds; i++)
                 {
-                    final Node node = table.lookup("data/f" + (i % 8), file(100 + i % 8, 1, 1));
+                    final Node node = table.lookup(root, "f" + (i % 8), file(100 + i % 8, 1, 1));
                     table.forget(node.id(), 1);
                 }
             });
@@ -109,5 +112,28 @@ class NodeTableTest
         assertNull(handles.get(-1));
         assertNull(handles.get(99));
         assertEquals(2, handles.size());
+    }
+
+    @Test
+    void drainEntriesNamesEveryEntryHandedOutOnceAndForgetsThem()
+    {
+        final NodeTable table = new NodeTable("data", directory(2, 1));
+        final Node root = table.get(NodeTable.ROOT_ID);
+        final Node dir = table.lookup(root, "d", directory(20, 1));
+        table.lookup(dir, "f", file(10, 1, 1));
+        table.lookup(dir, "f", file(10, 1, 1));
+        table.lookup(root, "hardlink", file(10, 1, 1));
+        final Node gone = table.lookup(root, "gone", file(11, 1, 1));
+        table.forget(gone.id(), 1);
+        final List<String> entries = new ArrayList<>();
+        assertEquals(3, table.drainEntries((parent, name) -> entries.add(parent + "/" + name)));
+        entries.sort(null);
+        assertEquals(List.of(NodeTable.ROOT_ID + "/d", NodeTable.ROOT_ID + "/hardlink", dir.id() + "/f"), entries);
+        assertEquals(0, table.drainEntries((parent, name) -> entries.add(name)), "drained: nothing twice");
+        for (int i = 0; i < 2 * NodeTable.MAX_ENTRIES_PER_NODE; i++)
+        {
+            table.lookup(root, "link" + i, file(10, 1, 1));
+        }
+        assertEquals(NodeTable.MAX_ENTRIES_PER_NODE, table.drainEntries((parent, name) -> { }), "bounded per node");
     }
 }

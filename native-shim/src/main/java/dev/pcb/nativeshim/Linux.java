@@ -1063,6 +1063,39 @@ public final class Linux
     }
 
     /**
+     * Give a signal its default disposition again, e.g. SIGHUP inherited as ignored from {@code nohup}, before the JVM
+     * is asked to handle it (it does not install a handler for a shutdown signal that is ignored).
+     *
+     * @param signal signal number.
+     * @throws ErrnoException EINVAL for an invalid signal.
+     */
+    public static void restoreDefaultSignal(final int signal) throws ErrnoException
+    {
+        if (-1 == LibC.signal(signal, 0))
+        {
+            throw new ErrnoException("signal", Integer.toString(signal), Native.getLastError());
+        }
+    }
+
+    /** SIGHUP: asks a {@code pcb mount} to advance its tree version. */
+    public static final int SIGHUP = 1;
+
+    /**
+     * kill(2): send a signal to a process.
+     *
+     * @param pid    process id.
+     * @param signal signal number.
+     * @throws ErrnoException ESRCH when there is no such process, EPERM when it is not ours to signal.
+     */
+    public static void kill(final int pid, final int signal) throws ErrnoException
+    {
+        if (0 != LibC.kill(pid, signal))
+        {
+            throw new ErrnoException("kill", Integer.toString(pid), Native.getLastError());
+        }
+    }
+
+    /**
      * Id of this process.
      *
      * @return the pid.

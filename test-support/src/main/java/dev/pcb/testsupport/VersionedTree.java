@@ -48,11 +48,21 @@ public final class VersionedTree
      */
     public Path build(final int n, final int window) throws IOException
     {
+        return build(n, window, DIRECTORIES, FILES_PER_DIRECTORY);
+    }
+
+    /**
+     * Write version {@code n} with fewer (or more) directories and files, e.g. for a walk through a mount on a busy
+     * machine; the files are those of {@link #build(int, int)} with the same names.
+     */
+    public Path build(final int n, final int window, final int directories, final int filesPerDirectory)
+        throws IOException
+    {
         final Path dir = versionDir(n);
-        for (int d = 0; d < DIRECTORIES; d++)
+        for (int d = 0; d < directories; d++)
         {
             final Path sub = Files.createDirectories(dir.resolve("d" + d));
-            for (int f = 0; f < FILES_PER_DIRECTORY; f++)
+            for (int f = 0; f < filesPerDirectory; f++)
             {
                 final int size = 0 == f && d < 3 ? 2 * window + 100 * d + 17 : 50 + 37 * f + d;
                 Files.write(sub.resolve("f" + f), content(n, size));
