@@ -78,6 +78,7 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
         final GuestControl[] guests,
         final Executor fillers,
         final Executor metadataWorkers,
+        final Runnable workerBell,
         final EpochClock clock,
         final NanoClock nanoClock,
         final BrokerCounters counters,
@@ -94,8 +95,9 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
         this.adapter = new RequestAdapter(this, responder, counters, nanoClock, config.maxRequestsPerSecondPerGuest());
         this.quarantine = new RestartQuarantine(shares, config.clientLeaseMs(), config.brokerLeaseMs());
         this.leases = new ClientLeases(guests, config.clientLeaseMs());
-        this.acquisition = new WindowAcquisition(config, ledger, responder, counters, fillers, quarantine, this);
-        this.metadata = new MetadataWork(guests, metadataWorkers, this::onMetadataComplete);
+        this.acquisition = new WindowAcquisition(config, ledger, responder, counters, fillers, workerBell,
+            quarantine, this);
+        this.metadata = new MetadataWork(guests, metadataWorkers, workerBell, this::onMetadataComplete);
     }
 
     /** {@inheritDoc} */

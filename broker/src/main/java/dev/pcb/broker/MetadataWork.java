@@ -29,7 +29,11 @@ final class MetadataWork
     // Held in a field: a lambda at the call site would allocate on every drain.
     private final Consumer<MetadataTask> completionHandler = this::onComplete;
 
-    MetadataWork(final GuestControl[] guests, final Executor executor, final Consumer<MetadataTask> handler)
+    MetadataWork(
+        final GuestControl[] guests,
+        final Executor executor,
+        final Runnable workerBell,
+        final Consumer<MetadataTask> handler)
     {
         this.executor = executor;
         this.handler = handler;
@@ -39,7 +43,7 @@ final class MetadataWork
             final ArrayDeque<MetadataTask> tasks = new ArrayDeque<>(IN_FLIGHT_PER_GUEST);
             for (int i = 0; i < IN_FLIGHT_PER_GUEST; i++)
             {
-                tasks.add(new MetadataTask(completions));
+                tasks.add(new MetadataTask(completions, workerBell));
             }
             free.put(guest, tasks);
         }

@@ -44,6 +44,7 @@ final class WindowAcquisition
     private final ClientResponder responder;
     private final BrokerCounters counters;
     private final Executor fillers;
+    private final Runnable fillerBell;
     private final RestartQuarantine quarantine;
     private final RetainedReclaimer reclaimer;
     private final ManyToOneConcurrentArrayQueue<FillTask> completions = new ManyToOneConcurrentArrayQueue<>(4096);
@@ -63,6 +64,7 @@ final class WindowAcquisition
         final ClientResponder responder,
         final BrokerCounters counters,
         final Executor fillers,
+        final Runnable fillerBell,
         final RestartQuarantine quarantine,
         final RetainedReclaimer reclaimer)
     {
@@ -71,6 +73,7 @@ final class WindowAcquisition
         this.responder = responder;
         this.counters = counters;
         this.fillers = fillers;
+        this.fillerBell = fillerBell;
         this.quarantine = quarantine;
         this.reclaimer = reclaimer;
     }
@@ -229,7 +232,7 @@ final class WindowAcquisition
     {
         final Share share = version.share();
         final FillTask fill = new FillTask(share, version, window, fileWindow, fileOffset, length, 0,
-            config.dropSourceCache(), completions);
+            config.dropSourceCache(), completions, fillerBell);
         share.fills()[window] = fill;
         version.fillStarted();
         return fill;
@@ -314,7 +317,7 @@ final class WindowAcquisition
         }
         counters.miss();
         final FillTask fill = new FillTask(share, version, window, 0, 0, (int)version.size(), version.packedOffset(),
-            config.dropSourceCache(), completions);
+            config.dropSourceCache(), completions, fillerBell);
         version.packedFill(fill);
         table.packFillStarted(window);
         version.fillStarted();
