@@ -148,6 +148,8 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
             work += housekeeping(now);
         }
         detachUnanswerable();
+        // After every answer of the cycle: one wake per answered slot whose owner sleeps.
+        responder.wakeAnswered();
         if (activeChanged)
         {
             activeChanged = false;

@@ -7,6 +7,7 @@ import dev.pcb.protocol.ErrorResponse;
 import dev.pcb.protocol.HoldRequest;
 import dev.pcb.protocol.PathRequest;
 import dev.pcb.protocol.WindowRequest;
+import dev.pcb.nativeshim.Futex;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -34,6 +35,9 @@ final class Call
     // Spin, then yield for about a millisecond before parking: an answer usually comes within microseconds (a
     // fill within tens), and Linux's timer slack turns even a 1 us park into tens of microseconds.
     final BackoffIdleStrategy idle = new BackoffIdleStrategy(1_000, 10_000, 1_000, 100_000);
+    // A host agent's sleep on the slot's answer doorbell: made by the channel at this thread's first sleep.
+    Futex.Waiter answerBell;
+    long waitStartNs;
     long correlationId;
     int generation;
     boolean recovering;
