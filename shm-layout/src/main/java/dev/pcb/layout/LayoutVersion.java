@@ -16,8 +16,9 @@ public final class LayoutVersion
 
     /**
      * Current minor version: compatible additions bump it. 3.1: the control region's doorbell and sleeping flag and
-     * the client slot's owner flags (an owner without flags is polled, as before). 3.2: the client slot's answer waiters and
-     * answer doorbell ({@link AnswerDoorbell}; an agent blocks on it only when the region's broker speaks 3.2).
+     * the client slot's owner flags (an owner without flags is polled, as before). 3.2: the client slot's answer
+     * waiters and answer doorbell ({@link AnswerDoorbell}; an agent blocks on it only when the region's broker speaks
+     * 3.2 or later).
      */
     public static final int MINOR = 2;
 
