@@ -38,8 +38,8 @@ import static java.lang.System.Logger.Level.WARNING;
  * A call fails only when its own deadline passes, when the broker restarts (the caller asks again) or when the
  * broker is gone for good; a broker that merely stops heartbeating (paused) is waited for.
  * <p>
- * A call waiting for its answer in a host process spins for {@link AgentConfig#answerSpin()}, then sleeps on the
- * slot's answer doorbell ({@link AnswerDoorbell}) until the broker's answer wakes it, its deadline passes or a
+ * A call waiting for its answer in a host process spins and yields for {@link AgentConfig#answerSpin()}, then sleeps
+ * on the slot's answer doorbell ({@link AnswerDoorbell}) until the broker's answer wakes it, its deadline passes or a
  * heartbeat interval ends (the broker watch's findings are looked at between sleeps). A guest's call cannot futex
  * the host: it spins, yields and parks as before ({@link Call#idle}), and so does a host call to a broker older
  * than the doorbell.
@@ -240,7 +240,8 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
         final long sleepNs = Math.min(deadlineNs - now, maxAnswerSleepNs);
         if (now - call.waitStartNs < answerSpinNs || sleepNs <= 0)
         {
-            Thread.onSpinWait();
+            // The backoff's spins, then yields: on a busy machine a pure spin would keep the broker off the core.
+            call.idle.idle();
             return;
         }
         final UnsafeBuffer slotBuffer = slot.buffer();
@@ -500,6 +501,11 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
         }
         closed = true;
         watch.close();
+        // A thread asleep on the answer doorbell looks at the closed flag now, not at its sleep's timeout.
+        if (AnswerDoorbell.ring(slot.buffer()))
+        {
+            Futex.wake(AnswerDoorbell.address(slot.buffer()), Integer.MAX_VALUE);
+        }
         slot.release(ownerId);
         CloseHelper.quietClose(control);
     }

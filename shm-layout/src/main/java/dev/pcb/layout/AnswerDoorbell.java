@@ -85,7 +85,7 @@ public final class AnswerDoorbell
 
     /**
      * Broker: after writing answers to the slot, do its owner's threads need waking? Adds 1 to the doorbell when they
-     * do (B2 to B4).
+     * do (B2 to B4). The owner rings its own slot the same way when it closes, so its sleepers see that at once.
      *
      * @param slot the client slot.
      * @return true when the caller must {@code FUTEX_WAKE} every waiter of the doorbell word.
