@@ -38,6 +38,7 @@ final class Call
     // A host agent's sleep on the slot's answer doorbell: made by the channel at this thread's first sleep.
     Futex.Waiter answerBell;
     long waitStartNs;
+    int spins;
     long correlationId;
     int generation;
     boolean recovering;

@@ -47,6 +47,8 @@ import static java.lang.System.Logger.Level.WARNING;
 final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
 {
     private static final System.Logger LOG = System.getLogger("pcb.agent");
+    // Busy spins of a blocking wait before it yields: a few microseconds, about a round trip to a running broker.
+    private static final int ANSWER_SPINS = 100;
 
     private final MappedRegion control;
     private final UnsafeBuffer header;
@@ -198,6 +200,7 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
             write(call, typeId, length, deadlineNs);
             call.idle.reset();
             call.waitStartNs = clock.nanoTime();
+            call.spins = 0;
             while (!call.done)
             {
                 if (responses.poll() == 0)
@@ -240,8 +243,16 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
         final long sleepNs = Math.min(deadlineNs - now, maxAnswerSleepNs);
         if (now - call.waitStartNs < answerSpinNs || sleepNs <= 0)
         {
-            // The backoff's spins, then yields: on a busy machine a pure spin would keep the broker off the core.
-            call.idle.idle();
+            // A few spins catch a broker answering from another core; then yields, because a futex wake tends to put
+            // the woken thread on the waker's core, where a spinning waiter keeps the broker from answering at all.
+            if (++call.spins <= ANSWER_SPINS)
+            {
+                Thread.onSpinWait();
+            }
+            else
+            {
+                Thread.yield();
+            }
             return;
         }
         final UnsafeBuffer slotBuffer = slot.buffer();
