@@ -14,10 +14,10 @@ public final class AgentConfig
     /** Where sysfs lists PCI devices inside a guest. */
     public static final Path DEFAULT_SYSFS_PCI_DEVICES = Path.of("/sys/bus/pci/devices");
     /**
-     * How long a host agent's thread spins for an answer before it sleeps on its slot's answer doorbell by default:
-     * several times a hit's round trip to a broker running on another core (about 1 us), so such hits pay no
-     * wake-up; no longer, because an answer not there by then is one the broker is not running to give (a fill, a
-     * busy machine), and a spinning waiter would only keep it off a core (docs/benchmarks.md, agent wait).
+     * How long a host agent's thread spins (100 busy spins, then yields) for an answer before it sleeps on its slot's
+     * answer doorbell by default: several times a hit's round trip to a broker running on another core (about 1 us),
+     * so such hits pay no wake-up; no longer, because an answer not there by then is one the broker is not running to
+     * give (a fill, a busy machine), and a longer spin measured slower (docs/benchmarks.md, agent wait).
      */
     public static final Duration DEFAULT_ANSWER_SPIN = Duration.ofNanos(10_000);
     /** System property: {@code false} makes host agents poll for answers (spin, yield, park) as guests do. */

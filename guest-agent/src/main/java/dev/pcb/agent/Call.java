@@ -1,5 +1,6 @@
 package dev.pcb.agent;
 
+import dev.pcb.nativeshim.Futex;
 import dev.pcb.protocol.AcquiredResponse;
 import dev.pcb.protocol.AdvanceMessage;
 import dev.pcb.protocol.AttachRequest;
@@ -7,7 +8,6 @@ import dev.pcb.protocol.ErrorResponse;
 import dev.pcb.protocol.HoldRequest;
 import dev.pcb.protocol.PathRequest;
 import dev.pcb.protocol.WindowRequest;
-import dev.pcb.nativeshim.Futex;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
