@@ -34,7 +34,8 @@ import java.util.zip.CRC32C;
  * Issue 6's remaining measurements, each against a baseline taken in the same run: broker idle CPU and the first
  * request after idling ({@code idle}), miss-heavy fill throughput against {@code dd} and the host memory left
  * behind ({@code fill}), host memory of 8 agent processes against 8 plain readers ({@code memory}), and
- * acquire/release latency with 1 vs 64 attached guests and 1,000 vs many files in the share ({@code scale}).
+ * acquire/release latency with 1 vs 64 attached guests and 1,000 vs many files in the share ({@code scale}), and a
+ * host agent's wait for answers, sleeping on the answer doorbell against polling ({@code agentwait}).
  * Run through {@code benchmarks/issue6.sh MODE [ARGS]}; data goes under {@code pcb.bench.data}.
  */
 public final class Issue6Bench
@@ -65,12 +66,145 @@ public final class Issue6Bench
             case "memory" -> memory(args.length > 1 ? Integer.parseInt(args[1]) : 8,
                 args.length > 2 ? Long.parseLong(args[2]) << 20 : GIB);
             case "scale" -> scale(args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000);
+            case "agentwait" -> agentWait(args.length > 1 ? Integer.parseInt(args[1]) : 5);
             case "child-pcb" -> childPcb(Path.of(args[1]), args[2], args[3]);
             case "child-plain" -> childPlain(Path.of(args[1]));
             case "child-idlers" -> childIdlers(Path.of(args[1]), Integer.parseInt(args[2]));
             default -> throw new IllegalArgumentException("unknown mode " + args[0]);
         }
         System.exit(0);
+    }
+
+    // ---------------------------------------------------------------- agent wait
+
+    /**
+     * How a host agent waits for answers: agents in this JVM, one per way of waiting, on one broker, measured in
+     * interleaved rounds (the order rotating): hit latency back to back and after 1 ms of local work, then the CPU of
+     * a thread whose call waits 3 s for a paused broker.
+     */
+    private static void agentWait(final int rounds) throws Exception
+    {
+        final Path share = Files.createDirectories(BenchData.dataDir().resolve("agentwait-share"));
+        Files.write(share.resolve("f.bin"), new byte[4 * WINDOW]);
+        final String[] names = {"poll (backoff, as before)", "block after 10 us spin (default)",
+            "block after 50 us spin", "block after 0 us spin"};
+        final java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        try (BrokerProcess broker = startBroker(share, 64L << 20, 1))
+        {
+            final PcbAgent[] agents = new PcbAgent[names.length];
+            final PcbFile[] files = new PcbFile[names.length];
+            final Histogram[] backToBack = new Histogram[names.length];
+            final Histogram[] afterGap = new Histogram[names.length];
+            final double[][] p50s = new double[names.length][rounds];
+            final double[][] cpu = new double[names.length][rounds];
+            for (int m = 0; m < names.length; m++)
+            {
+                final AgentConfig config = new AgentConfig().runDir(broker.runDir()).guest("g0").retainedWindows(0)
+                    .requestTimeout(Duration.ofSeconds(60));
+                agents[m] = PcbAgent.attach(0 == m ? config.blockingWait(false) :
+                    config.blockingWait(true).answerSpin(Duration.ofNanos(m == 1 ? 10_000 : m == 2 ? 50_000 : 0)));
+                files[m] = agents[m].open("s/f.bin");
+                backToBack[m] = new Histogram(10_000_000_000L, 3);
+                afterGap[m] = new Histogram(10_000_000_000L, 3);
+                for (int i = 0; i < 50_000; i++)
+                {
+                    files[m].acquire(0).close();
+                }
+            }
+            for (int round = 0; round < rounds; round++)
+            {
+                final long[] machineBefore = machineTicks();
+                final long t0 = System.nanoTime();
+                for (int k = 0; k < names.length; k++)
+                {
+                    final int m = (round + k) % names.length;
+                    final Histogram h = new Histogram(10_000_000_000L, 3);
+                    for (int i = 0; i < 50_000; i++)
+                    {
+                        final long start = System.nanoTime();
+                        files[m].acquire(0).close();
+                        h.recordValue(System.nanoTime() - start);
+                    }
+                    backToBack[m].add(h);
+                    p50s[m][round] = h.getValueAtPercentile(50) / 1e3;
+                    for (int i = 0; i < 1_000; i++)
+                    {
+                        final long gapEnd = System.nanoTime() + 1_000_000;
+                        while (System.nanoTime() - gapEnd < 0)
+                        {
+                            Thread.onSpinWait();
+                        }
+                        final long start = System.nanoTime();
+                        files[m].acquire(0).close();
+                        afterGap[m].recordValue(System.nanoTime() - start);
+                    }
+                }
+                System.out.printf(Locale.ROOT, "latency round %d: p50 back to back %s us; %s%n", round + 1,
+                    column(p50s, round), foreign(machineBefore, 0, (System.nanoTime() - t0) / 1e9));
+                for (int k = 0; k < names.length; k++)
+                {
+                    final int m = (round + k) % names.length;
+                    final PcbFile f = files[m];
+                    final Thread caller = new Thread(() ->
+                    {
+                        try
+                        {
+                            f.acquire(1).close();
+                        }
+                        catch (final Exception ex)
+                        {
+                            throw new IllegalStateException(ex);
+                        }
+                    }, "waiting-call");
+                    broker.pause();
+                    caller.start();
+                    Thread.sleep(200);
+                    final long cpu0 = threads.getThreadCpuTime(caller.getId());
+                    final long w0 = System.nanoTime();
+                    Thread.sleep(3_000);
+                    cpu[m][round] = 100.0 * (threads.getThreadCpuTime(caller.getId()) - cpu0) / (System.nanoTime() - w0);
+                    broker.resume();
+                    caller.join(30_000);
+                }
+                System.out.printf(Locale.ROOT, "waiting-call CPU round %d (%% of one core, 3 s on a paused broker): " +
+                    "%s%n", round + 1, column(cpu, round));
+            }
+            System.out.println("| wait | back-to-back p50 us | p99 us | p99.9 us | after 1 ms gap p50 us | p99 us | " +
+                "waiting call CPU % of a core (median of rounds) | per-round p50 / poll p50 (median, min-max) |");
+            System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|");
+            for (int m = 0; m < names.length; m++)
+            {
+                final double[] ratios = new double[rounds];
+                for (int r = 0; r < rounds; r++)
+                {
+                    ratios[r] = p50s[m][r] / p50s[0][r];
+                }
+                Arrays.sort(ratios);
+                final double[] c = cpu[m].clone();
+                Arrays.sort(c);
+                System.out.printf(Locale.ROOT, "| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.3f | %.3f (%.3f-%.3f) |%n",
+                    names[m], backToBack[m].getValueAtPercentile(50) / 1e3,
+                    backToBack[m].getValueAtPercentile(99) / 1e3, backToBack[m].getValueAtPercentile(99.9) / 1e3,
+                    afterGap[m].getValueAtPercentile(50) / 1e3, afterGap[m].getValueAtPercentile(99) / 1e3,
+                    c[rounds / 2], ratios[rounds / 2], ratios[0], ratios[rounds - 1]);
+            }
+            for (int m = 0; m < names.length; m++)
+            {
+                files[m].close();
+                agents[m].close();
+            }
+        }
+        FileTrees.delete(share);
+    }
+
+    private static String column(final double[][] values, final int round)
+    {
+        final StringBuilder sb = new StringBuilder();
+        for (final double[] row : values)
+        {
+            sb.append(String.format(Locale.ROOT, " %.2f", row[round]));
+        }
+        return sb.toString().trim();
     }
 
     // ---------------------------------------------------------------- idle

@@ -16,7 +16,6 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -168,7 +167,7 @@ public final class Broker implements AutoCloseable
             this.treeWatcher = new Thread(watcher::run, "pcb-tree-watcher");
             treeWatcher.setDaemon(true);
             final BrokerConductor conductor = new BrokerConductor(config, epoch, shares, guestArray,
-                wakingAfter(fillers, idle), wakingAfter(metadataWorkers, idle), SystemEpochClock.INSTANCE,
+                fillers, metadataWorkers, idle::wake, SystemEpochClock.INSTANCE,
                 SystemNanoClock.INSTANCE, counters, watcher);
             this.runner = new AgentRunner(
                 idle,
@@ -185,23 +184,6 @@ public final class Broker implements AutoCloseable
                 closeRegions();
             }
         }
-    }
-
-    // A worker's completion is queued inside its task; waking the conductor after the task lets a sleeping conductor
-    // answer a fill or a metadata request at once rather than at its next timeout. Misses only: one lambda per task.
-    private static Executor wakingAfter(final Executor workers, final DoorbellIdleStrategy idle)
-    {
-        return (task) -> workers.execute(() ->
-        {
-            try
-            {
-                task.run();
-            }
-            finally
-            {
-                idle.wake();
-            }
-        });
     }
 
     /**

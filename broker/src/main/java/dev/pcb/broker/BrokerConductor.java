@@ -79,6 +79,7 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
         final GuestControl[] guests,
         final Executor fillers,
         final Executor metadataWorkers,
+        final Runnable workerBell,
         final EpochClock clock,
         final NanoClock nanoClock,
         final BrokerCounters counters,
@@ -95,9 +96,9 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
         this.adapter = new RequestAdapter(this, responder, counters, nanoClock, config.maxRequestsPerSecondPerGuest());
         this.quarantine = new RestartQuarantine(shares, config.clientLeaseMs(), config.brokerLeaseMs());
         this.leases = new ClientLeases(guests, config.clientLeaseMs());
-        this.acquisition =
-            new WindowAcquisition(config, ledger, responder, counters, fillers, shares, quarantine, this);
-        this.metadata = new MetadataWork(guests, metadataWorkers, this::onMetadataComplete);
+        this.acquisition = new WindowAcquisition(config, ledger, responder, counters, fillers, shares, workerBell,
+            quarantine, this);
+        this.metadata = new MetadataWork(guests, metadataWorkers, workerBell, this::onMetadataComplete);
     }
 
     /** {@inheritDoc} */
@@ -152,6 +153,8 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
             work += housekeeping(now);
         }
         detachUnanswerable();
+        // After every answer of the cycle: one wake per answered slot whose owner sleeps.
+        responder.wakeAnswered();
         if (activeChanged)
         {
             activeChanged = false;

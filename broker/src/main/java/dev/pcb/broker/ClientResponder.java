@@ -1,5 +1,7 @@
 package dev.pcb.broker;
 
+import dev.pcb.layout.AnswerDoorbell;
+import dev.pcb.nativeshim.Futex;
 import dev.pcb.protocol.AcquiredResponse;
 import dev.pcb.protocol.AdvanceMessage;
 import dev.pcb.protocol.AttachedResponse;
@@ -18,6 +20,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -26,6 +29,10 @@ import java.util.List;
  * A client whose response ring is full (it does not read its answers) or corrupt is not detached here, in the middle
  * of whatever the conductor is doing: it is marked, sent nothing more, and detached by the conductor between two
  * units of work ({@link #takeDetaches}). Conductor thread only.
+ * <p>
+ * Host owners may sleep waiting for their answers ({@link AnswerDoorbell}): the slots answered in a duty cycle are
+ * noted, and {@link #wakeAnswered} rings each once at the end of the cycle, which costs a fence per slot and a
+ * {@code FUTEX_WAKE} only for a slot with a thread asleep.
  */
 final class ClientResponder
 {
@@ -55,6 +62,10 @@ final class ClientResponder
     private final long epoch;
     private final List<Detach> detaches = new ArrayList<>();
     private final List<Detach> taken = new ArrayList<>();
+    // Slots answered this cycle, each once; grown by doubling, so a steady state allocates nothing.
+    private ClientSession[] answered = new ClientSession[16];
+    private int answeredCount;
+    private long answerWakes;
 
     ClientResponder(final BrokerCounters counters, final ErrorLog errorLog, final EpochClock clock, final long epoch)
     {
@@ -191,6 +202,45 @@ final class ClientResponder
             detaches.add(new Detach(session, session.sessionId(),
                 "response ring full: the client does not read its answers"));
         }
+        else if (session.markAnswered())
+        {
+            if (answeredCount == answered.length)
+            {
+                answered = Arrays.copyOf(answered, 2 * answered.length);
+            }
+            answered[answeredCount++] = session;
+        }
+    }
+
+    /**
+     * End of a duty cycle: wake the threads asleep on the answer doorbell of every slot answered in it.
+     *
+     * @return slots whose owner was woken.
+     */
+    int wakeAnswered()
+    {
+        int woken = 0;
+        for (int i = 0; i < answeredCount; i++)
+        {
+            final ClientSession session = answered[i];
+            answered[i] = null;
+            session.clearAnswered();
+            if (AnswerDoorbell.ring(session.slot()))
+            {
+                // Every thread: each waits for its own answer, and whichever reads the ring hands the others theirs.
+                Futex.wake(AnswerDoorbell.address(session.slot()), Integer.MAX_VALUE);
+                woken++;
+            }
+        }
+        answeredCount = 0;
+        answerWakes += woken;
+        return woken;
+    }
+
+    /** @return FUTEX_WAKEs of answer doorbells so far (tests and inspection). */
+    long answerWakes()
+    {
+        return answerWakes;
     }
 
     /**

@@ -38,6 +38,7 @@ final class ClientSession
     private long lastHeartbeatChangeMs;
     private long requestCount;
     private int pid;
+    private boolean answered;
     // By share id: the tree version this session resolves paths beneath; null before ATTACH and after release.
     private TreeVersion[] trees = new TreeVersion[0];
 
@@ -71,6 +72,27 @@ final class ClientSession
     UnsafeBuffer slot()
     {
         return slot;
+    }
+
+    /**
+     * Note that this cycle wrote an answer to the slot; conductor thread.
+     *
+     * @return true the first time in a cycle, so the slot is queued for one wake.
+     */
+    boolean markAnswered()
+    {
+        if (answered)
+        {
+            return false;
+        }
+        answered = true;
+        return true;
+    }
+
+    /** The slot's wake for this cycle is done. */
+    void clearAnswered()
+    {
+        answered = false;
     }
 
     /**

@@ -41,6 +41,7 @@ final class FillTask implements Runnable
     private final int offsetInWindow;
     private final boolean dropSourceCache;
     private final ManyToOneConcurrentArrayQueue<FillTask> completions;
+    private final Runnable bell;
     private static final int LEASE_ATTEMPTS = 50;
     private static final long LEASE_RETRY_MS = 4;
 
@@ -58,7 +59,8 @@ final class FillTask implements Runnable
         final int length,
         final int offsetInWindow,
         final boolean dropSourceCache,
-        final ManyToOneConcurrentArrayQueue<FillTask> completions)
+        final ManyToOneConcurrentArrayQueue<FillTask> completions,
+        final Runnable bell)
     {
         this.share = share;
         this.version = version;
@@ -70,6 +72,7 @@ final class FillTask implements Runnable
         this.offsetInWindow = offsetInWindow;
         this.dropSourceCache = dropSourceCache;
         this.completions = completions;
+        this.bell = bell;
     }
 
     /** {@inheritDoc} */
@@ -142,6 +145,8 @@ final class FillTask implements Runnable
         {
             Thread.onSpinWait();
         }
+        // After the offer: a sleeping conductor wakes to a completion it can already take.
+        bell.run();
     }
 
     /**

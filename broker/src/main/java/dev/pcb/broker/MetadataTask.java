@@ -25,6 +25,7 @@ final class MetadataTask implements Runnable
     private final FileAttributes attributes = new FileAttributes();
     private final UnsafeBuffer page = new UnsafeBuffer(BufferUtil.allocateDirectAligned(64 * 1024, 64));
     private final ManyToOneConcurrentArrayQueue<MetadataTask> completions;
+    private final Runnable bell;
     private ClientSession session;
     private long sessionId;
     private int type;
@@ -44,9 +45,10 @@ final class MetadataTask implements Runnable
     private ErrorCode error;
     private String errorMessage;
 
-    MetadataTask(final ManyToOneConcurrentArrayQueue<MetadataTask> completions)
+    MetadataTask(final ManyToOneConcurrentArrayQueue<MetadataTask> completions, final Runnable bell)
     {
         this.completions = completions;
+        this.bell = bell;
     }
 
     /**
@@ -131,6 +133,8 @@ final class MetadataTask implements Runnable
         {
             Thread.onSpinWait();
         }
+        // After the offer: a sleeping conductor wakes to a completion it can already take.
+        bell.run();
     }
 
     /**

@@ -37,7 +37,10 @@ final class MetadataWork
         private final int[] inFlight;
         private final int perShare;
 
-        GuestTasks(final GuestControl guest, final ManyToOneConcurrentArrayQueue<MetadataTask> completions)
+        GuestTasks(
+            final GuestControl guest,
+            final ManyToOneConcurrentArrayQueue<MetadataTask> completions,
+            final Runnable workerBell)
         {
             int maxId = 0;
             for (final Share share : guest.shares())
@@ -48,7 +51,7 @@ final class MetadataWork
             perShare = guest.shares().size() > 1 ? IN_FLIGHT_PER_SHARE : IN_FLIGHT_PER_GUEST;
             for (int i = 0; i < IN_FLIGHT_PER_GUEST; i++)
             {
-                free.add(new MetadataTask(completions));
+                free.add(new MetadataTask(completions, workerBell));
             }
         }
 
@@ -65,14 +68,18 @@ final class MetadataWork
     // Held in a field: a lambda at the call site would allocate on every drain.
     private final Consumer<MetadataTask> completionHandler = this::onComplete;
 
-    MetadataWork(final GuestControl[] guests, final Executor executor, final Consumer<MetadataTask> handler)
+    MetadataWork(
+        final GuestControl[] guests,
+        final Executor executor,
+        final Runnable workerBell,
+        final Consumer<MetadataTask> handler)
     {
         this.executor = executor;
         this.handler = handler;
         this.completions = new ManyToOneConcurrentArrayQueue<>(Math.max(2, guests.length * IN_FLIGHT_PER_GUEST));
         for (final GuestControl guest : guests)
         {
-            tasks.put(guest, new GuestTasks(guest, completions));
+            tasks.put(guest, new GuestTasks(guest, completions, workerBell));
         }
     }
 

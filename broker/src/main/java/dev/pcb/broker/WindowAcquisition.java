@@ -45,6 +45,7 @@ final class WindowAcquisition
     private final ClientResponder responder;
     private final BrokerCounters counters;
     private final FillScheduler fillers;
+    private final Runnable fillerBell;
     private final RestartQuarantine quarantine;
     private final RetainedReclaimer reclaimer;
     private final ManyToOneConcurrentArrayQueue<FillTask> completions = new ManyToOneConcurrentArrayQueue<>(4096);
@@ -65,6 +66,7 @@ final class WindowAcquisition
         final BrokerCounters counters,
         final Executor fillers,
         final List<Share> shares,
+        final Runnable fillerBell,
         final RestartQuarantine quarantine,
         final RetainedReclaimer reclaimer)
     {
@@ -73,6 +75,7 @@ final class WindowAcquisition
         this.responder = responder;
         this.counters = counters;
         this.fillers = new FillScheduler(fillers, config.fillThreadsPerShare(), shares);
+        this.fillerBell = fillerBell;
         this.quarantine = quarantine;
         this.reclaimer = reclaimer;
     }
@@ -231,7 +234,7 @@ final class WindowAcquisition
     {
         final Share share = version.share();
         final FillTask fill = new FillTask(share, version, window, fileWindow, fileOffset, length, 0,
-            config.dropSourceCache(), completions);
+            config.dropSourceCache(), completions, fillerBell);
         share.fills()[window] = fill;
         version.fillStarted();
         return fill;
@@ -316,7 +319,7 @@ final class WindowAcquisition
         }
         counters.miss();
         final FillTask fill = new FillTask(share, version, window, 0, 0, (int)version.size(), version.packedOffset(),
-            config.dropSourceCache(), completions);
+            config.dropSourceCache(), completions, fillerBell);
         version.packedFill(fill);
         table.packFillStarted(window);
         version.fillStarted();

@@ -150,7 +150,9 @@ final class ConductorHarness implements AutoCloseable
         counters = BrokerCounters.create(RunDirectory.countersFile(config.runDir()), 1, epoch, epochClock.time(),
             shares, guests);
         conductor = new BrokerConductor(config, epoch, shares, guests.toArray(new GuestControl[0]), fills::add,
-            metadataTasks::add, epochClock, nanoClock, counters, watcher = new TreeWatcher(shares, config.runDir()));
+            metadataTasks::add, () ->
+            {
+            }, epochClock, nanoClock, counters, watcher = new TreeWatcher(shares, config.runDir()));
         conductor.onStart();
     }
 

@@ -13,6 +13,16 @@ public final class AgentConfig
 {
     /** Where sysfs lists PCI devices inside a guest. */
     public static final Path DEFAULT_SYSFS_PCI_DEVICES = Path.of("/sys/bus/pci/devices");
+    /**
+     * How long a host agent's thread spins (100 busy spins, then yields) for an answer before it sleeps on its slot's
+     * answer doorbell by default: several times a hit's round trip to a broker running on another core (about 1 us),
+     * so such hits pay no wake-up; no longer, because an answer not there by then is one the broker is not running to
+     * give (a fill, a busy machine), and a longer spin measured slower (docs/benchmarks.md, agent wait).
+     */
+    public static final Duration DEFAULT_ANSWER_SPIN = Duration.ofNanos(10_000);
+    /** System property: {@code false} makes host agents poll for answers (spin, yield, park) as guests do. */
+    public static final String BLOCKING_WAIT_PROPERTY = "pcb.agent.blockingWait";
+
     /** Windows a process retains by default: the whole table of its slot. */
     public static final int DEFAULT_RETAINED_WINDOWS = RetainedWindowsDescriptor.ENTRY_COUNT;
 
@@ -24,6 +34,8 @@ public final class AgentConfig
     private Duration requestTimeout = Duration.ofSeconds(30);
     private long heartbeatIntervalMs = 100;
     private int retainedWindows = DEFAULT_RETAINED_WINDOWS;
+    private boolean blockingWait = !"false".equals(System.getProperty(BLOCKING_WAIT_PROPERTY));
+    private Duration answerSpin = DEFAULT_ANSWER_SPIN;
 
     /**
      * Host-local mode: the broker's run directory.
@@ -174,6 +186,49 @@ public final class AgentConfig
     public int retainedWindows()
     {
         return retainedWindows;
+    }
+
+    /**
+     * Whether a host agent's thread waiting for an answer sleeps on its slot's answer doorbell after
+     * {@link #answerSpin}, woken by the broker's answer; otherwise it polls with a backoff, as a guest's does (a guest
+     * cannot futex the host, so this applies to host-local agents only). Default true, or the
+     * {@link #BLOCKING_WAIT_PROPERTY} system property.
+     *
+     * @param blocking false to poll.
+     * @return this.
+     */
+    public AgentConfig blockingWait(final boolean blocking)
+    {
+        this.blockingWait = blocking;
+        return this;
+    }
+
+    /** @return true when host-local waits for answers may sleep on the answer doorbell. */
+    public boolean blockingWait()
+    {
+        return blockingWait;
+    }
+
+    /**
+     * How long a blocking wait spins before it sleeps.
+     *
+     * @param spin 0 to 1 ms.
+     * @return this.
+     */
+    public AgentConfig answerSpin(final Duration spin)
+    {
+        if (spin.isNegative() || spin.compareTo(Duration.ofMillis(1)) > 0)
+        {
+            throw new IllegalArgumentException("answer spin must be 0 to 1 ms: " + spin);
+        }
+        this.answerSpin = spin;
+        return this;
+    }
+
+    /** @return how long a blocking wait spins before it sleeps. */
+    public Duration answerSpin()
+    {
+        return answerSpin;
     }
 
     /** @return true in host-local mode. */

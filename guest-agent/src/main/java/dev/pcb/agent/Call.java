@@ -1,5 +1,6 @@
 package dev.pcb.agent;
 
+import dev.pcb.nativeshim.Futex;
 import dev.pcb.protocol.AcquiredResponse;
 import dev.pcb.protocol.AdvanceMessage;
 import dev.pcb.protocol.AttachRequest;
@@ -34,6 +35,10 @@ final class Call
     // Spin, then yield for about a millisecond before parking: an answer usually comes within microseconds (a
     // fill within tens), and Linux's timer slack turns even a 1 us park into tens of microseconds.
     final BackoffIdleStrategy idle = new BackoffIdleStrategy(1_000, 10_000, 1_000, 100_000);
+    // A host agent's sleep on the slot's answer doorbell: made by the channel at this thread's first sleep.
+    Futex.Waiter answerBell;
+    long waitStartNs;
+    int spins;
     long correlationId;
     int generation;
     boolean recovering;

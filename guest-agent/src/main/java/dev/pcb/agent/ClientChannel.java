@@ -1,10 +1,13 @@
 package dev.pcb.agent;
 
+import dev.pcb.layout.AnswerDoorbell;
 import dev.pcb.layout.ClientSlot;
 import dev.pcb.layout.ClientSlotDescriptor;
 import dev.pcb.layout.ControlRegionDescriptor;
 import dev.pcb.layout.Doorbell;
 import dev.pcb.layout.RetainedWindowsTable;
+import dev.pcb.nativeshim.ErrnoException;
+import dev.pcb.nativeshim.Futex;
 import dev.pcb.nativeshim.Linux;
 import dev.pcb.nativeshim.MappedRegion;
 import dev.pcb.protocol.ErrorCode;
@@ -17,6 +20,8 @@ import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
 
 import java.security.SecureRandom;
 import java.util.concurrent.TimeUnit;
+
+import static java.lang.System.Logger.Level.WARNING;
 
 /**
  * This process's channel to the broker, the agent's conductor: one claimed client slot of the guest's control
@@ -32,9 +37,19 @@ import java.util.concurrent.TimeUnit;
  * </ul>
  * A call fails only when its own deadline passes, when the broker restarts (the caller asks again) or when the
  * broker is gone for good; a broker that merely stops heartbeating (paused) is waited for.
+ * <p>
+ * A call waiting for its answer in a host process spins and yields for {@link AgentConfig#answerSpin()}, then sleeps
+ * on the slot's answer doorbell ({@link AnswerDoorbell}) until the broker's answer wakes it, its deadline passes or a
+ * heartbeat interval ends (the broker watch's findings are looked at between sleeps). A guest's call cannot futex
+ * the host: it spins, yields and parks as before ({@link Call#idle}), and so does a host call to a broker older
+ * than the doorbell.
  */
 final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
 {
+    private static final System.Logger LOG = System.getLogger("pcb.agent");
+    // Busy spins of a blocking wait before it yields: a few microseconds, about a round trip to a running broker.
+    private static final int ANSWER_SPINS = 100;
+
     private final MappedRegion control;
     private final UnsafeBuffer header;
     private final ClientSlot slot = new ClientSlot();
@@ -44,6 +59,9 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
     private final NanoClock clock;
     private final long reconnectTimeoutNs;
     private final long requestTimeoutNs;
+    private final long answerSpinNs;
+    private final long maxAnswerSleepNs;
+    private volatile boolean blockingWait;
     private volatile long epoch;
     // Counts completed re-attaches: a request prepared under an older count is encoded again before it is sent.
     private volatile int servingGeneration;
@@ -64,6 +82,9 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
         this.clock = clock;
         this.requestTimeoutNs = config.requestTimeout().toNanos();
         this.reconnectTimeoutNs = config.connectTimeout().toNanos();
+        this.blockingWait = config.isHostLocal() && config.blockingWait();
+        this.answerSpinNs = config.answerSpin().toNanos();
+        this.maxAnswerSleepNs = TimeUnit.MILLISECONDS.toNanos(Math.max(1, config.heartbeatIntervalMs()));
         final long deadlineNs = clock.nanoTime() + reconnectTimeoutNs;
         this.header = new UnsafeBuffer(control.address(), ControlRegionDescriptor.HEADER_LENGTH);
 
@@ -84,6 +105,7 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
         // Before ATTACH: a broker sleeps only while every owner it serves can wake it. A claim wakes it too, so a
         // sleeping broker accepts the slot at once.
         Doorbell.ownerFlags(slot.buffer(), config.isHostLocal());
+        AnswerDoorbell.claimed(slot.buffer());
         if (config.isHostLocal())
         {
             BrokerProxy.ring(header);
@@ -177,6 +199,8 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
         {
             write(call, typeId, length, deadlineNs);
             call.idle.reset();
+            call.waitStartNs = clock.nanoTime();
+            call.spins = 0;
             while (!call.done)
             {
                 if (responses.poll() == 0)
@@ -193,7 +217,7 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
                         awaitDelivery(call);
                         break;
                     }
-                    call.idle.idle();
+                    awaitAnswer(call, deadlineNs);
                 }
             }
             return call.responseType;
@@ -201,6 +225,63 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
         finally
         {
             pending.withdraw(call);
+        }
+    }
+
+    /**
+     * One idle step of a call waiting for its answer: spin, then (host, broker that rings) sleep on the answer
+     * doorbell; otherwise back off as a guest does.
+     */
+    private void awaitAnswer(final Call call, final long deadlineNs)
+    {
+        if (!blockingWait || !AnswerDoorbell.brokerRings(header))
+        {
+            call.idle.idle();
+            return;
+        }
+        final long now = clock.nanoTime();
+        final long sleepNs = Math.min(deadlineNs - now, maxAnswerSleepNs);
+        if (now - call.waitStartNs < answerSpinNs || sleepNs <= 0)
+        {
+            // A few spins catch a broker answering from another core; then yields, because a futex wake tends to put
+            // the woken thread on the waker's core, where a spinning waiter keeps the broker from answering at all.
+            if (++call.spins <= ANSWER_SPINS)
+            {
+                Thread.onSpinWait();
+            }
+            else
+            {
+                Thread.yield();
+            }
+            return;
+        }
+        final UnsafeBuffer slotBuffer = slot.buffer();
+        Futex.Waiter bell = call.answerBell;
+        if (null == bell)
+        {
+            bell = new Futex.Waiter(1);
+            bell.word(0, AnswerDoorbell.address(slotBuffer));
+            call.answerBell = bell;
+        }
+        bell.expect(0, AnswerDoorbell.arm(slotBuffer));
+        try
+        {
+            // The last look, after arming: an answer written before it is read here, one written after it rings.
+            if (call.done || responses.pollAfterOthers() > 0 || call.done)
+            {
+                return;
+            }
+            bell.await(sleepNs);
+        }
+        catch (final ErrnoException ex)
+        {
+            blockingWait = false;
+            LOG.log(WARNING, () -> "futex_waitv failed (" + ex.getMessage() + "; it needs Linux 5.16 or later): " +
+                "calls poll for their answers from now on");
+        }
+        finally
+        {
+            AnswerDoorbell.disarm(slotBuffer);
         }
     }
 
@@ -431,6 +512,11 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
         }
         closed = true;
         watch.close();
+        // A thread asleep on the answer doorbell looks at the closed flag now, not at its sleep's timeout.
+        if (AnswerDoorbell.ring(slot.buffer()))
+        {
+            Futex.wake(AnswerDoorbell.address(slot.buffer()), Integer.MAX_VALUE);
+        }
         slot.release(ownerId);
         CloseHelper.quietClose(control);
     }

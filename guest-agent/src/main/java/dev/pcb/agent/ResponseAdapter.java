@@ -61,6 +61,27 @@ final class ResponseAdapter
         {
             return 0;
         }
+        return readLocked();
+    }
+
+    /**
+     * Read the answers there are, waiting for a thread reading them to finish first: a thread about to sleep on the
+     * answer doorbell must look at the ring itself, or see what the other reader handed it (see AnswerDoorbell).
+     *
+     * @return answers read.
+     */
+    int pollAfterOthers()
+    {
+        while (!pollLock.compareAndSet(false, true))
+        {
+            // The holder only copies answers out and offers settlements: microseconds.
+            Thread.onSpinWait();
+        }
+        return readLocked();
+    }
+
+    private int readLocked()
+    {
         try
         {
             final int read = responses.read(handler, 64);

@@ -28,6 +28,12 @@ package dev.pcb.layout;
  *  +---------------------------------------------------------------+
  *  |       Owner Flags (owner writes before ATTACH; 1 = rings)     |
  *  +---------------------------------------------------------------+
+ *  |                  Reserved to 64                              ...
+ *  +---------------------------------------------------------------+  64 (own line: the answer doorbell)
+ *  |    Answer Waiters (owner's threads asleep on the doorbell)    |
+ *  +---------------------------------------------------------------+
+ *  |    Answer Doorbell (broker adds 1 and FUTEX_WAKEs it)         |
+ *  +---------------------------------------------------------------+
  *  |                  Reserved to 128 bytes                       ...
  *  +---------------------------------------------------------------+  128 (cache line pair apart from rings)
  *  |                  Retained windows table (8 KiB)              ...
@@ -59,6 +65,17 @@ public final class ClientSlotDescriptor
     public static final int OWNER_FLAGS_OFFSET = 32;
     /** Owner flag: the owner rings the control region's doorbell after publishing a request to a sleeping broker. */
     public static final int OWNER_RINGS_DOORBELL = 1;
+
+    /**
+     * Offset of the count of the owner's threads that may be asleep on the answer doorbell (i32): each adds 1 before
+     * its last look at the response ring and subtracts 1 when awake ({@link AnswerDoorbell}).
+     */
+    public static final int ANSWER_WAITERS_OFFSET = 64;
+    /**
+     * Offset of the answer doorbell (i32, a shared futex): the broker adds 1 and wakes it after answering a slot
+     * whose waiter count is not 0; host owners wait on it.
+     */
+    public static final int ANSWER_DOORBELL_OFFSET = 68;
 
     /** Offset of the retained windows table ({@link RetainedWindowsDescriptor}). */
     public static final int RETAINED_WINDOWS_OFFSET = HEADER_LENGTH;

@@ -17,9 +17,11 @@ public final class LayoutVersion
     /**
      * Current minor version: compatible additions bump it. 3.1: the control region's doorbell and sleeping flag and
      * the client slot's owner flags (an owner without flags is polled, as before). 3.2: tree identities in ATTACHED
-     * (after the entries) and ADVANCED, and RESUME (docs/versions.md, broker restart).
+     * (after the entries) and ADVANCED, and RESUME (docs/versions.md, broker restart). 3.3: the client slot's answer
+     * waiters and answer doorbell ({@link AnswerDoorbell}; an agent blocks on it only when the region's broker speaks
+     * 3.3 or later).
      */
-    public static final int MINOR = 2;
+    public static final int MINOR = 3;
 
     /** The encoded version as stored in headers: {@code MAJOR << 16 | MINOR}. */
     public static final int CURRENT = (MAJOR << 16) | MINOR;

@@ -184,10 +184,7 @@ public final class BrokerProcess implements AutoCloseable
      */
     public long cpuTicks() throws IOException
     {
-        final String stat = Files.readString(Path.of("/proc", Long.toString(pid()), "stat"));
-        // After the command name's ")": state is field 3 of proc(5), utime 14 and stime 15.
-        final String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+        return JavaProcess.cpuTicks(pid());
     }
 
     /**
