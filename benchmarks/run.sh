@@ -4,15 +4,16 @@
 # first request after idling and acquire latency under load (issue 18), and in full mode also JMH absolute numbers,
 # the HdrHistogram acquire-latency harness and the issue 6 harness (fills vs dd, host memory of N readers, scale).
 #
-#   benchmarks/run.sh [--quick] [--before=DIR] [--wait-quiet[=SECONDS]]
+#   benchmarks/run.sh [--quick] [--before=DIR | --ratios-only] [--wait-quiet[=SECONDS]]
 #
-# --quick: 40 interleaved rounds (about 1-2 minutes), then the idle comparison with 5, 3 and 1 samples of the first
-# request after 1, 10 and 60 s idle (about 2.5 minutes). Without it: JMH (3 forks, FileChannel chunk sweep), the
-# latency harness, 150 interleaved rounds, the idle comparison with 10, 5 and 3 samples, and the issue 6 harness at
+# --quick: 24 interleaved rounds (1-3 minutes, longer on a loaded machine), then the idle comparison with 5, 3 and
+# 1 samples of the first request after 1, 10 and 60 s idle (about 2.5 minutes). Without it: JMH (3 forks,
+# FileChannel chunk sweep), the latency harness, 100 interleaved rounds, the idle comparison with 10, 5 and 3 samples, and the issue 6 harness at
 # full size: about 45 minutes. Builds first when the jars are missing or sources are newer.
 # --before=DIR: another worktree of pcb, already built there (mvn -DskipTests package -pl benchmarks -am, never
 # install), whose broker and agent run beside this tree's in the idle comparison ("before" and "after" at the same
 # time on the same machine).
+# --ratios-only: skip the idle comparison (and in full mode the issue 6 harness).
 # --wait-quiet: before starting, wait (default up to 600 s) until the machine is nearly idle: on a small shared
 # machine another process's build or tests take a whole core and wreck ring latencies.
 # Results (console text, ratios.md, idle.md, summary.md; JMH JSON and .hgrm histograms in full mode) go to
@@ -26,10 +27,12 @@ JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 MODE=full
 WAIT_QUIET=0
 BEFORE=
+RATIOS_ONLY=0
 for arg in "$@"; do
     case "$arg" in
         --quick) MODE=quick ;;
         --before=*) BEFORE="${arg#--before=}" ;;
+        --ratios-only) RATIOS_ONLY=1 ;;
         --full) MODE=full ;;
         --wait-quiet) WAIT_QUIET=600 ;;
         --wait-quiet=*) WAIT_QUIET="${arg#--wait-quiet=}" ;;
@@ -129,6 +132,11 @@ set -o pipefail
     "-Dpcb.bench.shm=$SHM" "-Dpcb.bench.data=$DATA" "-Dpcb.bench.git=$GIT_DESC" \
     -cp "$CP/$(basename "$JAR"):$CP/lib/*" \
     dev.pcb.bench.BenchmarkSuite "--$MODE" --out "$OUT" 2>&1 | tee "$OUT/output.txt"
+
+if [[ "$RATIOS_ONLY" -eq 1 ]]; then
+    echo "run.sh: done (ratios only), results in $OUT"
+    exit 0
+fi
 
 # Issue 18: idle broker and agent, first request after idling, acquire latency under load; with --before, that
 # build's broker and agent run beside this one's (IdleProbe comes from this tree's jar, last on its class path).

@@ -49,16 +49,16 @@ import static dev.pcb.bench.ReadThroughputBenchmark.WINDOW_SIZE;
  * </ul>
  * Sequential passes are checked against the file's checksum every time.
  * <pre>
- * InterleavedRatios [--rounds 40] [--warmup-rounds 5] [--chunk 262144] [--out DIR]
+ * InterleavedRatios [--rounds 24] [--warmup-rounds 5] [--chunk 262144] [--out DIR]
  * </pre>
  * Writes {@code ratios.md} (the summary table and every round) and {@code ratios.properties} into DIR.
  */
 public final class InterleavedRatios
 {
-    /** Passes of a sequential case per round: one reads the whole 256 MiB file, 12-25 ms. */
-    private static final int SEQ_PASSES = 3;
+    /** Passes of a sequential case per round: one reads the whole 256 MiB file, 12-25 ms of CPU. */
+    private static final int SEQ_PASSES = 2;
     /** Passes of a random or acquire case per round: one is 256 reads of 4 KiB, or 100 pairs, well under 1 ms. */
-    private static final int SHORT_PASSES = 30;
+    private static final int SHORT_PASSES = 20;
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
     /** Keeps every sum live. */
     private static volatile long sink;
@@ -82,7 +82,7 @@ public final class InterleavedRatios
      */
     public static void main(final String[] args) throws Exception
     {
-        int rounds = 40;
+        int rounds = 24;
         int warmup = 5;
         int chunk = 256 * 1024;
         Path out = null;
@@ -339,7 +339,7 @@ public final class InterleavedRatios
      * {@code pread} of the baseline counts): on a 2-core machine shared with other people's builds most passes of
      * 12-100 ms lose the core to another process's thread at least once, and wall time then measures the neighbours
      * rather than the code. A pair pass (100 pairs, tens of microseconds) is timed by wall time, because an agent
-     * waiting for the broker may park and a parked thread uses no CPU; the best of 30 such short passes is
+     * waiting for the broker may park and a parked thread uses no CPU; the best of 20 such short passes is
      * usually one no other process interrupted.
      */
     private static double measure(final Case c) throws IOException
