@@ -85,7 +85,7 @@ public final class BenchmarkSuite
 
     private void run() throws RunnerException, IOException, InterruptedException
     {
-        final String loadBefore = loadAverage();
+        final String loadBefore = CpuTicks.loadAverage();
         final long[] cpuBefore = cpuTicks();
         final String machine = machine();
         System.out.println("pcb benchmark suite, " + (quick ? "quick" : "full") + " mode, results in " + out);
@@ -114,8 +114,8 @@ public final class BenchmarkSuite
         runJava(InterleavedRatios.class, "--rounds", quick ? "24" : "100", "--out", out.toString());
 
         // The suite itself keeps about two cores busy; a load well above that means something else ran meanwhile.
-        final String load = "load average (1, 5, 15 min) before: " + loadBefore + "; after: " + loadAverage() +
-            "\n" + foreignCpu(cpuBefore, cpuTicks());
+        final String load = "load average (1, 5, 15 min) before: " + loadBefore + "; after: " +
+            CpuTicks.loadAverage() + "\n" + foreignCpu(cpuBefore, cpuTicks());
         final String summary = "# pcb benchmark summary (" + (quick ? "quick" : "full") + " mode, " +
             ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME) + ")\n\n```\n" + machine + "\n" +
             load + "\n```\n\n## Ratios, interleaved rounds\n\n" +
@@ -339,13 +339,7 @@ public final class BenchmarkSuite
     {
         try
         {
-            final String[] cpu = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
-            long busy = 0;
-            for (int i = 1; i <= 8 && i < cpu.length; i++)
-            {
-                // user nice system idle iowait irq softirq steal: all but idle and iowait are busy.
-                busy += (4 == i || 5 == i) ? 0 : Long.parseLong(cpu[i]);
-            }
+            final long busy = CpuTicks.machineBusy();
             final String self = Files.readString(Path.of("/proc/self/stat"));
             final String[] fields = self.substring(self.lastIndexOf(')') + 2).trim().split("\\s+");
             // After the command name: utime, stime, cutime, cstime are fields 12..15 counted from the state field.
@@ -377,18 +371,6 @@ public final class BenchmarkSuite
             seconds, ours, Math.max(0, busy - ours), 100 * Math.max(0, busy - ours) / seconds);
     }
 
-    private static String loadAverage()
-    {
-        try
-        {
-            final String[] fields = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-            return fields[0] + " " + fields[1] + " " + fields[2];
-        }
-        catch (final IOException | RuntimeException ex)
-        {
-            return "unknown";
-        }
-    }
 
     /**
      * What the numbers were measured on.

@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -179,8 +180,7 @@ public final class InterleavedRatios
 
             System.out.printf(Locale.ROOT, "%nInterleavedRatios: %d warm-up + %d rounds, %d cases, each its best of " +
                 "%d (sequential) or %d passes per round; broker pid %d, agents here (pid %d)%n", warmupRounds, rounds,
-                SEQ_PASSES, SHORT_PASSES,
-                names.size(), broker.pid(), ProcessHandle.current().pid());
+                names.size(), SEQ_PASSES, SHORT_PASSES, broker.pid(), ProcessHandle.current().pid());
             for (int r = 0; r < warmupRounds; r++)
             {
                 round(groups, r, null);
@@ -206,12 +206,12 @@ public final class InterleavedRatios
                     roundLine(ratios, names, round), foreign[r], gcs[r]);
             }
 
-            md.append(String.format(Locale.ROOT, "Interleaved rounds: %d warm-up + %d measured, each case its best of " +
-                "%d (sequential) or %d passes per round, FileChannel chunk %d KiB; load average before %s, after %s; %s over the rounds (%.0f s)" +
-                "; GCs in the rounds: %d%n%n", warmupRounds, rounds, SEQ_PASSES, SHORT_PASSES, chunk / 1024, loadBefore,
-                CpuTicks.loadAverage(), "foreign CPU " + String.format(Locale.ROOT, "%.0f%%", all.foreignPercent()) +
-                " of one core (per round " + Spread.of(foreign).cells(1, "%.0f%%").replace(" | ", ", ") + ")",
-                all.seconds(), java.util.Arrays.stream(gcs).sum()));
+            md.append(String.format(Locale.ROOT, "Interleaved rounds: %d warm-up + %d measured, each case its " +
+                "best of %d (sequential) or %d passes per round, FileChannel chunk %d KiB; load average before %s, after %s; " +
+                "foreign CPU %.0f%% of one core (per round %s) over the rounds (%.0f s); GCs in the rounds: %d%n%n",
+                warmupRounds, rounds, SEQ_PASSES, SHORT_PASSES, chunk / 1024, loadBefore, CpuTicks.loadAverage(),
+                all.foreignPercent(), Spread.of(foreign).cells(1, "%.0f%%").replace(" | ", ", "), all.seconds(),
+                Arrays.stream(gcs).sum()));
             md.append("| ratio (per round) | median | IQR | min - max | target |\n|---|---:|---:|---:|---|\n");
             for (final Ratio ratio : ratios)
             {
@@ -385,10 +385,12 @@ public final class InterleavedRatios
         final UnsafeBuffer bufferView = new UnsafeBuffer(buffer);
         return List.of(
             new Case("seqViews", () -> sequentialViews(retaining), FILE_SIZE, SEQ_PASSES, checksum, false),
-            new Case("seqViewsRoundTrip", () -> sequentialViewsRoundTrip(roundTrip), FILE_SIZE, SEQ_PASSES, checksum, false),
+            new Case("seqViewsRoundTrip", () -> sequentialViewsRoundTrip(roundTrip),
+                FILE_SIZE, SEQ_PASSES, checksum, false),
             new Case("seqViewsHeld", () -> sequentialViewsHeld(held.file()), FILE_SIZE, SEQ_PASSES, checksum, false),
             new Case("seqRawMapping", () -> sequentialRaw(raw), FILE_SIZE, SEQ_PASSES, checksum, false),
-            new Case("seqFileChannel", () -> sequentialFile(source, buffer, bufferView), FILE_SIZE, SEQ_PASSES, checksum, false));
+            new Case("seqFileChannel", () -> sequentialFile(source, buffer, bufferView),
+                FILE_SIZE, SEQ_PASSES, checksum, false));
     }
 
     // Three copies of one loop on purpose: each case gets its own compiled loop and its own type profile, as each
@@ -499,10 +501,12 @@ public final class InterleavedRatios
         final long bytes = (long)RANDOM_READS * PAGE;
         return List.of(
             new Case("random4kViews", () -> randomViews(retaining, views), bytes, SHORT_PASSES, null, false),
-            new Case("random4kViewsRoundTrip", () -> randomViewsRoundTrip(roundTrip, trips), bytes, SHORT_PASSES, null, false),
+            new Case("random4kViewsRoundTrip", () -> randomViewsRoundTrip(roundTrip, trips),
+                bytes, SHORT_PASSES, null, false),
             new Case("random4kViewsHeld", () -> randomViewsHeld(held.file(), holds), bytes, SHORT_PASSES, null, false),
             new Case("random4kRawMapping", () -> randomRaw(raw, raws), bytes, SHORT_PASSES, null, false),
-            new Case("random4kFileChannel", () -> randomFile(source, page, pageView, files), bytes, SHORT_PASSES, null, false));
+            new Case("random4kFileChannel", () -> randomFile(source, page, pageView, files),
+                bytes, SHORT_PASSES, null, false));
     }
 
     private static long randomViews(final PcbFile file, final Cursor cursor) throws IOException

@@ -94,7 +94,8 @@ public final class ShareFixture implements AutoCloseable
     public static BrokerProcess startBroker(final long regionSize, final int windowSize) throws IOException
     {
         return BrokerProcess.start(BenchData.newRunDir(), "--share", SHARE + "=" + BenchData.dataDir(),
-            "--guest", GUEST, "--region-size", Long.toString(regionSize), "--window-size", Integer.toString(windowSize));
+            "--guest", GUEST, "--region-size", Long.toString(regionSize),
+            "--window-size", Integer.toString(windowSize));
     }
 
     /**
