@@ -11,7 +11,7 @@
 #
 # Needs root, bindfs (scripts/install-deps.sh), python3. The broker's region holds the whole file (warmed with
 # pcb warm), so pcb reads are hits; the source is on /dev/shm, so the direct read is the page-cache ceiling.
-# Results: benchmarks/results/mount-TIMESTAMP/summary.md (medians of rounds, MB/s or seconds, ratios).
+# Results: benchmarks/results/mount-TIMESTAMP/summary.md (medians of rounds, MB/s or seconds; ratios per round).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
@@ -91,7 +91,13 @@ record() { echo "$1 $2 $3" >> "$RESULTS"; echo "  $1 $2: $3" >&2; }
 
 for round in $(seq "$ROUNDS"); do
     echo "round $round" >&2
-    for target in "${TARGETS[@]}"; do
+    # Every other round in reverse order, so no target always runs first or right after the same one.
+    order=("${TARGETS[@]}")
+    if (( round % 2 == 0 )); then
+        order=()
+        for ((i = ${#TARGETS[@]} - 1; i >= 0; i--)); do order+=("${TARGETS[$i]}"); done
+    fi
+    for target in "${order[@]}"; do
         f="${DIRS[$target]}/big"; bytes=$((SIZE_MIB << 20))
         t0=$(now); dd if="$f" of=/dev/null bs=1M iflag=direct status=none; t1=$(now)
         record seq-direct "$target" "$(mbps "$bytes" $((t1 - t0)))"
@@ -129,19 +135,25 @@ done
     echo "# pcb mount vs bindfs vs direct ($STAMP)"
     echo
     echo "$(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r);" \
-        "${SIZE_MIB} MiB file and $FILES small files on /dev/shm; $ROUNDS rounds interleaved; medians."
+        "${SIZE_MIB} MiB file and $FILES small files on /dev/shm; $ROUNDS rounds interleaved (order reversed every" \
+        "other round); per-case medians, and ratios as the median [min-max] of the per-round ratios;" \
+        "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
     echo
-    echo "| case | direct | bindfs | pcb | pcb / bindfs | pcb / direct |"
+    echo "| case | direct | bindfs | pcb | pcb / bindfs, per round | pcb / direct, per round |"
     echo "|---|---|---|---|---|---|"
     for case in seq-direct seq-buffered seq-4 rand-4k-ops meta-seconds; do
         med() { awk -v c="$case" -v t="$1" '$1 == c && $2 == t { print $3 }' "$RESULTS" | sort -g |
             awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-        d=$(med direct); b=$(med bindfs); p=$(med pcb)
-        if [[ "$case" == meta-seconds ]]; then
-            echo "| $case (s, lower is better) | $d | $b | $p | $(awk -v p="$p" -v b="$b" 'BEGIN { printf "%.2f", p / b }') | $(awk -v p="$p" -v d="$d" 'BEGIN { printf "%.2f", p / d }') |"
-        else
-            echo "| $case (MB/s or ops/s) | $d | $b | $p | $(awk -v p="$p" -v b="$b" 'BEGIN { printf "%.2f", p / b }') | $(awk -v p="$p" -v d="$d" 'BEGIN { printf "%.2f", p / d }') |"
-        fi
+        # The k-th value of a target is from round k: ratio per round, then median [min-max] of those.
+        per_round() { awk -v c="$case" -v a="$1" -v b="$2" '
+            $1 == c && $2 == a { x[++na] = $3 } $1 == c && $2 == b { y[++nb] = $3 }
+            END { n = 0; for (k = 1; k <= na && k <= nb; k++) if (y[k] > 0) r[++n] = x[k] / y[k]
+                  for (i = 2; i <= n; i++) { v = r[i]; for (j = i - 1; j >= 1 && r[j] > v; j--) r[j + 1] = r[j]; r[j + 1] = v }
+                  m = (n % 2) ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2
+                  printf "%.2f [%.2f-%.2f]", m, r[1], r[n] }' "$RESULTS"; }
+        unit="MB/s or ops/s"
+        [[ "$case" == meta-seconds ]] && unit="s, lower is better"
+        echo "| $case ($unit) | $(med direct) | $(med bindfs) | $(med pcb) | $(per_round pcb bindfs) | $(per_round pcb direct) |"
     done
     echo
     echo "Raw rounds:"

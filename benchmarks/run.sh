@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
-# Run pcb's benchmark suite: JMH read throughput (views vs raw mapping vs FileChannel.read), JMH acquire/release
-# cost, the HdrHistogram acquire-latency harness against the in-JVM ring floor, and the issue 6 harness (idle,
-# fills vs dd, host memory of N readers, scale).
+# Run pcb's benchmark suite: the headline ratios with every compared case interleaved round by round in one JVM
+# (views vs raw mapping vs FileChannel.read, remote and retained pairs vs the ring floor), the idle broker and agent,
+# first request after idling and acquire latency under load (issue 18), and in full mode also JMH absolute numbers,
+# the HdrHistogram acquire-latency harness and the issue 6 harness (fills vs dd, host memory of N readers, scale).
 #
-#   benchmarks/run.sh [--quick] [--wait-quiet[=SECONDS]]
+#   benchmarks/run.sh [--quick] [--before=DIR | --ratios-only] [--wait-quiet[=SECONDS]]
 #
-# --quick: one fork, short iterations, then the issue 6 harness on small sizes (idle, fill 512 MiB, memory of 4
-# readers): about 6 minutes. Without it: three forks, longer iterations and several FileChannel chunk sizes, then
-# the harness at full size (1 GiB fills and 8 readers, 64 guests, 1,000,000 files): about 35 minutes. Builds first when the jars are missing or sources are newer.
+# --quick: 24 interleaved rounds (1-3 minutes, longer on a loaded machine), then the idle comparison with 5, 3 and
+# 1 samples of the first request after 1, 10 and 60 s idle (about 2.5 minutes). Without it: JMH (3 forks,
+# FileChannel chunk sweep), the latency harness, 100 interleaved rounds, the idle comparison with 10, 5 and 3 samples, and the issue 6 harness at
+# full size: about 45 minutes. Builds first when the jars are missing or sources are newer.
+# --before=DIR: another worktree of pcb, already built there (mvn -DskipTests package -pl benchmarks -am, never
+# install), whose broker and agent run beside this tree's in the idle comparison ("before" and "after" at the same
+# time on the same machine).
+# --ratios-only: skip the idle comparison (and in full mode the issue 6 harness).
 # --wait-quiet: before starting, wait (default up to 600 s) until the machine is nearly idle: on a small shared
 # machine another process's build or tests take a whole core and wreck ring latencies.
-# Results (JMH JSON, the console text, .hgrm histograms, summary.md) go to benchmarks/results/MODE-TIMESTAMP/.
-# Broker regions live in a fresh directory on /dev/shm, the share's source file on the project's filesystem; both
-# are deleted on exit.
+# Results (console text, ratios.md, idle.md, summary.md; JMH JSON and .hgrm histograms in full mode) go to
+# benchmarks/results/MODE-TIMESTAMP/. Broker regions live in a fresh directory on /dev/shm, the share's source file
+# on the project's filesystem; both are deleted on exit.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
@@ -20,9 +26,13 @@ JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 
 MODE=full
 WAIT_QUIET=0
+BEFORE=
+RATIOS_ONLY=0
 for arg in "$@"; do
     case "$arg" in
         --quick) MODE=quick ;;
+        --before=*) BEFORE="${arg#--before=}" ;;
+        --ratios-only) RATIOS_ONLY=1 ;;
         --full) MODE=full ;;
         --wait-quiet) WAIT_QUIET=600 ;;
         --wait-quiet=*) WAIT_QUIET="${arg#--wait-quiet=}" ;;
@@ -73,6 +83,17 @@ mkdir -p "$OUT" "$CP/lib"
 # a running JVM makes its next class load fail.
 cp "$JAR" "$CP/"
 cp "$HERE"/target/lib/*.jar "$CP/lib/"
+if [[ -n "$BEFORE" ]]; then
+    BEFORE_JAR="$BEFORE/benchmarks/target/$(basename "$JAR")"
+    if [[ ! -f "$BEFORE_JAR" || ! -d "$BEFORE/benchmarks/target/lib" ]]; then
+        echo "run.sh: --before $BEFORE has no built benchmarks jar; build it there first" >&2
+        exit 2
+    fi
+    mkdir -p "$CP/before/lib"
+    cp "$BEFORE_JAR" "$CP/before/"
+    cp "$BEFORE"/benchmarks/target/lib/*.jar "$CP/before/lib/"
+    BEFORE_DESC="$(git -C "$BEFORE" describe --always --dirty 2>/dev/null || echo unknown)"
+fi
 
 # Percent of all CPUs busy over the next 2 seconds, from /proc/stat.
 busy_percent() {
@@ -112,24 +133,43 @@ set -o pipefail
     -cp "$CP/$(basename "$JAR"):$CP/lib/*" \
     dev.pcb.bench.BenchmarkSuite "--$MODE" --out "$OUT" 2>&1 | tee "$OUT/output.txt"
 
-# The harness parts of issue 6 that JMH does not measure: idle cost and first request after idling, fill speed
-# and the host copy, host memory of N readers, scale in guests and files. Each prints Markdown tables, which are
-# appended to summary.md; the output goes to issue6-MODE.txt, its log lines to issue6-MODE.log.
-if [[ "$MODE" == quick ]]; then
-    HARNESS=("idle" "fill 512 --prefault" "memory 4 256")
-else
-    HARNESS=("idle" "idle 64" "fill 1024" "fill 1024 --prefault" "memory 8" "scale 1000000")
+if [[ "$RATIOS_ONLY" -eq 1 ]]; then
+    echo "run.sh: done (ratios only), results in $OUT"
+    exit 0
 fi
-for run in "${HARNESS[@]}"; do
-    name="issue6-${run// /_}"
-    echo "run.sh: issue6 $run" >&2
-    read -r -a words <<< "$run"
-    "$JAVA" "${FLAGS[@]}" "-Dpcb.bench.shm=$SHM" "-Dpcb.bench.data=$DATA" \
-        -cp "$CP/$(basename "$JAR"):$CP/lib/*" dev.pcb.bench.Issue6Bench "${words[@]}" > "$OUT/$name.txt" \
-        2> "$OUT/$name.log"
-    # Tables stay tables; every other line of the harness's output becomes a bullet.
-    { printf '\n## Issue 6 harness: `%s`\n\n' "$run"
-      awk '/^\|/ { if (!t) print ""; t = 1; print; next } { if (t) print ""; t = 0; print "- " $0 }' "$OUT/$name.txt"
-    } >> "$OUT/summary.md"
-done
+
+# Issue 18: idle broker and agent, first request after idling, acquire latency under load; with --before, that
+# build's broker and agent run beside this one's (IdleProbe comes from this tree's jar, last on its class path).
+BUILDS=()
+if [[ -n "$BEFORE" ]]; then
+    BUILDS+=(--build "before $BEFORE_DESC=$CP/before/$(basename "$JAR"):$CP/before/lib/*:$CP/$(basename "$JAR")")
+fi
+BUILDS+=(--build "this tree $GIT_DESC=$CP/$(basename "$JAR"):$CP/lib/*")
+if [[ "$MODE" == quick ]]; then TRIES=5,3,1; else TRIES=10,5,3; fi
+echo "run.sh: idle comparison (tries $TRIES)" >&2
+"$JAVA" "${FLAGS[@]}" "-Dpcb.bench.shm=$SHM" "-Dpcb.bench.data=$DATA" \
+    -cp "$CP/$(basename "$JAR"):$CP/lib/*" dev.pcb.bench.IdleCompare "${BUILDS[@]}" --tries "$TRIES" \
+    --out "$OUT/idle.md" 2>&1 | tee -a "$OUT/output.txt"
+{ printf '\n## Idle broker and agent, first request after idling, acquire under load (issue 18)\n\n'
+  cat "$OUT/idle.md"
+} >> "$OUT/summary.md"
+
+# The harness parts of issue 6 that JMH does not measure, full mode only: fill speed and the host copy, host memory
+# of N readers, scale in guests and files. Each prints Markdown tables, which are appended to summary.md; the output
+# goes to issue6-MODE.txt, its log lines to issue6-MODE.log.
+if [[ "$MODE" == full ]]; then
+    for run in "idle 64" "fill 1024" "fill 1024 --prefault" "memory 8" "scale 1000000"; do
+        name="issue6-${run// /_}"
+        echo "run.sh: issue6 $run" >&2
+        read -r -a words <<< "$run"
+        "$JAVA" "${FLAGS[@]}" "-Dpcb.bench.shm=$SHM" "-Dpcb.bench.data=$DATA" \
+            -cp "$CP/$(basename "$JAR"):$CP/lib/*" dev.pcb.bench.Issue6Bench "${words[@]}" > "$OUT/$name.txt" \
+            2> "$OUT/$name.log"
+        # Tables stay tables; every other line of the harness's output becomes a bullet.
+        { printf '\n## Issue 6 harness: `%s`\n\n' "$run"
+          awk '/^\|/ { if (!t) print ""; t = 1; print; next } { if (t) print ""; t = 0; print "- " $0 }' \
+              "$OUT/$name.txt"
+        } >> "$OUT/summary.md"
+    done
+fi
 echo "run.sh: done, results in $OUT"

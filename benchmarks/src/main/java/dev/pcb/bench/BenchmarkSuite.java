@@ -28,11 +28,16 @@ import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 /**
- * Runs the whole suite in one go and writes its results and a summary with the ratios that matter:
+ * Runs the suite in one go and writes its results and a summary with the ratios that matter:
  * <ol>
- *     <li>{@link ReadThroughputBenchmark} (JMH): views vs the raw mapping vs {@code FileChannel.read};</li>
- *     <li>{@link AcquireLatencyBenchmark} (JMH, with the GC profiler): average cost of an acquire/release pair;</li>
- *     <li>{@link AcquireLatency} (HdrHistogram harness, its own JVM): percentiles against the in-JVM ring floor.</li>
+ *     <li>{@link InterleavedRatios} (its own JVM, both modes): the headline ratios, every compared case interleaved
+ *     round by round, median and spread of the per-round ratios;</li>
+ *     <li>full mode only: {@link ReadThroughputBenchmark} (JMH, 3 forks): absolute throughput of views, the raw
+ *     mapping and {@code FileChannel.read} at several chunk sizes;</li>
+ *     <li>full mode only: {@link AcquireLatencyBenchmark} (JMH, with the GC profiler): average cost and allocation
+ *     of an acquire/release pair;</li>
+ *     <li>full mode only: {@link AcquireLatency} (HdrHistogram harness, its own JVM): percentiles against the
+ *     in-JVM ring floor.</li>
  * </ol>
  * JMH forks and the harness JVM get this JVM's flags (the {@code --add-opens} Agrona and Chronicle need, and the
  * {@code pcb.bench.*} directories), so start this with them: {@code benchmarks/run.sh} does.
@@ -80,33 +85,41 @@ public final class BenchmarkSuite
 
     private void run() throws RunnerException, IOException, InterruptedException
     {
-        final String loadBefore = loadAverage();
+        final String loadBefore = CpuTicks.loadAverage();
         final long[] cpuBefore = cpuTicks();
         final String machine = machine();
         System.out.println("pcb benchmark suite, " + (quick ? "quick" : "full") + " mode, results in " + out);
         System.out.println(machine);
 
-        final ChainedOptionsBuilder read = common(ReadThroughputBenchmark.class)
-            .result(out.resolve("read-throughput.json").toString());
+        String jmh = "";
         if (!quick)
         {
-            // The baseline at several chunk sizes; the ratio is taken against its best.
-            read.param("chunk", "65536", "262144", "1048576", "2097152");
+            final ChainedOptionsBuilder read = common(ReadThroughputBenchmark.class)
+                .result(out.resolve("read-throughput.json").toString())
+                // The baseline at several chunk sizes; the ratio is taken against its best.
+                .param("chunk", "65536", "262144", "1048576", "2097152");
+            final Collection<RunResult> readResults = new Runner(read.build()).run();
+
+            final Collection<RunResult> acquireResults = new Runner(common(AcquireLatencyBenchmark.class)
+                .addProfiler(GCProfiler.class)
+                .result(out.resolve("acquire-latency-jmh.json").toString())
+                .build()).run();
+
+            final Path latencyFile = out.resolve("acquire-latency.properties");
+            runJava(AcquireLatency.class, "--warmup-seconds", "5", "--seconds", "20",
+                "--out", latencyFile.toString(), "--hgrm-dir", out.toString());
+            jmh = summary(readResults, acquireResults, load(latencyFile));
         }
-        final Collection<RunResult> readResults = new Runner(read.build()).run();
-
-        final Collection<RunResult> acquireResults = new Runner(common(AcquireLatencyBenchmark.class)
-            .addProfiler(GCProfiler.class)
-            .result(out.resolve("acquire-latency-jmh.json").toString())
-            .build()).run();
-
-        final Path latencyFile = out.resolve("acquire-latency.properties");
-        runHarness(latencyFile);
+        // The ratios: every compared case interleaved round by round in one JVM (see InterleavedRatios).
+        runJava(InterleavedRatios.class, "--rounds", quick ? "24" : "100", "--out", out.toString());
 
         // The suite itself keeps about two cores busy; a load well above that means something else ran meanwhile.
-        final String load = "load average (1, 5, 15 min) before: " + loadBefore + "; after: " + loadAverage() +
-            "\n" + foreignCpu(cpuBefore, cpuTicks());
-        final String summary = summary(machine + "\n" + load, readResults, acquireResults, load(latencyFile));
+        final String load = "load average (1, 5, 15 min) before: " + loadBefore + "; after: " +
+            CpuTicks.loadAverage() + "\n" + foreignCpu(cpuBefore, cpuTicks());
+        final String summary = "# pcb benchmark summary (" + (quick ? "quick" : "full") + " mode, " +
+            ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME) + ")\n\n```\n" + machine + "\n" +
+            load + "\n```\n\n## Ratios, interleaved rounds\n\n" +
+            Files.readString(out.resolve("ratios.md"), StandardCharsets.UTF_8) + "\n" + jmh;
         Files.writeString(out.resolve("summary.md"), summary, StandardCharsets.UTF_8);
         System.out.println();
         System.out.println(summary);
@@ -119,37 +132,26 @@ public final class BenchmarkSuite
             .jvmArgs(jvmArgs.toArray(new String[0]))
             .resultFormat(ResultFormatType.JSON)
             .shouldFailOnError(true);
-        if (quick)
-        {
-            options.forks(1).warmupIterations(2).warmupTime(TimeValue.seconds(1))
-                .measurementIterations(3).measurementTime(TimeValue.seconds(1));
-        }
-        else
-        {
-            options.forks(3).warmupIterations(5).warmupTime(TimeValue.seconds(2))
-                .measurementIterations(8).measurementTime(TimeValue.seconds(2));
-        }
+        options.forks(3).warmupIterations(5).warmupTime(TimeValue.seconds(2))
+            .measurementIterations(8).measurementTime(TimeValue.seconds(2));
         return options;
     }
 
-    private void runHarness(final Path latencyFile) throws IOException, InterruptedException
+    /** Run a harness main class in its own JVM with this JVM's flags and class path, and wait for it. */
+    private void runJava(final Class<?> main, final String... args) throws IOException, InterruptedException
     {
         final List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmArgs);
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
-        command.add(AcquireLatency.class.getName());
-        command.addAll(List.of(
-            "--warmup-seconds", quick ? "2" : "5",
-            "--seconds", quick ? "3" : "20",
-            "--out", latencyFile.toString(),
-            "--hgrm-dir", out.toString()));
+        command.add(main.getName());
+        command.addAll(List.of(args));
         final Process harness = new ProcessBuilder(command).inheritIO().start();
         final int exit = harness.waitFor();
         if (0 != exit)
         {
-            throw new IOException("AcquireLatency exited with " + exit);
+            throw new IOException(main.getSimpleName() + " exited with " + exit);
         }
     }
 
@@ -163,19 +165,14 @@ public final class BenchmarkSuite
         return properties;
     }
 
-    private String summary(
-        final String machine,
+    private static String summary(
         final Collection<RunResult> readResults,
         final Collection<RunResult> acquireResults,
         final Properties latency)
     {
         final StringBuilder sb = new StringBuilder();
-        sb.append("# pcb benchmark summary (").append(quick ? "quick" : "full").append(" mode, ")
-            .append(ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME)).append(")\n\n");
-        sb.append("```\n").append(machine).append("\n```\n\n");
-
         final Map<String, Result<?>> read = scores(readResults);
-        sb.append("## Read throughput (MB/s = bytes/us; higher is better)\n\n");
+        sb.append("## JMH read throughput, each benchmark in its own fork (MB/s = bytes/us; higher is better)\n\n");
         sb.append("Views: windows cached at the broker, each acquired and closed around its read by an agent that " +
             "retains closed windows (its default: a window read before costs no message); ViewsRoundTrip: the same " +
             "with retaining off (an ACQUIRE round trip and a RELEASE per read); ViewsHeld: windows already held by this process (acquire is local); RawMapping: the same " +
@@ -195,7 +192,9 @@ public final class BenchmarkSuite
         final double rndHeld = score(read, "random4kViewsHeld");
         final double rndRaw = score(read, "random4kRawMapping");
         final double rndFile = best(read, "random4kFileChannel");
-        sb.append("| ratio | value | target |\n|---|---:|---|\n");
+        // Scores of separate forks, each its own broker and region at its own time: indicative only. The ratios to
+        // quote are the interleaved ones.
+        sb.append("| ratio of JMH scores (separate forks: indicative only) | value | target |\n|---|---:|---|\n");
         ratioRow(sb, "sequential: views / raw mapping", seqViews / seqRaw, true, ">= 95%", seqViews / seqRaw >= 0.95);
         ratioRow(sb, "sequential: views, retaining off / raw mapping", seqTrip / seqRaw, true, ">= 95%",
             seqTrip / seqRaw >= 0.95);
@@ -340,13 +339,7 @@ public final class BenchmarkSuite
     {
         try
         {
-            final String[] cpu = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
-            long busy = 0;
-            for (int i = 1; i <= 8 && i < cpu.length; i++)
-            {
-                // user nice system idle iowait irq softirq steal: all but idle and iowait are busy.
-                busy += (4 == i || 5 == i) ? 0 : Long.parseLong(cpu[i]);
-            }
+            final long busy = CpuTicks.machineBusy();
             final String self = Files.readString(Path.of("/proc/self/stat"));
             final String[] fields = self.substring(self.lastIndexOf(')') + 2).trim().split("\\s+");
             // After the command name: utime, stime, cutime, cstime are fields 12..15 counted from the state field.
@@ -378,18 +371,6 @@ public final class BenchmarkSuite
             seconds, ours, Math.max(0, busy - ours), 100 * Math.max(0, busy - ours) / seconds);
     }
 
-    private static String loadAverage()
-    {
-        try
-        {
-            final String[] fields = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-            return fields[0] + " " + fields[1] + " " + fields[2];
-        }
-        catch (final IOException | RuntimeException ex)
-        {
-            return "unknown";
-        }
-    }
 
     /**
      * What the numbers were measured on.

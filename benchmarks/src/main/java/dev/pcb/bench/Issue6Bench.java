@@ -287,15 +287,9 @@ public final class Issue6Bench
     /**
      * Busy ticks of the whole machine from /proc/stat (all but idle and iowait) and this JVM's own ticks.
      */
-    private static long[] machineTicks() throws IOException
+    private static long[] machineTicks()
     {
-        final String[] cpu = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
-        long busy = 0;
-        for (int i = 1; i <= 8 && i < cpu.length; i++)
-        {
-            busy += (4 == i || 5 == i) ? 0 : Long.parseLong(cpu[i]);
-        }
-        return new long[] {busy, cpuTicks(ProcessHandle.current().pid())};
+        return new long[] {CpuTicks.machineBusy(), CpuTicks.process(ProcessHandle.current().pid())};
     }
 
     /**
@@ -308,12 +302,9 @@ public final class Issue6Bench
         return String.format(Locale.ROOT, "foreign CPU %.0f%% of one core", 100.0 * others / 100 / wall);
     }
 
-    private static long cpuTicks(final long pid) throws IOException
+    private static long cpuTicks(final long pid)
     {
-        final String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-        final String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        // Fields after ")": state is field 3, utime field 14, stime field 15 (1-based in proc(5)).
-        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+        return CpuTicks.process(pid);
     }
 
     // ---------------------------------------------------------------- fill

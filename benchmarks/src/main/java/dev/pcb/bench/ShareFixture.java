@@ -68,30 +68,86 @@ public final class ShareFixture implements AutoCloseable
         final boolean mapRaw,
         final int retain) throws IOException
     {
-        if (mapRaw && !hold)
-        {
-            throw new IllegalArgumentException("the raw mapping reads windows in place, so they must be held");
-        }
         final ShareFixture fixture = new ShareFixture(BenchData.ensureFile(fileName, fileSize));
         try
         {
-            fixture.broker = BrokerProcess.start(BenchData.newRunDir(), "--share", SHARE + "=" + BenchData.dataDir(),
-                "--guest", GUEST, "--region-size", Long.toString(regionSize), "--window-size", Integer.toString(windowSize));
-            fixture.agent = PcbAgent.attach(
-                new AgentConfig().runDir(fixture.broker.runDir()).guest(GUEST).retainedWindows(retain));
-            fixture.file = fixture.agent.open(SHARE + "/" + fileName);
-            fixture.fill(hold);
-            fixture.verify();
-            if (mapRaw)
-            {
-                fixture.mapRaw();
-            }
+            fixture.broker = startBroker(regionSize, windowSize);
+            fixture.attachTo(fixture.broker, fileName, hold, mapRaw, retain);
             return fixture;
         }
         catch (final IOException | RuntimeException ex)
         {
             fixture.close();
             throw ex;
+        }
+    }
+
+    /**
+     * A broker in its own process serving the benchmark share (the data directory) to guest {@value #GUEST}, for
+     * several fixtures to {@link #attach(BrokerProcess, String, long, boolean, boolean, int) attach} to.
+     *
+     * @param regionSize data region size.
+     * @param windowSize window size.
+     * @return the running broker; the caller stops it.
+     * @throws IOException when it does not start.
+     */
+    public static BrokerProcess startBroker(final long regionSize, final int windowSize) throws IOException
+    {
+        return BrokerProcess.start(BenchData.newRunDir(), "--share", SHARE + "=" + BenchData.dataDir(),
+            "--guest", GUEST, "--region-size", Long.toString(regionSize),
+            "--window-size", Integer.toString(windowSize));
+    }
+
+    /**
+     * As {@link #start}, but a new agent attached to a broker that is already running, so several agents of one
+     * process (retaining, not retaining, holding) read the same windows of the same region. Closing the fixture
+     * leaves the broker running.
+     *
+     * @param broker   a broker from {@link #startBroker(long, int)}.
+     * @param fileName file in the data directory.
+     * @param fileSize its size, a multiple of 8.
+     * @param hold     keep every window acquired until {@link #close()}.
+     * @param mapRaw   also map the region read-only; needs hold.
+     * @param retain   windows the agent retains after their last close.
+     * @return the fixture, its checksums verified against the source file.
+     * @throws IOException when any step fails.
+     */
+    public static ShareFixture attach(
+        final BrokerProcess broker,
+        final String fileName,
+        final long fileSize,
+        final boolean hold,
+        final boolean mapRaw,
+        final int retain) throws IOException
+    {
+        final ShareFixture fixture = new ShareFixture(BenchData.ensureFile(fileName, fileSize));
+        try
+        {
+            fixture.attachTo(broker, fileName, hold, mapRaw, retain);
+            return fixture;
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            fixture.close();
+            throw ex;
+        }
+    }
+
+    private void attachTo(
+        final BrokerProcess to, final String fileName, final boolean hold, final boolean mapRaw, final int retain)
+        throws IOException
+    {
+        if (mapRaw && !hold)
+        {
+            throw new IllegalArgumentException("the raw mapping reads windows in place, so they must be held");
+        }
+        agent = PcbAgent.attach(new AgentConfig().runDir(to.runDir()).guest(GUEST).retainedWindows(retain));
+        file = agent.open(SHARE + "/" + fileName);
+        fill(hold);
+        verify();
+        if (mapRaw)
+        {
+            mapRaw();
         }
     }
 
@@ -211,7 +267,7 @@ public final class ShareFixture implements AutoCloseable
         return checksum;
     }
 
-    /** @return the broker process. */
+    /** @return the broker process this fixture started; null when it attached to one started elsewhere. */
     public BrokerProcess broker()
     {
         return broker;
