@@ -2,6 +2,7 @@ package dev.pcb.it;
 
 import dev.pcb.fs.MountState;
 import dev.pcb.layout.RunDirectory;
+import dev.pcb.testsupport.ChildProcesses;
 import dev.pcb.testsupport.AgentProcess;
 import dev.pcb.testsupport.BrokerProcess;
 import dev.pcb.testsupport.PcbCommand;
@@ -305,8 +306,7 @@ class MountAdvanceTest
             }
             else
             {
-                new ProcessBuilder("kill", "-HUP", Long.toString(mount.process().pid())).start()
-                    .waitFor(10, TimeUnit.SECONDS);
+                ChildProcesses.signal(mount.process().pid(), "-HUP");
                 awaitVersion(v, 30);
             }
             awaitQuietWalk(v);

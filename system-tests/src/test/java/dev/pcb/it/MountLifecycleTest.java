@@ -14,7 +14,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -50,7 +49,7 @@ class MountLifecycleTest
     void stop() throws Exception
     {
         children.close();
-        new ProcessBuilder("kill", "-CONT", Long.toString(broker.process().pid())).start().waitFor(5, TimeUnit.SECONDS);
+        ChildProcesses.signal(broker.process().pid(), "-CONT");
         broker.close();
     }
 

@@ -134,11 +134,7 @@ public final class BindfsMount implements AutoCloseable
 
     private void signal(final String signal) throws IOException, InterruptedException
     {
-        final Process kill = new ProcessBuilder("kill", signal, Long.toString(process.pid())).inheritIO().start();
-        if (!kill.waitFor(10, TimeUnit.SECONDS) || 0 != kill.exitValue())
-        {
-            throw new IOException("kill " + signal + " " + process.pid() + " failed");
-        }
+        ChildProcesses.signal(process.pid(), signal);
     }
 
     /**
