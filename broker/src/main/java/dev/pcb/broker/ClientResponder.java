@@ -186,7 +186,9 @@ final class ClientResponder
         {
             detaches.add(new Detach(session, session.sessionId(),
                 "response ring full: the client does not read its answers"));
+            return;
         }
+        session.guest().answered();
     }
 
     /**
