@@ -119,6 +119,93 @@ final class DoorbellGuestTest
         assertTrue(broker.process().isAlive(), "broker died:\n" + broker.output());
     }
 
+    @Test
+    @Timeout(value = 240, unit = TimeUnit.SECONDS)
+    void theGuestWaitsForTheBrokersInterruptsAndRingsItAwakeThroughVfio() throws Exception
+    {
+        TestShare.create(shareDir);
+        broker = BrokerProcess.start(runDir, "--share", SHARE + "=" + shareDir, "--guest", "vm1", "--doorbell",
+            "--region-size", "4m", "--window-size", "64k");
+        final String line = qemuArgs("vm1");
+
+        final Path jar = QemuGuest.visibleInGuest(pcbHome().resolve("pcb.jar"));
+        final Path lib = QemuGuest.visibleInGuest(pcbHome().resolve("lib"));
+        final List<String> java = new ArrayList<>();
+        java.add(QemuGuest.hostJava().toString());
+        java.addAll(JavaProcess.jvmFlags());
+        java.add("-XX:TieredStopAtLevel=1");
+        java.add("-XX:+UseSerialGC");
+        guest = QemuGuest.builder()
+            .name("vm1")
+            .cacheDir(pcbHome().resolve("qemu"))
+            .memoryMiB(512)
+            // vfio-pci needs an IOMMU in the guest (Debian's kernel has no vfio no-IOMMU mode); intremap=on, else
+            // VFIO_SET_IOMMU refuses with EPERM. The IOMMU must come before the devices it translates.
+            .earlyQemuArgs("-machine", "q35", "-device", "intel-iommu,intremap=on")
+            .kernelArgs(QemuGuest.DEFAULT_KERNEL_ARGS + " intel_iommu=on")
+            .qemuArgs(QemuEndToEndTest.shellWords(line).toArray(new String[0]))
+            .script("cd /tmp\n" + findBell() +
+                "modprobe vfio-pci || exit 13\n" +
+                "echo vfio-pci > $bell/driver_override && echo ${bell##*/} > /sys/bus/pci/drivers_probe || exit 14\n" +
+                "echo \"PCB-BELL-DRIVER $(readlink $bell/driver)\"\n" +
+                QemuArgs.render(java) + " -cp " +
+                QemuArgs.shellQuote(testClasses() + ":" + jar + ":" + lib + "/*") + " " +
+                GuestDoorbellProbe.class.getName() + " $bell " + SHARE + " || exit 15\n")
+            .consoleListener((text) -> System.out.println("[vm1] " + text))
+            .build();
+        guest.start();
+        final QemuGuest.Result result = guest.waitFor(Duration.ofSeconds(200));
+        final String console = result.console();
+        assertTrue(result.succeeded(), "guest script failed (" + result.scriptExitStatus() + "):\n" + console);
+        assertTrue(console.contains("PCB-BELL-DRIVER ../../../bus/pci/drivers/vfio-pci"), console);
+        assertTrue(console.contains(GuestDoorbellProbe.PREFIX + "peer 1"), "IVPosition is the id the broker gave");
+
+        final long guestInterrupts = probeValue(console, "interrupts");
+        final long asleepRings = probeValue(console, "asleep-rings");
+        final CountersSnapshot after = PcbCommand.awaitCounters(runDir,
+            (c) -> c.value(CounterType.GUEST_DOORBELL_WAKEUPS, "vm1") >= 1);
+        final long sent = after.value(CounterType.GUEST_INTERRUPTS, "vm1");
+        // Every answer is followed by an interrupt; those close together reach the guest's eventfd as one count.
+        assertTrue(guestInterrupts >= 1 && guestInterrupts <= sent,
+            "guest took " + guestInterrupts + " interrupts, broker sent " + sent);
+        assertTrue(asleepRings >= 1, "no ring found the broker asleep with nothing attached");
+        final long wakeups = after.value(CounterType.GUEST_DOORBELL_WAKEUPS, "vm1");
+        assertTrue(wakeups >= 1 && wakeups <= asleepRings, "wakeups " + wakeups + " for " + asleepRings + " rings");
+        assertTrue(broker.process().isAlive(), "broker died:\n" + broker.output());
+    }
+
+    private static long probeValue(final String console, final String key)
+    {
+        final java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+            java.util.regex.Pattern.quote(GuestDoorbellProbe.PREFIX + key + " ") + "(\\d+)").matcher(console);
+        assertTrue(m.find(), "no " + key + " in the console:\n" + console);
+        return Long.parseLong(m.group(1));
+    }
+
+    private static String findBell()
+    {
+        // The doorbell device is the ivshmem device with BAR1 (its MSI-X table); ivshmem-plain has none.
+        return "bell=\n" +
+            "for d in /sys/bus/pci/devices/*; do\n" +
+            "  if [ \"$(cat $d/vendor)\" = 0x1af4 ] && [ \"$(cat $d/device)\" = 0x1110 ] && [ -e $d/resource1 ]; " +
+            "then bell=$d; fi\n" +
+            "done\n" +
+            "[ -n \"$bell\" ] || exit 10\n";
+    }
+
+    private static Path testClasses()
+    {
+        try
+        {
+            return QemuGuest.visibleInGuest(Path.of(
+                GuestDoorbellProbe.class.getProtectionDomain().getCodeSource().getLocation().toURI()));
+        }
+        catch (final java.net.URISyntaxException ex)
+        {
+            throw new IllegalStateException(ex);
+        }
+    }
+
     private String guestScript()
     {
         final Path jar = QemuGuest.visibleInGuest(pcbHome().resolve("pcb.jar"));
@@ -128,14 +215,7 @@ final class DoorbellGuestTest
         java.addAll(JavaProcess.jvmFlags());
         java.add("-XX:TieredStopAtLevel=1");
         java.add("-XX:+UseSerialGC");
-        return "cd /tmp\n" +
-            // The doorbell device is the ivshmem device with BAR1 (its MSI-X table); ivshmem-plain has none.
-            "bell=\n" +
-            "for d in /sys/bus/pci/devices/*; do\n" +
-            "  if [ \"$(cat $d/vendor)\" = 0x1af4 ] && [ \"$(cat $d/device)\" = 0x1110 ] && [ -e $d/resource1 ]; " +
-            "then bell=$d; fi\n" +
-            "done\n" +
-            "[ -n \"$bell\" ] || exit 10\n" +
+        return "cd /tmp\n" + findBell() +
             "bar0=$(head -1 $bell/resource | cut -d' ' -f1)\n" +
             "echo \"PCB-BELL-DEVICE $bell $bar0\"\n" +
             QemuArgs.render(java) + " -cp " + QemuArgs.shellQuote(jar + ":" + lib + "/*") +
