@@ -29,6 +29,7 @@ final class BrokerProxy
 {
     private final ManyToOneRingBuffer requests;
     private final AtomicBuffer header;
+    private final DoorbellInterrupts bell;
     // Used only by the thread that holds the response reader's lock: see ResponseAdapter.
     private final UnsafeBuffer settlement = new UnsafeBuffer(BufferUtil.allocateDirectAligned(64, 64));
     private final WindowRequest settlementRequest = new WindowRequest();
@@ -40,8 +41,20 @@ final class BrokerProxy
      */
     BrokerProxy(final ManyToOneRingBuffer requests, final AtomicBuffer header)
     {
+        this(requests, header, null);
+    }
+
+    /**
+     * @param requests the slot's request ring.
+     * @param header   the control region header, when this process rings the broker's doorbell; else null.
+     * @param bell     in a guest with an {@code ivshmem-doorbell} device bound to vfio-pci: rings through its
+     *                 register instead of a futex; else null.
+     */
+    BrokerProxy(final ManyToOneRingBuffer requests, final AtomicBuffer header, final DoorbellInterrupts bell)
+    {
         this.requests = requests;
         this.header = header;
+        this.bell = bell;
         settlementRequest.wrap(settlement, 0);
     }
 
@@ -143,7 +156,11 @@ final class BrokerProxy
 
     private boolean ringIfSleeping(final boolean written)
     {
-        if (written && null != header)
+        if (written && null != bell)
+        {
+            bell.ring(header);
+        }
+        else if (written && null != header)
         {
             ring(header);
         }

@@ -20,17 +20,16 @@ import java.nio.file.Path;
  * <pre>
  *   BAR0 (256 bytes, mapped through vfio): 0 mask | 4 status | 8 IVPosition (our peer id) | 12 doorbell: peer << 16 | vector
  *   ring: Doorbell.ring(header) (the host agents' protocol), then store (0 << 16 | 0) at 12: peer 0 is the broker
- *   wait: MSI-X vector 0 --vfio--> eventfd; poll(2) on it, then drain
+ *   wait: MSI-X vector 0 --vfio--> eventfd; poll(2) on it (each waiting thread with its own arguments), then drain
  * </pre>
  * BAR2, the region itself, is mapped through sysfs {@code resource2} as for any device: vfio claims only BAR0 here.
  * A guest without vfio (or without the doorbell device) has no such object and polls.
  */
-public final class DoorbellInterrupts implements AutoCloseable
+final class DoorbellInterrupts implements AutoCloseable
 {
     /** Driver the device must be bound to. */
     public static final String DRIVER = "vfio-pci";
     private static final int DOORBELL_OFFSET = 12;
-    private static final int IV_POSITION_OFFSET = 8;
     private static final int BROKER_PEER = 0;
     private static final long BAR0_MAP_LENGTH = 4096;
 
@@ -38,9 +37,8 @@ public final class DoorbellInterrupts implements AutoCloseable
     private final long bar0Address;
     private final UnsafeBuffer bar0;
     private final int eventFd;
-    private final EventFd.Poller poller = new EventFd.Poller(1);
-    private final Memory scratch = new Memory(8);
-    private long interrupts;
+    // The agent's callers wait on their own threads: each gets its own poll arguments (allocated once per thread).
+    private final ThreadLocal<Waiter> waiters;
 
     private DoorbellInterrupts(final Vfio vfio, final long bar0Address, final int eventFd)
     {
@@ -48,7 +46,37 @@ public final class DoorbellInterrupts implements AutoCloseable
         this.bar0Address = bar0Address;
         this.bar0 = new UnsafeBuffer(bar0Address, (int)BAR0_MAP_LENGTH);
         this.eventFd = eventFd;
-        poller.fd(0, eventFd);
+        this.waiters = ThreadLocal.withInitial(() -> new Waiter(eventFd));
+    }
+
+    /**
+     * The doorbell device of a control region found at a sysfs {@code resource2}, when it is one (it has BAR1, the
+     * MSI-X table) and is bound to {@link #DRIVER}; else null, and the agent polls. A device that is bound but cannot
+     * be opened is reported on standard error and polled too: interrupts are an optimisation, never a requirement.
+     *
+     * @param resource2 the control region's BAR2 file, {@code /sys/bus/pci/devices/ADDRESS/resource2}.
+     * @return the opened device, or null.
+     */
+    static DoorbellInterrupts ifBound(final Path resource2)
+    {
+        final Path device = resource2.toAbsolutePath().getParent();
+        if (null == device || !Files.exists(device.resolve("resource1")) || !Files.isSymbolicLink(device.resolve("driver")))
+        {
+            return null;
+        }
+        try
+        {
+            if (!DRIVER.equals(Files.readSymbolicLink(device.resolve("driver")).getFileName().toString()))
+            {
+                return null;
+            }
+            return open(device);
+        }
+        catch (final IOException ex)
+        {
+            System.err.println("pcb agent: no doorbell interrupts, polling instead: " + ex.getMessage());
+            return null;
+        }
     }
 
     /**
@@ -97,12 +125,6 @@ public final class DoorbellInterrupts implements AutoCloseable
         }
     }
 
-    /** @return this guest's peer id on the broker's ivshmem server (IVPosition): 1. */
-    public int peerId()
-    {
-        return bar0.getIntVolatile(IV_POSITION_OFFSET);
-    }
-
     /**
      * After publishing a request or claim: wake the broker if it sleeps, as a host agent does with a futex.
      *
@@ -120,27 +142,41 @@ public final class DoorbellInterrupts implements AutoCloseable
     }
 
     /**
-     * Block until the broker interrupts this guest or the timeout passes.
+     * Block the calling thread until an interrupt or the timeout, from any thread. Several threads waiting at once
+     * may see one interrupt between them (the first drains it); the others return at their timeout and look again.
      *
      * @param timeoutMs longest wait.
-     * @return interrupts since the last wait (several close together count as what the eventfd summed), 0 on timeout.
-     * @throws ErrnoException when poll or read fails.
+     * @return true when an interrupt came.
      */
-    public long await(final int timeoutMs) throws ErrnoException
+    boolean awaitInterrupt(final int timeoutMs)
     {
-        if (0 == poller.await(timeoutMs))
-        {
-            return 0;
-        }
-        final long n = EventFd.drain(eventFd, scratch);
-        interrupts += n;
-        return n;
+        return waiters.get().await(timeoutMs);
     }
 
-    /** @return interrupts taken by {@link #await} so far. */
-    public long interrupts()
+    private static final class Waiter
     {
-        return interrupts;
+        private final int eventFd;
+        private final EventFd.Poller poller = new EventFd.Poller(1);
+        private final Memory scratch = new Memory(8);
+
+        Waiter(final int eventFd)
+        {
+            this.eventFd = eventFd;
+            poller.fd(0, eventFd);
+        }
+
+        boolean await(final int timeoutMs)
+        {
+            try
+            {
+                return poller.await(timeoutMs) > 0 && EventFd.drain(eventFd, scratch) > 0;
+            }
+            catch (final ErrnoException ex)
+            {
+                // Closed under us (the agent is closing): the caller's loop looks at its ring and its deadline.
+                return false;
+            }
+        }
     }
 
     /** {@inheritDoc} */

@@ -1,97 +1,73 @@
 package dev.pcb.it;
 
 import dev.pcb.agent.AgentConfig;
-import dev.pcb.agent.DoorbellInterrupts;
 import dev.pcb.agent.PcbAgent;
-import dev.pcb.layout.ControlRegionDescriptor;
-import dev.pcb.nativeshim.MappedRegion;
-import org.agrona.concurrent.UnsafeBuffer;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Runs inside a {@link DoorbellGuestTest} guest, as root, with the control region's {@code ivshmem-doorbell} device
- * bound to vfio-pci: a thread blocks in {@link DoorbellInterrupts#await} and counts the broker's interrupts while the
- * real agent (polling) asks the broker {@link #REQUESTS} STATs; then, with the agent gone and the broker asleep, it
- * rings the doorbell {@link #RINGS} times a second apart through {@link DoorbellInterrupts#ring}, which rings only
- * when the broker's sleeping flag is up.
- * <p>
- * Prints {@code PCB-PROBE key value} lines; exit status 0 when it got interrupts and found the broker asleep.
+ * bound to vfio-pci, so the real agent rings the broker through the doorbell register and waits for its answers on
+ * interrupts: {@link #REQUESTS} STATs, then {@link #IDLE_MS} attached and idle (the host measures the broker's CPU
+ * meanwhile: it should sleep), then {@link #REQUESTS} STATs again. Prints {@code PCB-PROBE ...} lines, the last the
+ * guest kernel's count of the device's MSI-X interrupts ({@code /proc/interrupts}, line {@code vfio-msix[0]}).
  */
 public final class GuestDoorbellProbe
 {
     /** Prefix of every line this prints. */
     public static final String PREFIX = "PCB-PROBE ";
+    /** Printed when the idle phase starts. */
+    public static final String IDLE = PREFIX + "idle";
     static final int REQUESTS = 5;
-    static final int RINGS = 3;
+    static final long IDLE_MS = 12_000;
 
     private GuestDoorbellProbe()
     {
     }
 
     /**
-     * @param args the doorbell device's sysfs directory, then the share to STAT.
+     * @param args the share to STAT.
      * @throws Exception on any failure: the guest script reports the status.
      */
     public static void main(final String[] args) throws Exception
     {
-        final Path device = Path.of(args[0]);
-        final String share = args[1];
-        try (DoorbellInterrupts bell = DoorbellInterrupts.open(device);
-            MappedRegion control = MappedRegion.map(device.resolve("resource2"), true))
+        final String share = args[0];
+        try (PcbAgent agent = PcbAgent.attach(new AgentConfig().connectTimeout(Duration.ofSeconds(60))))
         {
-            System.out.println(PREFIX + "peer " + bell.peerId());
-            final AtomicBoolean stop = new AtomicBoolean();
-            final AtomicLong wakes = new AtomicLong();
-            final Thread waiter = new Thread(() ->
+            for (int i = 0; i < REQUESTS; i++)
             {
-                try
-                {
-                    while (!stop.get())
-                    {
-                        if (bell.await(200) > 0)
-                        {
-                            wakes.incrementAndGet();
-                        }
-                    }
-                }
-                catch (final Exception ex)
-                {
-                    ex.printStackTrace();
-                }
-            }, "doorbell-waiter");
-            waiter.start();
-
-            try (PcbAgent agent = PcbAgent.attach(new AgentConfig().connectTimeout(Duration.ofSeconds(60))))
-            {
-                for (int i = 0; i < REQUESTS; i++)
-                {
-                    agent.stat(share);
-                    Thread.sleep(300);
-                }
+                agent.stat(share);
             }
-            Thread.sleep(1_000);
-            stop.set(true);
-            waiter.join(10_000);
-            System.out.println(PREFIX + "interrupts " + bell.interrupts());
-            System.out.println(PREFIX + "woken-waits " + wakes.get());
-
-            // Nothing attached now: the broker sleeps once idle for 20 ms. Each ring finds its sleeping flag up.
-            final UnsafeBuffer header = new UnsafeBuffer(control.address(), ControlRegionDescriptor.HEADER_LENGTH);
-            int asleep = 0;
-            for (int i = 0; i < RINGS; i++)
+            System.out.println(PREFIX + "irq-before-idle " + msixInterrupts());
+            System.out.println(IDLE);
+            Thread.sleep(IDLE_MS);
+            System.out.println(PREFIX + "irq-after-idle " + msixInterrupts());
+            for (int i = 0; i < REQUESTS; i++)
             {
-                Thread.sleep(1_000);
-                if (bell.ring(header))
-                {
-                    asleep++;
-                }
+                agent.stat(share);
             }
-            System.out.println(PREFIX + "asleep-rings " + asleep);
-            System.exit(bell.interrupts() > 0 && asleep > 0 ? 0 : 1);
+            System.out.println(PREFIX + "irq " + msixInterrupts());
         }
+    }
+
+    private static long msixInterrupts() throws Exception
+    {
+        long sum = 0;
+        for (final String line : Files.readAllLines(Path.of("/proc/interrupts"), StandardCharsets.US_ASCII))
+        {
+            if (line.contains("vfio-msix"))
+            {
+                final String[] fields = line.trim().split("\\s+");
+                // "IRQ: count-per-cpu... type... name": the counts follow the IRQ number.
+                for (int i = 1; i < fields.length && fields[i].matches("\\d+"); i++)
+                {
+                    sum += Long.parseLong(fields[i]);
+                }
+            }
+        }
+        return sum;
     }
 }
