@@ -36,16 +36,6 @@ final class BrokerProxy
 
     /**
      * @param requests the slot's request ring.
-     * @param header   the control region header, when this process rings the broker's doorbell (a host process);
-     *                 null in a guest, whose futex cannot reach the host.
-     */
-    BrokerProxy(final ManyToOneRingBuffer requests, final AtomicBuffer header)
-    {
-        this(requests, header, null);
-    }
-
-    /**
-     * @param requests the slot's request ring.
      * @param header   the control region header, when this process rings the broker's doorbell; else null.
      * @param bell     in a guest with an {@code ivshmem-doorbell} device bound to vfio-pci: rings through its
      *                 register instead of a futex; else null.
