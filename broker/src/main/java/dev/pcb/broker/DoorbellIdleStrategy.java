@@ -204,7 +204,7 @@ final class DoorbellIdleStrategy implements IdleStrategy
         {
             for (final ClientSession session : guest.sessions())
             {
-                if (session.isActive() && !Doorbell.ownerRings(session.slot()))
+                if (session.isActive() && (!Doorbell.ownerRings(session.slot()) || !guest.ringsReachBroker()))
                 {
                     return false;
                 }

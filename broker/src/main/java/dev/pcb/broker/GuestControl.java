@@ -227,6 +227,18 @@ final class GuestControl implements AutoCloseable
         }
     }
 
+    /**
+     * Can the guest's rings reach the broker? Not while its doorbell socket has no QEMU: QEMU cannot reconnect to a
+     * restarted server, so a guest booted before this broker keeps the dead broker's eventfds, and its agent's rings
+     * (it still says it rings) would go nowhere. The broker then polls for this guest as for any guest.
+     *
+     * @return true without a doorbell device (host agents ring with a futex) or with its QEMU connected.
+     */
+    boolean ringsReachBroker()
+    {
+        return null == interrupt || interrupt.connected();
+    }
+
     /** @return times the guest's doorbell woke the broker, 0 without a doorbell device. */
     long doorbellWakeups()
     {
@@ -250,6 +262,9 @@ final class GuestControl implements AutoCloseable
 
         /** @return interrupts raised. */
         long interrupts();
+
+        /** @return whether a QEMU is connected, so the guest's doorbell and interrupts work. */
+        boolean connected();
     }
 
     void heartbeat()

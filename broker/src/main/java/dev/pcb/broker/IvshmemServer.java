@@ -248,6 +248,12 @@ final class IvshmemServer implements AutoCloseable
             return interrupts;
         }
 
+        /** {@inheritDoc} */
+        public boolean connected()
+        {
+            return connected >= 0;
+        }
+
         void disconnect()
         {
             final int fd = connected;
