@@ -38,7 +38,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *   and waits for its answers on interrupts ({@link GuestDoorbellProbe}); while it idles attached the broker sleeps
  *   (under 2% of a core), and the guest kernel's count of the device's interrupts is checked against the broker's.</li>
  * </ul>
- * About 80 s per test here under TCG while other builds load the machine.
+ * Both tests together took 96-166 s here under TCG while other builds loaded the machine.
  */
 final class DoorbellGuestTest
 {
