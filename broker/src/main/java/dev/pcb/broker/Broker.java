@@ -62,6 +62,7 @@ public final class Broker implements AutoCloseable
     private final DoorbellIdleStrategy idle;
     private final BrokerCounters counters;
     private final Thread treeWatcher;
+    private IvshmemServer doorbells;
     private volatile boolean closed;
 
     private Broker(final BrokerConfig config) throws IOException
@@ -160,6 +161,10 @@ public final class Broker implements AutoCloseable
                 System.currentTimeMillis(), shares, guests);
             runFiles.hostReadable(RunDirectory.countersFile(config.runDir()));
             final GuestControl[] guestArray = guests.toArray(new GuestControl[0]);
+            if (config.doorbell())
+            {
+                this.doorbells = new IvshmemServer(config.runDir(), guestArray);
+            }
             this.idle = new DoorbellIdleStrategy(guestArray,
                 new BackoffIdleStrategy(100, IDLE_YIELDS, 1_000, MAX_IDLE_PARK_NS), SystemNanoClock.INSTANCE,
                 !Boolean.getBoolean(NO_SLEEP_PROPERTY));
@@ -248,7 +253,8 @@ public final class Broker implements AutoCloseable
                 {
                     files.add(new RegionFile(share.region().file(), share.region().regionLength(), true));
                 }
-                files.add(new RegionFile(guest.file(), guest.regionLength(), false));
+                files.add(new RegionFile(guest.file(), guest.regionLength(), false,
+                    config.doorbell() ? RunDirectory.doorbellSocketFile(config.runDir(), guestName) : null));
                 return files;
             }
         }
@@ -298,6 +304,8 @@ public final class Broker implements AutoCloseable
 
     private void closeRegions()
     {
+        // Before the regions: its thread wakes their doorbell words.
+        CloseHelper.quietClose(doorbells);
         if (null != counters)
         {
             counters.close();
@@ -315,11 +323,24 @@ public final class Broker implements AutoCloseable
     /**
      * A region file and how a guest attaches it.
      *
-     * @param path     file in the run directory.
-     * @param length   bytes, a power of two.
-     * @param readOnly true for data regions.
+     * @param path           file in the run directory.
+     * @param length         bytes, a power of two.
+     * @param readOnly       true for data regions.
+     * @param doorbellSocket for a control region served to an {@code ivshmem-doorbell} device ({@code --doorbell}):
+     *                       the broker's ivshmem server socket; null for {@code ivshmem-plain}.
      */
-    public record RegionFile(Path path, long length, boolean readOnly)
+    public record RegionFile(Path path, long length, boolean readOnly, Path doorbellSocket)
     {
+        /**
+         * A region attached as {@code ivshmem-plain}.
+         *
+         * @param path     file in the run directory.
+         * @param length   bytes, a power of two.
+         * @param readOnly true for data regions.
+         */
+        public RegionFile(final Path path, final long length, final boolean readOnly)
+        {
+            this(path, length, readOnly, null);
+        }
     }
 }

@@ -160,6 +160,10 @@ final class BrokerConductor implements Agent, WindowAcquisition.RetainedReclaime
             activeChanged = false;
             rebuildActive();
         }
+        for (final GuestControl guest : guests)
+        {
+            guest.flushInterrupt();
+        }
         return work;
     }
 

@@ -46,6 +46,7 @@ public final class BrokerConfig
     private int maxRequestsPerSecondPerGuest = 0;
     private boolean dropSourceCache = true;
     private boolean prefault;
+    private boolean doorbell;
     private long packThreshold = -1;
 
     /**
@@ -395,6 +396,26 @@ public final class BrokerConfig
     public boolean prefault()
     {
         return prefault;
+    }
+
+    /**
+     * Serve each guest's control region to an {@code ivshmem-doorbell} device as its ivshmem server, on
+     * {@code guest-NAME.sock} in the run directory ({@link IvshmemServer}), so guests can ring the broker awake and be
+     * interrupted by its answers. Guests attached with {@code ivshmem-plain} are not served that way and poll.
+     *
+     * @param doorbell false by default.
+     * @return this.
+     */
+    public BrokerConfig doorbell(final boolean doorbell)
+    {
+        this.doorbell = doorbell;
+        return this;
+    }
+
+    /** @return whether the broker is the ivshmem server of its guests' doorbell devices. */
+    public boolean doorbell()
+    {
+        return doorbell;
     }
 
     /**

@@ -26,7 +26,7 @@ final class BrokerCounters implements AutoCloseable
 {
     private static final int BROKER_COUNTERS = 16;
     private static final int SHARE_COUNTERS = 6;
-    private static final int GUEST_COUNTERS = 5;
+    private static final int GUEST_COUNTERS = 7;
 
     private final CountersFile file;
     private final CountersManager manager;
@@ -60,6 +60,8 @@ final class BrokerCounters implements AutoCloseable
     private final AtomicCounter[] guestPins;
     private final AtomicCounter[] guestRequests;
     private final AtomicCounter[] guestLastHeartbeat;
+    private final AtomicCounter[] guestDoorbellWakeups;
+    private final AtomicCounter[] guestInterrupts;
     private int lastGuest;
     private String finalSnapshot;
 
@@ -127,6 +129,8 @@ final class BrokerCounters implements AutoCloseable
         guestPins = new AtomicCounter[this.guests.length];
         guestRequests = new AtomicCounter[this.guests.length];
         guestLastHeartbeat = new AtomicCounter[this.guests.length];
+        guestDoorbellWakeups = new AtomicCounter[this.guests.length];
+        guestInterrupts = new AtomicCounter[this.guests.length];
         for (int i = 0; i < this.guests.length; i++)
         {
             final String name = this.guests[i].name();
@@ -135,6 +139,8 @@ final class BrokerCounters implements AutoCloseable
             guestPins[i] = newCounter(CounterType.GUEST_PINS, name);
             guestRequests[i] = newCounter(CounterType.GUEST_REQUESTS, name);
             guestLastHeartbeat[i] = newCounter(CounterType.GUEST_LAST_HEARTBEAT, name);
+            guestDoorbellWakeups[i] = newCounter(CounterType.GUEST_DOORBELL_WAKEUPS, name);
+            guestInterrupts[i] = newCounter(CounterType.GUEST_INTERRUPTS, name);
         }
     }
 
@@ -234,6 +240,8 @@ final class BrokerCounters implements AutoCloseable
             guestPins[i].setRelease(pins);
             // Kept after the clients leave: when the guest was last heard from is what an operator asks.
             guestLastHeartbeat[i].proposeMaxRelease(lastHeartbeat);
+            guestDoorbellWakeups[i].setRelease(guests[i].doorbellWakeups());
+            guestInterrupts[i].setRelease(guests[i].interruptsSent());
         }
 
         if (null != file)

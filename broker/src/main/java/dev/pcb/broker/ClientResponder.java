@@ -201,8 +201,10 @@ final class ClientResponder
         {
             detaches.add(new Detach(session, session.sessionId(),
                 "response ring full: the client does not read its answers"));
+            return;
         }
-        else if (session.markAnswered())
+        session.guest().answered();
+        if (session.markAnswered())
         {
             if (answeredCount == answered.length)
             {

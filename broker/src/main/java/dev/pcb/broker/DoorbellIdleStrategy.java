@@ -26,8 +26,9 @@ import static java.lang.System.Logger.Level.WARNING;
  * The memory ordering that makes the sleep lose no wake-up is in {@link Doorbell}. The conductor only reports work
  * counts; this class reads which owners ring from their client slots, on the conductor's thread.
  * <p>
- * A guest's agent cannot futex the host, so while any attached owner has not said it rings the broker keeps the
- * backoff: the parks of {@link Broker#MAX_IDLE_PARK_NS} bound a guest's first-request latency, at the CPU cost of
+ * A guest's agent cannot futex the host; it rings only through an {@code ivshmem-doorbell} device
+ * ({@link IvshmemServer} turns its doorbell into the futex wake), and says so in its owner flags. While any attached
+ * owner has not said it rings the broker keeps the backoff: the parks of {@link Broker#MAX_IDLE_PARK_NS} bound a guest's first-request latency, at the CPU cost of
  * today's polling. Where the kernel lacks {@code futex_waitv} (before Linux 5.16) or refuses it, the first failure is
  * logged once and the broker polls from then on.
  */
@@ -203,7 +204,7 @@ final class DoorbellIdleStrategy implements IdleStrategy
         {
             for (final ClientSession session : guest.sessions())
             {
-                if (session.isActive() && !Doorbell.ownerRings(session.slot()))
+                if (session.isActive() && (!Doorbell.ownerRings(session.slot()) || !guest.ringsReachBroker()))
                 {
                     return false;
                 }

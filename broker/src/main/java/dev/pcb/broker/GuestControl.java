@@ -27,6 +27,8 @@ final class GuestControl implements AutoCloseable
     private long pins;
     private double requestTokens;
     private long tokensUpdatedNs;
+    private Interrupt interrupt;
+    private boolean answered;
 
     GuestControl(
         final String name,
@@ -190,6 +192,79 @@ final class GuestControl implements AutoCloseable
         }
         requestTokens -= 1;
         return true;
+    }
+
+    /**
+     * Raise the guest's interrupt after answers, through its doorbell device ({@link IvshmemServer}).
+     *
+     * @param interrupt how; set once, before the conductor runs.
+     */
+    void interruptWith(final Interrupt interrupt)
+    {
+        this.interrupt = interrupt;
+    }
+
+    /** The conductor wrote an answer for one of this guest's clients in this cycle. */
+    void answered()
+    {
+        answered = true;
+    }
+
+    /**
+     * End of a conductor cycle: one interrupt for all of this cycle's answers, if any and if the guest has a doorbell
+     * device. A guest's agent waiting on it then looks at its rings; one that was spinning meanwhile sees a stale
+     * interrupt later, which only costs it a look.
+     */
+    void flushInterrupt()
+    {
+        if (answered)
+        {
+            answered = false;
+            if (null != interrupt)
+            {
+                interrupt.interrupt();
+            }
+        }
+    }
+
+    /**
+     * Can the guest's rings reach the broker? Not while its doorbell socket has no QEMU: QEMU cannot reconnect to a
+     * restarted server, so a guest booted before this broker keeps the dead broker's eventfds, and its agent's rings
+     * (it still says it rings) would go nowhere. The broker then polls for this guest as for any guest.
+     *
+     * @return true without a doorbell device (host agents ring with a futex) or with its QEMU connected.
+     */
+    boolean ringsReachBroker()
+    {
+        return null == interrupt || interrupt.connected();
+    }
+
+    /** @return times the guest's doorbell woke the broker, 0 without a doorbell device. */
+    long doorbellWakeups()
+    {
+        return null == interrupt ? 0 : interrupt.wakeups();
+    }
+
+    /** @return interrupts sent to the guest, 0 without a doorbell device. */
+    long interruptsSent()
+    {
+        return null == interrupt ? 0 : interrupt.interrupts();
+    }
+
+    /** How the broker interrupts a guest, and what its doorbell did. */
+    interface Interrupt
+    {
+        /** Raise the guest's interrupt; never blocks. */
+        void interrupt();
+
+        /** @return times the guest's doorbell woke the broker. */
+        long wakeups();
+
+        /** @return interrupts raised. */
+        long interrupts();
+
+        /** @return whether a QEMU is connected, so the guest's doorbell and interrupts work. */
+        boolean connected();
     }
 
     void heartbeat()

@@ -97,6 +97,12 @@ public final class BrokerCommand implements java.util.concurrent.Callable<Intege
             "(default: allocate as windows are first filled).")
     boolean prefault;
 
+    @Option(names = "--doorbell",
+        description = "Be the ivshmem server of each guest's control region (socket guest-NAME.sock in the run dir): " +
+            "pcb qemu-args then attaches it as ivshmem-doorbell, whose doorbell and interrupts replace polling " +
+            "(docs/qemu.md). Default: ivshmem-plain.")
+    boolean doorbell;
+
     @Option(names = "--log-level", paramLabel = "LEVEL", description = "INFO (default), WARNING, FINE, ...")
     String logLevel;
 
@@ -133,6 +139,7 @@ public final class BrokerCommand implements java.util.concurrent.Callable<Intege
             .maxRequestsPerSecondPerGuest(maxRequestRate)
             .dropSourceCache(!keepSourceCache)
             .prefault(prefault)
+            .doorbell(doorbell)
             .packThreshold(packThreshold);
         shares.forEach(config::share);
         for (final String guest : guests)

@@ -79,7 +79,9 @@ public final class QemuArgsCommand implements Callable<Integer>
             throw new IOException("guest " + guest + " was given only " +
                 Files.readAllLines(given, StandardCharsets.UTF_8) + "; asked for " + shares);
         }
-        files.add(new Broker.RegionFile(control, Files.size(control), false));
+        // A broker started with --doorbell serves the control region on its socket: attach it as ivshmem-doorbell.
+        final Path socket = RunDirectory.doorbellSocketFile(runDir, guest);
+        files.add(new Broker.RegionFile(control, Files.size(control), false, Files.exists(socket) ? socket : null));
         return files;
     }
 
@@ -124,8 +126,15 @@ public final class QemuArgsCommand implements Callable<Integer>
                 id = base + "-" + n;
             }
             final Path path = file.path().toAbsolutePath();
-            regions.add(file.readOnly() ?
-                IvshmemRegion.readOnly(id, path, file.length()) : IvshmemRegion.writable(id, path, file.length()));
+            if (null != file.doorbellSocket())
+            {
+                regions.add(IvshmemRegion.doorbell(id, file.doorbellSocket().toAbsolutePath(), file.length()));
+            }
+            else
+            {
+                regions.add(file.readOnly() ?
+                    IvshmemRegion.readOnly(id, path, file.length()) : IvshmemRegion.writable(id, path, file.length()));
+            }
         }
         return regions;
     }

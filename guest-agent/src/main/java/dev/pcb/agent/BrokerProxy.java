@@ -30,19 +30,22 @@ final class BrokerProxy
 {
     private final ManyToOneRingBuffer requests;
     private final AtomicBuffer header;
+    private final DoorbellInterrupts bell;
     // Used only by the thread that holds the response reader's lock: see ResponseAdapter.
     private final UnsafeBuffer settlement = new UnsafeBuffer(BufferUtil.allocateDirectAligned(64, 64));
     private final WindowRequest settlementRequest = new WindowRequest();
 
     /**
      * @param requests the slot's request ring.
-     * @param header   the control region header, when this process rings the broker's doorbell (a host process);
-     *                 null in a guest, whose futex cannot reach the host.
+     * @param header   the control region header, when this process rings the broker's doorbell; else null.
+     * @param bell     in a guest with an {@code ivshmem-doorbell} device bound to vfio-pci: rings through its
+     *                 register instead of a futex; else null.
      */
-    BrokerProxy(final ManyToOneRingBuffer requests, final AtomicBuffer header)
+    BrokerProxy(final ManyToOneRingBuffer requests, final AtomicBuffer header, final DoorbellInterrupts bell)
     {
         this.requests = requests;
         this.header = header;
+        this.bell = bell;
         settlementRequest.wrap(settlement, 0);
     }
 
@@ -156,7 +159,11 @@ final class BrokerProxy
 
     private boolean ringIfSleeping(final boolean written)
     {
-        if (written && null != header)
+        if (written && null != bell)
+        {
+            bell.ring(header);
+        }
+        else if (written && null != header)
         {
             ring(header);
         }

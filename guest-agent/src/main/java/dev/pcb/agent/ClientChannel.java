@@ -49,6 +49,10 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
     private static final System.Logger LOG = System.getLogger("pcb.agent");
     // Busy spins of a blocking wait before it yields: a few microseconds, about a round trip to a running broker.
     private static final int ANSWER_SPINS = 100;
+    // With a doorbell device: spin this many times (about the backoff's spinning phase), then wait for interrupts.
+    private static final int SPINS_BEFORE_INTERRUPT_WAIT = 1_000;
+    // A bound on each interrupt wait: a wake-up lost to another thread's drain costs at most this.
+    private static final int INTERRUPT_WAIT_MS = 10;
 
     private final MappedRegion control;
     private final UnsafeBuffer header;
@@ -75,10 +79,23 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
     private volatile Recovery recovery;
     private long recoveringEpoch;
     private volatile boolean closed;
+    private final DoorbellInterrupts bell;
 
     ClientChannel(final MappedRegion control, final AgentConfig config, final NanoClock clock) throws PcbException
     {
+        this(control, config, clock, null);
+    }
+
+    /**
+     * @param bell the control region's doorbell device in a guest ({@link DoorbellInterrupts#ifBound}), or null to
+     *             poll; closed with this channel.
+     */
+    ClientChannel(
+        final MappedRegion control, final AgentConfig config, final NanoClock clock, final DoorbellInterrupts bell)
+        throws PcbException
+    {
         this.control = control;
+        this.bell = bell;
         this.clock = clock;
         this.requestTimeoutNs = config.requestTimeout().toNanos();
         this.reconnectTimeoutNs = config.connectTimeout().toNanos();
@@ -104,11 +121,15 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
         this.slotIndex = SlotClaim.claim(whole, slot, ownerId, clock, deadlineNs, config.connectTimeout().toMillis());
         // Before ATTACH: a broker sleeps only while every owner it serves can wake it. A claim wakes it too, so a
         // sleeping broker accepts the slot at once.
-        Doorbell.ownerFlags(slot.buffer(), config.isHostLocal());
+        Doorbell.ownerFlags(slot.buffer(), config.isHostLocal() || null != bell);
         AnswerDoorbell.claimed(slot.buffer());
         if (config.isHostLocal())
         {
             BrokerProxy.ring(header);
+        }
+        else if (null != bell)
+        {
+            bell.ring(header);
         }
         SlotClaim.awaitAccepted(slot, ownerId, clock, deadlineNs,
             "client slot " + slotIndex + " of " + control.path());
@@ -118,7 +139,7 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
 
         this.proxy = new BrokerProxy(new ManyToOneRingBuffer(
             new UnsafeBuffer(slotBuffer, ClientSlotDescriptor.requestRingOffset(), requestRingLength)),
-            config.isHostLocal() ? header : null);
+            config.isHostLocal() || null != bell ? header : null, bell);
         this.responses = new ResponseAdapter(new OneToOneRingBuffer(new UnsafeBuffer(
             slotBuffer, ClientSlotDescriptor.responseRingOffset(requestRingLength), responseRingLength)),
             pending, proxy);
@@ -217,7 +238,22 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
                         awaitDelivery(call);
                         break;
                     }
-                    awaitAnswer(call, deadlineNs);
+                    if (null != bell)
+                    {
+                        if (++call.spins > SPINS_BEFORE_INTERRUPT_WAIT)
+                        {
+                            // The broker interrupts the guest after each cycle that answered it: block, bounded.
+                            bell.awaitInterrupt(INTERRUPT_WAIT_MS);
+                        }
+                        else
+                        {
+                            call.idle.idle();
+                        }
+                    }
+                    else
+                    {
+                        awaitAnswer(call, deadlineNs);
+                    }
                 }
             }
             return call.responseType;
@@ -519,6 +555,7 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
         }
         slot.release(ownerId);
         CloseHelper.quietClose(control);
+        CloseHelper.quietClose(bell);
     }
 
     static void sleepMs(final long ms)

@@ -77,14 +77,17 @@ public final class PcbAgent implements AutoCloseable
     {
         final RegionLocator locator = new RegionLocator(config);
         final MappedRegion control = locator.control();
+        // In a guest whose control region is an ivshmem-doorbell device bound to vfio-pci: ring and wait on it.
+        final DoorbellInterrupts bell = config.isHostLocal() ? null : DoorbellInterrupts.ifBound(control.path());
         final ClientChannel channel;
         try
         {
-            channel = new ClientChannel(control, config, clock);
+            channel = new ClientChannel(control, config, clock, bell);
         }
         catch (final IOException | RuntimeException ex)
         {
             CloseHelper.quietClose(control);
+            CloseHelper.quietClose(bell);
             throw ex;
         }
 

@@ -94,7 +94,11 @@ public enum CounterType
         "Requests read from the guest's rings."),
     /** When the broker last saw a heartbeat of one of the guest's clients advance, epoch ms (0: never). */
     GUEST_LAST_HEARTBEAT(34, Scope.GUEST, "last heartbeat", "pcb_guest_last_heartbeat_timestamp_seconds",
-        Kind.GAUGE, 3, "When the broker last saw a client of the guest heartbeat (Unix time, 0 for never).");
+        Kind.GAUGE, 3, "When the broker last saw a client of the guest heartbeat (Unix time, 0 for never)."),
+    GUEST_DOORBELL_WAKEUPS(35, Scope.GUEST, "doorbell wakeups", "pcb_guest_doorbell_wakeups_total", Kind.COUNTER, 0,
+        "Times the guest's doorbell register woke the broker (pcb broker --doorbell; rings close together count once)."),
+    GUEST_INTERRUPTS(36, Scope.GUEST, "interrupts", "pcb_guest_interrupts_total", Kind.COUNTER, 0,
+        "Interrupts the broker sent to the guest's doorbell device after answering it (pcb broker --doorbell).");
 
     /**
      * What a counter is counted per; the counter's key names the share, guest or error code.

@@ -46,6 +46,19 @@ public final class RunDirectory
     }
 
     /**
+     * The socket on which the broker serves a guest's {@code ivshmem-doorbell} device as its ivshmem server (only with
+     * {@code pcb broker --doorbell}).
+     *
+     * @param runDir    run directory.
+     * @param guestName guest name.
+     * @return {@code runDir/guest-NAME.sock}.
+     */
+    public static Path doorbellSocketFile(final Path runDir, final String guestName)
+    {
+        return runDir.resolve("guest-" + guestName + ".sock");
+    }
+
+    /**
      * The shares a guest was given, one name per line in the order the broker attaches them, so tools that print
      * QEMU arguments never attach a data region the guest may not read.
      *

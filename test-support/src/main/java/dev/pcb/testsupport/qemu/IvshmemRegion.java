@@ -5,8 +5,10 @@ import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
- * A host file attached to a guest as one ivshmem-plain device: a pcb data region (read-only, one per share, the same
- * file for every guest of the share) or a control region (writable, one per guest).
+ * A host file attached to a guest as one ivshmem device: a pcb data region (ivshmem-plain, read-only, one per share,
+ * the same file for every guest of the share) or a control region (writable, one per guest): ivshmem-plain, or
+ * ivshmem-doorbell when the broker serves it on a socket ({@code pcb broker --doorbell}), which then hands QEMU the
+ * file itself.
  */
 public final class IvshmemRegion
 {
@@ -17,9 +19,17 @@ public final class IvshmemRegion
     private final Path path;
     private final long size;
     private final boolean readOnly;
+    private final Path doorbellSocket;
 
     private IvshmemRegion(final String id, final Path path, final long size, final boolean readOnly)
     {
+        this(id, path, size, readOnly, null);
+    }
+
+    private IvshmemRegion(
+        final String id, final Path path, final long size, final boolean readOnly, final Path doorbellSocket)
+    {
+        this.doorbellSocket = doorbellSocket;
         this.id = Objects.requireNonNull(id, "id");
         this.path = Objects.requireNonNull(path, "path");
         if (!QEMU_ID.matcher(id).matches())
@@ -62,7 +72,31 @@ public final class IvshmemRegion
     }
 
     /**
-     * QEMU object id of the memory backend.
+     * A control region served by the broker's ivshmem server: QEMU connects to the socket and gets the file from it,
+     * so there is no memory backend; the id names the chardev.
+     *
+     * @param id     QEMU chardev id, unique in the guest; the device gets {@code id + "-dev"}.
+     * @param socket the broker's socket for this guest ({@code guest-NAME.sock}).
+     * @param size   size of the control region file, a power of two.
+     * @return the region.
+     */
+    public static IvshmemRegion doorbell(final String id, final Path socket, final long size)
+    {
+        return new IvshmemRegion(id, socket, size, false, Objects.requireNonNull(socket, "socket"));
+    }
+
+    /**
+     * Is the region an ivshmem-doorbell device fed by the broker's socket?
+     *
+     * @return true when {@link #path()} is the socket, not the file.
+     */
+    public boolean doorbell()
+    {
+        return null != doorbellSocket;
+    }
+
+    /**
+     * QEMU object id of the memory backend (of the chardev, for a {@link #doorbell} region).
      *
      * @return the id.
      */
@@ -72,7 +106,7 @@ public final class IvshmemRegion
     }
 
     /**
-     * Host file backing the region.
+     * Host file backing the region; for a {@link #doorbell} region, the broker's socket.
      *
      * @return the path.
      */
@@ -106,6 +140,6 @@ public final class IvshmemRegion
      */
     public String toString()
     {
-        return "IvshmemRegion{id=" + id + ", path=" + path + ", size=" + size + ", readOnly=" + readOnly + '}';
+        return "IvshmemRegion{id=" + id + ", path=" + path + ", size=" + size + ", readOnly=" + readOnly + ", doorbell=" + doorbell() + '}';
     }
 }

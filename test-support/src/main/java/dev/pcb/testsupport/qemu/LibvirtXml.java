@@ -28,7 +28,7 @@ public final class LibvirtXml
 
     /**
      * A {@code <qemu:commandline>} element holding regions' QEMU arguments, one {@code <qemu:arg>} per word, each
-     * ivshmem-plain device at a fixed PCI address.
+     * ivshmem-plain (or ivshmem-doorbell) device at a fixed PCI address.
      * <p>
      * The address is needed: libvirt writes fixed addresses for its own devices, counting from slot 2, and QEMU
      * creates the passthrough devices first, so a passthrough device without an address takes slot 2 and the domain
@@ -59,7 +59,7 @@ public final class LibvirtXml
         int slot = firstSlot;
         for (final String arg : QemuArgs.forDevices(regions))
         {
-            final String word = arg.startsWith("ivshmem-plain,") ?
+            final String word = arg.startsWith("ivshmem-plain,") || arg.startsWith("ivshmem-doorbell,") ?
                 arg + ",bus=" + bus + ",addr=0x" + Integer.toHexString(slot++) : arg;
             xml.append(indent).append("  <qemu:arg value='").append(attribute(word)).append("'/>\n");
         }

@@ -32,7 +32,8 @@ public final class QemuArgs
     }
 
     /**
-     * QEMU arguments that attach regions as ivshmem-plain devices, data regions with {@code readonly=on}.
+     * QEMU arguments that attach regions as ivshmem-plain devices, data regions with {@code readonly=on}; a
+     * {@link IvshmemRegion#doorbell} region as {@code -chardev socket} plus {@code ivshmem-doorbell} with one vector.
      * <p>
      * The guest sees the devices in PCI slots that follow this order, but the agent identifies each by its header,
      * so the order does not matter.
@@ -52,6 +53,16 @@ public final class QemuArgs
                 throw new IllegalArgumentException("two regions with QEMU id " + region.id());
             }
 
+            if (region.doorbell())
+            {
+                // QEMU connects at start and takes the region's memory and eventfds from the broker's socket.
+                args.add("-chardev");
+                args.add("socket,id=" + region.id() + ",path=" + optionValue(region.path().toString()));
+                args.add("-device");
+                args.add("ivshmem-doorbell,id=" + region.id() + DEVICE_ID_SUFFIX + ",chardev=" + region.id() +
+                    ",vectors=1");
+                continue;
+            }
             args.add("-object");
             args.add("memory-backend-file,id=" + region.id() +
                 ",mem-path=" + optionValue(region.path().toString()) +

@@ -84,6 +84,7 @@ public final class QemuGuest implements AutoCloseable
     private final int cpus;
     private final String kernelArgs;
     private final List<IvshmemRegion> regions;
+    private final List<String> earlyQemuArgs;
     private final List<String> extraQemuArgs;
     private final String script;
     private final Consumer<String> consoleListener;
@@ -116,6 +117,7 @@ public final class QemuGuest implements AutoCloseable
         cpus = builder.cpus;
         kernelArgs = builder.kernelArgs;
         regions = List.copyOf(builder.regions);
+        earlyQemuArgs = List.copyOf(builder.earlyQemuArgs);
         extraQemuArgs = List.copyOf(builder.extraQemuArgs);
         script = Objects.requireNonNull(builder.script, "script");
         consoleListener = builder.consoleListener;
@@ -185,6 +187,7 @@ public final class QemuGuest implements AutoCloseable
             "-kernel", kernel.toString(),
             "-initrd", guestInitrd.toString(),
             "-append", "console=ttyS0 " + kernelArgs);
+        args.addAll(earlyQemuArgs);
         if (null == bundle)
         {
             args.addAll(QemuArgs.hostRootVirtfs(hostRoot));
@@ -841,6 +844,7 @@ public final class QemuGuest implements AutoCloseable
         private int cpus = 1;
         private String kernelArgs = DEFAULT_KERNEL_ARGS;
         private final List<IvshmemRegion> regions = new ArrayList<>();
+        private final List<String> earlyQemuArgs = new ArrayList<>();
         private final List<String> extraQemuArgs = new ArrayList<>();
         private String script;
         private Consumer<String> consoleListener;
@@ -1005,6 +1009,19 @@ public final class QemuGuest implements AutoCloseable
         public Builder ivshmem(final IvshmemRegion region)
         {
             regions.add(Objects.requireNonNull(region, "region"));
+            return this;
+        }
+
+        /**
+         * Add QEMU arguments before every device this class makes: a machine type, or a virtual IOMMU, which must
+         * come before the PCI devices it translates ({@code -machine q35 -device intel-iommu,intremap=on}).
+         *
+         * @param args arguments, each one word.
+         * @return this builder.
+         */
+        public Builder earlyQemuArgs(final String... args)
+        {
+            Collections.addAll(earlyQemuArgs, args);
             return this;
         }
 

@@ -1,0 +1,73 @@
+package dev.pcb.it;
+
+import dev.pcb.agent.AgentConfig;
+import dev.pcb.agent.PcbAgent;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Runs inside a {@link DoorbellGuestTest} guest, as root, with the control region's {@code ivshmem-doorbell} device
+ * bound to vfio-pci, so the real agent rings the broker through the doorbell register and waits for its answers on
+ * interrupts: {@link #REQUESTS} STATs, then {@link #IDLE_MS} attached and idle (the host measures the broker's CPU
+ * meanwhile: it should sleep), then {@link #REQUESTS} STATs again. Prints {@code PCB-PROBE ...} lines, the last the
+ * guest kernel's count of the device's MSI-X interrupts ({@code /proc/interrupts}, line {@code vfio-msix[0]}).
+ */
+public final class GuestDoorbellProbe
+{
+    /** Prefix of every line this prints. */
+    public static final String PREFIX = "PCB-PROBE ";
+    /** Printed when the idle phase starts. */
+    public static final String IDLE = PREFIX + "idle";
+    static final int REQUESTS = 5;
+    static final long IDLE_MS = 12_000;
+
+    private GuestDoorbellProbe()
+    {
+    }
+
+    /**
+     * @param args the share to STAT.
+     * @throws Exception on any failure: the guest script reports the status.
+     */
+    public static void main(final String[] args) throws Exception
+    {
+        final String share = args[0];
+        try (PcbAgent agent = PcbAgent.attach(new AgentConfig().connectTimeout(Duration.ofSeconds(60))))
+        {
+            for (int i = 0; i < REQUESTS; i++)
+            {
+                agent.stat(share);
+            }
+            System.out.println(PREFIX + "irq-before-idle " + msixInterrupts());
+            System.out.println(IDLE);
+            Thread.sleep(IDLE_MS);
+            System.out.println(PREFIX + "irq-after-idle " + msixInterrupts());
+            for (int i = 0; i < REQUESTS; i++)
+            {
+                agent.stat(share);
+            }
+            System.out.println(PREFIX + "irq " + msixInterrupts());
+        }
+    }
+
+    private static long msixInterrupts() throws Exception
+    {
+        long sum = 0;
+        for (final String line : Files.readAllLines(Path.of("/proc/interrupts"), StandardCharsets.US_ASCII))
+        {
+            if (line.contains("vfio-msix"))
+            {
+                final String[] fields = line.trim().split("\\s+");
+                // "IRQ: count-per-cpu... type... name": the counts follow the IRQ number.
+                for (int i = 1; i < fields.length && fields[i].matches("\\d+"); i++)
+                {
+                    sum += Long.parseLong(fields[i]);
+                }
+            }
+        }
+        return sum;
+    }
+}
