@@ -7,7 +7,10 @@
 #   rand-4k        python os.pread of 4 KiB at random offsets
 #   meta           find, stat of every file and tar to /dev/null over a tree of small files
 #
-#   benchmarks/mount-compare.sh [--size-mib 1024] [--files 50000] [--rounds 3] [--random 20000]
+#   benchmarks/mount-compare.sh [--size-mib 1024] [--files 50000] [--rounds 3] [--random 20000] [--with-poll]
+#
+# --with-poll adds a fourth target, pcb-poll: a second pcb mount of the same share whose agent polls for its answers
+# (-Dpcb.agent.blockingWait=false) instead of sleeping on its slot's answer doorbell, to show what the sleep costs.
 #
 # Needs root, bindfs (scripts/install-deps.sh), python3. The broker's region holds the whole file (warmed with
 # pcb warm), so pcb reads are hits; the source is on /dev/shm, so the direct read is the page-cache ceiling.
@@ -21,13 +24,15 @@ SIZE_MIB=1024
 FILES=50000
 ROUNDS=3
 RANDOM_READS=20000
+WITH_POLL=0
 while (( $# )); do
     case "$1" in
         --size-mib) SIZE_MIB="$2"; shift 2 ;;
         --files) FILES="$2"; shift 2 ;;
         --rounds) ROUNDS="$2"; shift 2 ;;
         --random) RANDOM_READS="$2"; shift 2 ;;
-        *) echo "usage: $0 [--size-mib N] [--files N] [--rounds N] [--random N]" >&2; exit 2 ;;
+        --with-poll) WITH_POLL=1; shift ;;
+        *) echo "usage: $0 [--size-mib N] [--files N] [--rounds N] [--random N] [--with-poll]" >&2; exit 2 ;;
     esac
 done
 command -v bindfs >/dev/null || "$ROOT/scripts/install-deps.sh"
@@ -38,13 +43,16 @@ OUT="$ROOT/benchmarks/results/mount-$STAMP"
 WORK="$(mktemp -d /dev/shm/pcb-mount-bench.XXXXXX)"
 RUN="$WORK/run"
 SRC="$WORK/src"
-mkdir -p "$OUT" "$SRC" "$WORK/pcb" "$WORK/bindfs"
+mkdir -p "$OUT" "$SRC" "$WORK/pcb" "$WORK/pcb-poll" "$WORK/bindfs"
 BROKER_PID=""
 MOUNT_PID=""
+POLL_MOUNT_PID=""
 cleanup() {
     set +e
     mountpoint -q "$WORK/pcb" && umount "$WORK/pcb"
     [[ -n "$MOUNT_PID" ]] && wait "$MOUNT_PID" 2>/dev/null
+    mountpoint -q "$WORK/pcb-poll" && umount "$WORK/pcb-poll"
+    [[ -n "$POLL_MOUNT_PID" ]] && wait "$POLL_MOUNT_PID" 2>/dev/null
     mountpoint -q "$WORK/bindfs" && umount "$WORK/bindfs"
     [[ -n "$BROKER_PID" ]] && kill "$BROKER_PID" && wait "$BROKER_PID" 2>/dev/null
     rm -rf "$WORK"
@@ -78,11 +86,18 @@ for _ in $(seq 300); do grep -q '^ready' "$OUT/broker.log" 2>/dev/null && break;
 "$PCB" mount --run-dir "$RUN" --guest bench data "$WORK/pcb" > "$OUT/mount.out" 2> "$OUT/mount.log" &
 MOUNT_PID=$!
 for _ in $(seq 300); do grep -q '^mounted' "$OUT/mount.out" 2>/dev/null && break; sleep 0.1; done
+declare -A DIRS=([direct]="$SRC" [bindfs]="$WORK/bindfs" [pcb]="$WORK/pcb" [pcb-poll]="$WORK/pcb-poll")
+TARGETS=(direct bindfs pcb)
+if (( WITH_POLL )); then
+    PCB_JAVA_OPTS="${PCB_JAVA_OPTS:-} -Dpcb.agent.blockingWait=false" "$PCB" mount --run-dir "$RUN" --guest bench data \
+        "$WORK/pcb-poll" > "$OUT/mount-poll.out" 2> "$OUT/mount-poll.log" &
+    POLL_MOUNT_PID=$!
+    for _ in $(seq 300); do grep -q '^mounted' "$OUT/mount-poll.out" 2>/dev/null && break; sleep 0.1; done
+    TARGETS+=(pcb-poll)
+fi
 bindfs -o ro,allow_other "$SRC" "$WORK/bindfs"
 cat "$SRC/big" > /dev/null
 
-declare -A DIRS=([direct]="$SRC" [bindfs]="$WORK/bindfs" [pcb]="$WORK/pcb")
-TARGETS=(direct bindfs pcb)
 RESULTS="$WORK/results.txt"
 : > "$RESULTS"
 now() { date +%s%N; }
@@ -139,8 +154,13 @@ done
         "other round); per-case medians, and ratios as the median [min-max] of the per-round ratios;" \
         "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
     echo
-    echo "| case | direct | bindfs | pcb | pcb / bindfs, per round | pcb / direct, per round |"
-    echo "|---|---|---|---|---|---|"
+    if (( WITH_POLL )); then
+        echo "| case | direct | bindfs | pcb | pcb-poll | pcb / bindfs, per round | pcb / direct, per round | pcb / pcb-poll, per round |"
+        echo "|---|---|---|---|---|---|---|---|"
+    else
+        echo "| case | direct | bindfs | pcb | pcb / bindfs, per round | pcb / direct, per round |"
+        echo "|---|---|---|---|---|---|"
+    fi
     for case in seq-direct seq-buffered seq-4 rand-4k-ops meta-seconds; do
         med() { awk -v c="$case" -v t="$1" '$1 == c && $2 == t { print $3 }' "$RESULTS" | sort -g |
             awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -153,7 +173,12 @@ done
                   printf "%.2f [%.2f-%.2f]", m, r[1], r[n] }' "$RESULTS"; }
         unit="MB/s or ops/s"
         [[ "$case" == meta-seconds ]] && unit="s, lower is better"
-        echo "| $case ($unit) | $(med direct) | $(med bindfs) | $(med pcb) | $(per_round pcb bindfs) | $(per_round pcb direct) |"
+        if (( WITH_POLL )); then
+            echo "| $case ($unit) | $(med direct) | $(med bindfs) | $(med pcb) | $(med pcb-poll) |" \
+                "$(per_round pcb bindfs) | $(per_round pcb direct) | $(per_round pcb pcb-poll) |"
+        else
+            echo "| $case ($unit) | $(med direct) | $(med bindfs) | $(med pcb) | $(per_round pcb bindfs) | $(per_round pcb direct) |"
+        fi
     done
     echo
     echo "Raw rounds:"
