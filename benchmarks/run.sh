@@ -6,7 +6,7 @@
 #
 #   benchmarks/run.sh [--quick] [--before=DIR | --ratios-only] [--wait-quiet[=SECONDS]]
 #
-# --quick: 24 interleaved rounds (1-3 minutes, longer on a loaded machine), then the idle comparison with 5, 3 and
+# --quick: 48 interleaved rounds (1-3 minutes, longer on a loaded machine), then the idle comparison with 5, 3 and
 # 1 samples of the first request after 1, 10 and 60 s idle (about 2.5 minutes). Without it: JMH (3 forks,
 # FileChannel chunk sweep), the latency harness, 100 interleaved rounds, the idle comparison with 10, 5 and 3 samples, and the issue 6 harness at
 # full size: about 45 minutes. Builds first when the jars are missing or sources are newer.

@@ -111,7 +111,7 @@ public final class BenchmarkSuite
             jmh = summary(readResults, acquireResults, load(latencyFile));
         }
         // The ratios: every compared case interleaved round by round in one JVM (see InterleavedRatios).
-        runJava(InterleavedRatios.class, "--rounds", quick ? "24" : "100", "--out", out.toString());
+        runJava(InterleavedRatios.class, "--rounds", quick ? "48" : "100", "--out", out.toString());
 
         // The suite itself keeps about two cores busy; a load well above that means something else ran meanwhile.
         final String load = "load average (1, 5, 15 min) before: " + loadBefore + "; after: " +

@@ -25,7 +25,6 @@ import static dev.pcb.bench.ReadThroughputBenchmark.FILE_SIZE;
 import static dev.pcb.bench.ReadThroughputBenchmark.PAGE;
 import static dev.pcb.bench.ReadThroughputBenchmark.PAGES;
 import static dev.pcb.bench.ReadThroughputBenchmark.PAGES_MASK;
-import static dev.pcb.bench.ReadThroughputBenchmark.RANDOM_READS;
 import static dev.pcb.bench.ReadThroughputBenchmark.REGION_SIZE;
 import static dev.pcb.bench.ReadThroughputBenchmark.WINDOW_SHIFT;
 import static dev.pcb.bench.ReadThroughputBenchmark.WINDOW_SIZE;
@@ -58,8 +57,13 @@ public final class InterleavedRatios
 {
     /** Passes of a sequential case per round: one reads the whole 256 MiB file, 12-25 ms of CPU. */
     private static final int SEQ_PASSES = 2;
-    /** Passes of a random or acquire case per round: one is 256 reads of 4 KiB, or 100 pairs, well under 1 ms. */
+    /** Passes of a random or acquire case per round: one is {@link #RANDOM_READS} reads of 4 KiB, or 100 pairs. */
     private static final int SHORT_PASSES = 20;
+    /**
+     * Reads of a random pass: 4 MiB, 1.5-3 ms of CPU. JMH's 256 reads (0.4 ms) left a single round's random ratios
+     * spread over 75-117% on a quiet machine, and 24 such rounds moved the median by 9 points between runs.
+     */
+    private static final int RANDOM_READS = 4 * ReadThroughputBenchmark.RANDOM_READS;
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
     /** Keeps every sum live. */
     private static volatile long sink;
