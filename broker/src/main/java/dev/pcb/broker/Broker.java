@@ -167,7 +167,7 @@ public final class Broker implements AutoCloseable
             }
             this.idle = new DoorbellIdleStrategy(guestArray,
                 new BackoffIdleStrategy(100, IDLE_YIELDS, 1_000, MAX_IDLE_PARK_NS), SystemNanoClock.INSTANCE,
-                !Boolean.getBoolean(NO_SLEEP_PROPERTY));
+                !Boolean.getBoolean(NO_SLEEP_PROPERTY), config);
             final TreeWatcher watcher = new TreeWatcher(shares, config.runDir());
             this.treeWatcher = new Thread(watcher::run, "pcb-tree-watcher");
             treeWatcher.setDaemon(true);

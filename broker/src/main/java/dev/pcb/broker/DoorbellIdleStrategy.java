@@ -21,8 +21,12 @@ import static java.lang.System.Logger.Level.WARNING;
  * <pre>
  *   work --> reset          idle &lt; SLEEP_AFTER_IDLE, or a client that cannot ring attached --> backoff (parks)
  *   idle long enough, every attached owner rings --> arm (sleeping flags set, doorbells read), park CLAIM_SCAN_GAP
- *   armed, the conductor's last look found nothing --> futex_waitv (SLEEP_TIMEOUT) --> disarm
+ *   armed, the conductor's last look found nothing --> futex_waitv (the sleep timeout)
+ *        woken (a ring, a changed doorbell) --> disarm
+ *        timed out --> stay armed: the housekeeping cycle that follows is the last look before the next sleep
  * </pre>
+ * Staying armed across a timeout is what keeps an idle broker at one wake-up per sleep timeout: the doorbells it
+ * expects are still the values read when it armed, so a ring during that cycle ends the next sleep at once.
  * The memory ordering that makes the sleep lose no wake-up is in {@link Doorbell}. The conductor only reports work
  * counts; this class reads which owners ring from their client slots, on the conductor's thread.
  * <p>
@@ -39,11 +43,8 @@ final class DoorbellIdleStrategy implements IdleStrategy
      * between two windows, a miss's fill).
      */
     static final long SLEEP_AFTER_IDLE_NS = TimeUnit.MILLISECONDS.toNanos(20);
-    /**
-     * Longest sleep: the housekeeping interval, so heartbeats (which agents watch against a broker lease of 100 ms at
-     * the least, 3 s by default), client leases and quarantine timers keep the period they had when polling.
-     */
-    static final long SLEEP_TIMEOUT_NS = TimeUnit.MILLISECONDS.toNanos(BrokerConductor.HOUSEKEEPING_INTERVAL_MS);
+    /** Longest sleep with the default leases: a quarter of the 3 s broker lease agents watch the heartbeat against. */
+    static final long MAX_SLEEP_TIMEOUT_NS = TimeUnit.MILLISECONDS.toNanos(750);
     /**
      * Pause between arming and the last look at the rings: longer than a millisecond, so that look includes the
      * conductor's once-a-millisecond scan of free slots (a claim rings the doorbell too).
@@ -81,9 +82,27 @@ final class DoorbellIdleStrategy implements IdleStrategy
         final GuestControl[] guests,
         final IdleStrategy backoff,
         final NanoClock clock,
-        final boolean useFutex)
+        final boolean useFutex,
+        final BrokerConfig config)
     {
-        this(guests, backoff, clock, useFutex, SLEEP_AFTER_IDLE_NS, SLEEP_TIMEOUT_NS);
+        this(guests, backoff, clock, useFutex, SLEEP_AFTER_IDLE_NS, sleepTimeoutNs(config));
+    }
+
+    /**
+     * The longest sleep: each timeout is a housekeeping cycle (heartbeats, client leases, quarantine, counters), so a
+     * quarter of the shorter lease, within the housekeeping interval and {@link #MAX_SLEEP_TIMEOUT_NS}. An agent
+     * that claims a slot rings; a guest without a doorbell device cannot, and its claim is seen at the latest after
+     * this long.
+     *
+     * @param config the leases.
+     * @return nanoseconds.
+     */
+    static long sleepTimeoutNs(final BrokerConfig config)
+    {
+        final long quarterLeaseNs = TimeUnit.MILLISECONDS.toNanos(
+            Math.min(config.brokerLeaseMs(), config.clientLeaseMs()) / 4);
+        return Math.max(TimeUnit.MILLISECONDS.toNanos(BrokerConductor.HOUSEKEEPING_INTERVAL_MS),
+            Math.min(MAX_SLEEP_TIMEOUT_NS, quarterLeaseNs));
     }
 
     /**
@@ -180,8 +199,10 @@ final class DoorbellIdleStrategy implements IdleStrategy
             LockSupport.parkNanos(CLAIM_SCAN_GAP_NS);
             return;
         }
-        sleep();
-        disarm();
+        if (sleep())
+        {
+            disarm();
+        }
     }
 
     /** {@inheritDoc} */
@@ -236,7 +257,10 @@ final class DoorbellIdleStrategy implements IdleStrategy
         }
     }
 
-    private void sleep()
+    /**
+     * @return false when the sleep timed out with every doorbell as it was when armed.
+     */
+    private boolean sleep()
     {
         sleeps = sleeps + 1;
         try
@@ -244,13 +268,16 @@ final class DoorbellIdleStrategy implements IdleStrategy
             if (waiter.await(sleepTimeoutNs))
             {
                 wakes = wakes + 1;
+                return true;
             }
+            return false;
         }
         catch (final ErrnoException ex)
         {
             LOG.log(WARNING, () -> "futex_waitv failed (" + ex.getMessage() + "; it needs Linux 5.16 or later): the " +
                 "broker polls instead of sleeping from now on");
             waiter = null;
+            return true;
         }
     }
 }

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.locks.LockSupport;
 
 import static java.lang.System.Logger.Level.WARNING;
 
@@ -47,6 +48,7 @@ final class TreeWatcher
     private final String[] lastTargets;
     private final AtomicReferenceArray<String> pendingFiles;
     private final ManyToOneConcurrentArrayQueue<Flip> flips = new ManyToOneConcurrentArrayQueue<>(64);
+    private volatile Thread runner;
 
     TreeWatcher(final List<Share> shares, final Path runDir)
     {
@@ -216,6 +218,11 @@ final class TreeWatcher
     void publish(final Share share, final String text)
     {
         pendingFiles.set(shares.indexOf(share), text);
+        final Thread thread = runner;
+        if (null != thread)
+        {
+            LockSupport.unpark(thread);
+        }
     }
 
     private void writeFiles()
@@ -244,16 +251,30 @@ final class TreeWatcher
     }
 
     /**
-     * Run {@link #checkOnce} every {@link #INTERVAL_MS} until interrupted.
+     * Run {@link #checkOnce} every {@link #INTERVAL_MS} until interrupted; with no versioned share, only when a file
+     * was handed over (an idle broker's process then has no thread waking ten times a second for nothing).
      */
     void run()
     {
+        runner = Thread.currentThread();
+        boolean versioned = false;
+        for (final Share share : shares)
+        {
+            versioned |= share.tree().isVersioned();
+        }
         while (!Thread.currentThread().isInterrupted())
         {
             try
             {
                 checkOnce();
-                Thread.sleep(INTERVAL_MS);
+                if (versioned)
+                {
+                    Thread.sleep(INTERVAL_MS);
+                }
+                else
+                {
+                    LockSupport.park(this);
+                }
             }
             catch (final InterruptedException ex)
             {
