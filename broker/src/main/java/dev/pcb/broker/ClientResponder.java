@@ -203,9 +203,11 @@ final class ClientResponder
                 "response ring full: the client does not read its answers"));
             return;
         }
-        session.guest().answered();
         if (session.markAnswered())
         {
+            // First answer of the cycle for this slot: its guest's interrupt (GuestControl.flushInterrupt) and its
+            // answer doorbell (wakeAnswered) are decided once, from this one record.
+            session.guest().answered();
             if (answeredCount == answered.length)
             {
                 answered = Arrays.copyOf(answered, 2 * answered.length);

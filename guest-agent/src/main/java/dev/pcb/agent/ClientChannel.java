@@ -76,6 +76,9 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
     private final ThreadLocal<Call> calls = ThreadLocal.withInitial(Call::new);
     private volatile String brokerFailure;
     private volatile boolean permanentFailure;
+    // Orders the watch thread's "restarted" after a recovery thread's permanent failure (rare: restarts only), so a
+    // caller is told why recovery failed, not that the broker restarted.
+    private final Object failureLock = new Object();
     private volatile Recovery recovery;
     private long recoveringEpoch;
     private volatile boolean closed;
@@ -404,10 +407,17 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
         final long deadlineNs = clock.nanoTime() + reconnectTimeoutNs;
         while (null != brokerFailure)
         {
-            if (permanentFailure || closed || clock.nanoTime() - deadlineNs > 0)
+            if (permanentFailure || closed)
             {
                 final String failure = brokerFailure;
                 throw new BrokerUnavailableException(null == failure ? "agent is closed" : failure);
+            }
+            if (clock.nanoTime() - deadlineNs > 0)
+            {
+                final String failure = brokerFailure;
+                throw new BrokerUnavailableException((null == failure ? "the broker" : failure) +
+                    ", and this client was not served again within " +
+                    TimeUnit.NANOSECONDS.toMillis(reconnectTimeoutNs) + " ms");
             }
             sleepMs(5);
         }
@@ -430,7 +440,15 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
     {
         if (!permanentFailure && 0 != brokerEpoch && brokerEpoch != epoch && ready)
         {
-            brokerFailure = "the broker restarted";
+            synchronized (failureLock)
+            {
+                if (permanentFailure)
+                {
+                    // The recovery thread failed between the look above and here: its reason is the one to keep.
+                    return;
+                }
+                brokerFailure = "the broker restarted";
+            }
             if (recoveringEpoch != brokerEpoch)
             {
                 recoveringEpoch = brokerEpoch;
@@ -509,8 +527,11 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
 
     private void fail(final String reason)
     {
-        brokerFailure = reason;
-        permanentFailure = true;
+        synchronized (failureLock)
+        {
+            brokerFailure = reason;
+            permanentFailure = true;
+        }
     }
 
     /** @return the epoch of the broker this client is attached to; it changes when a restarted one accepts it. */
