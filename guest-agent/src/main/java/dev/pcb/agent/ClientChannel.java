@@ -20,6 +20,7 @@ import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
 
 import java.security.SecureRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static java.lang.System.Logger.Level.WARNING;
 
@@ -83,6 +84,8 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
     private long recoveringEpoch;
     private volatile boolean closed;
     private final DoorbellInterrupts bell;
+    // 1 while open, plus 1 per call in progress; the control region is unmapped when it drops to 0.
+    private final AtomicInteger users = new AtomicInteger(1);
 
     ClientChannel(final MappedRegion control, final AgentConfig config, final NanoClock clock) throws PcbException
     {
@@ -207,6 +210,19 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
      *                      when the broker restarted (ask again), {@link BrokerUnavailableException} when it is gone.
      */
     int call(final Call call, final int typeId, final int length) throws PcbException
+    {
+        enter();
+        try
+        {
+            return callEntered(call, typeId, length);
+        }
+        finally
+        {
+            exit();
+        }
+    }
+
+    private int callEntered(final Call call, final int typeId, final int length) throws PcbException
     {
         if (!call.recovering)
         {
@@ -335,8 +351,51 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
             // No waiting for a new broker here: a release during an outage has nothing left to release.
             throw new BrokerUnavailableException(failure);
         }
-        call.request.putLong(0, pending.nextId());
-        write(call, typeId, length, clock.nanoTime() + requestTimeoutNs);
+        enter();
+        try
+        {
+            call.request.putLong(0, pending.nextId());
+            write(call, typeId, length, clock.nanoTime() + requestTimeoutNs);
+        }
+        finally
+        {
+            exit();
+        }
+    }
+
+    /**
+     * Count a call that is about to touch the control region, so {@link #close} does not unmap it under the call.
+     *
+     * @throws PcbException SHUTTING_DOWN once the channel is closed.
+     */
+    private void enter() throws PcbException
+    {
+        while (true)
+        {
+            final int count = users.get();
+            if (0 == count || closed)
+            {
+                throw new PcbException(ErrorCode.SHUTTING_DOWN, "agent is closed");
+            }
+            if (users.compareAndSet(count, count + 1))
+            {
+                return;
+            }
+        }
+    }
+
+    private void exit()
+    {
+        if (0 == users.decrementAndGet())
+        {
+            unmap();
+        }
+    }
+
+    private void unmap()
+    {
+        CloseHelper.quietClose(control);
+        CloseHelper.quietClose(bell);
     }
 
     private void write(final Call call, final int typeId, final int length, final long deadlineNs)
@@ -561,7 +620,7 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
     /**
      * Give the slot back: after a DETACH was answered, or when the broker is gone.
      */
-    public void close()
+    public synchronized void close()
     {
         if (closed)
         {
@@ -575,8 +634,9 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
             Futex.wake(AnswerDoorbell.address(slot.buffer()), Integer.MAX_VALUE);
         }
         slot.release(ownerId);
-        CloseHelper.quietClose(control);
-        CloseHelper.quietClose(bell);
+        // The last of this and the calls still in progress (each now ends with "agent is closed") unmaps the region:
+        // a thread of the application still inside a call when another closes the agent gets an error, not SIGSEGV.
+        exit();
     }
 
     static void sleepMs(final long ms)

@@ -30,6 +30,7 @@ import static dev.pcb.layout.CounterType.GUEST_HANDLES;
 import static dev.pcb.layout.CounterType.GUEST_PINS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -190,6 +191,42 @@ class BrokerPauseTest
         final CountersSnapshot s = PcbCommand.awaitCounters(broker.runDir(), (c) ->
             0 == c.value(GUEST_CLIENTS, "vm1") && 0 == c.value(GUEST_PINS, "vm1"));
         assertEquals(0, s.value(GUEST_HANDLES, "vm1"), "the given-back slot released the handle and its pin");
+    }
+
+    @Test
+    void aCallInProgressWhenAnotherThreadClosesTheAgentEndsWithAnError() throws Exception
+    {
+        start();
+        final PcbAgent agent = agent(Duration.ofSeconds(30));
+        final PcbFile file = open(agent, "data/three-and-a-half");
+        file.acquire(0).close();
+
+        broker.pause();
+        final Future<PcbException> waiting = threads.submit(() ->
+        {
+            try (WindowView ignored = file.acquire(1))
+            {
+                return null;
+            }
+            catch (final PcbException ex)
+            {
+                return ex;
+            }
+        });
+        // The ACQUIRE is written and its thread waits (a paused broker cannot answer); past the broker lease, so the
+        // close gives the slot back at once instead of asking the broker to DETACH.
+        Thread.sleep(PAUSE_MS);
+        final long startNs = System.nanoTime();
+        agent.close();
+        // Before the close counted calls in progress it unmapped the control region under this one: SIGSEGV.
+        final PcbException ended = waiting.get(10, TimeUnit.SECONDS);
+        final long endedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs);
+        broker.resume();
+        assertNotNull(ended, "an ACQUIRE was answered by a paused broker");
+        assertEquals(ErrorCode.SHUTTING_DOWN, ended.code(), ended.getMessage());
+        assertEquals("agent is closed", ended.getMessage());
+        assertTrue(endedMs < 5_000, "the waiting call ended " + endedMs + " ms after the close");
+        PcbCommand.awaitCounters(broker.runDir(), (c) -> 0 == c.value(GUEST_CLIENTS, "vm1"));
     }
 
     private void start() throws Exception
