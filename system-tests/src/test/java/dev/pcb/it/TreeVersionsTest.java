@@ -2,6 +2,7 @@ package dev.pcb.it;
 
 import dev.pcb.layout.RunDirectory;
 import dev.pcb.testsupport.AgentProcess;
+import dev.pcb.testsupport.BindfsMount;
 import dev.pcb.testsupport.BrokerProcess;
 import dev.pcb.testsupport.JavaProcess;
 import dev.pcb.testsupport.PcbCommand;
@@ -371,16 +372,10 @@ class TreeVersionsTest
             tree.build(n, TestShare.WINDOW);
         }
         tree.flip(1);
-        final Path mount = Files.createTempDirectory("pcb-bindfs-");
-        final Process bindfs = new ProcessBuilder("bindfs", source.toString(), mount.toString())
-            .redirectErrorStream(true).start();
-        assertTrue(bindfs.waitFor(30, TimeUnit.SECONDS), "bindfs did not start");
-        assertEquals(0, bindfs.exitValue(), "bindfs (scripts/install-deps.sh installs it): " +
-            new String(bindfs.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
         BrokerProcess broker = null;
-        try
+        try (BindfsMount bindfs = BindfsMount.start(source))
         {
-            final VersionedTree seen = new VersionedTree(mount);
+            final VersionedTree seen = new VersionedTree(bindfs.mountPoint());
             broker = startBroker(seen);
             final AtomicBoolean publishing = new AtomicBoolean(true);
             final Thread publisher = new Thread(() ->
@@ -427,14 +422,11 @@ class TreeVersionsTest
         }
         finally
         {
-            // The broker holds the version directories open: stop it first, or the mount stays busy.
+            // The broker holds the version directories open: stop it before the mount closes, or it stays busy.
             if (null != broker)
             {
                 broker.stop();
             }
-            final Process unmount = new ProcessBuilder("fusermount", "-u", mount.toString()).inheritIO().start();
-            unmount.waitFor(30, TimeUnit.SECONDS);
-            Files.deleteIfExists(mount);
         }
     }
 }
