@@ -116,7 +116,8 @@ final class QemuEndToEndTest
         assertEquals(GUESTS, new ArrayList<>(printed.keySet()), "broker output:\n" + broker.output());
         for (final String guest : GUESTS)
         {
-            assertEquals(printed.get(guest), GuestFixture.qemuArgs(runDir, guest), "pcb qemu-args differs from the broker's line");
+            assertEquals(printed.get(guest), GuestFixture.qemuArgs(runDir, guest),
+                "pcb qemu-args differs from the broker's line");
             assertTrue(printed.get(guest).contains(",,qemu"), "the comma of the run dir must be doubled for QEMU: " +
                 printed.get(guest));
         }

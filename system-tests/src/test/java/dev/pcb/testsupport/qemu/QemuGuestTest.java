@@ -111,7 +111,8 @@ final class QemuGuestTest
             fail("guest " + name + " failed: " + result + "\n" + console);
         }
 
-        assertEquals(crc, GuestFixture.probeValue(console, IvshmemProbe.PREFIX + "data-crc="), name + " read other data:\n" + console);
+        assertEquals(crc, GuestFixture.probeValue(console, IvshmemProbe.PREFIX + "data-crc="),
+            name + " read other data:\n" + console);
         assertTrue(console.contains(IvshmemProbe.PREFIX + "ro-write-attempted"), name + ":\n" + console);
 
         final byte[] expectedMarker = ("PCB-MARK guest=" + name + " crc=" + crc).getBytes(StandardCharsets.US_ASCII);
