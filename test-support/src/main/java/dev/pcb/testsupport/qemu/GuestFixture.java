@@ -1,6 +1,7 @@
 package dev.pcb.testsupport.qemu;
 
 import dev.pcb.testsupport.AgentProcess;
+import dev.pcb.testsupport.Cleanup;
 import dev.pcb.testsupport.FileTrees;
 import dev.pcb.testsupport.PcbCommand;
 
@@ -173,40 +174,22 @@ public final class GuestFixture implements AutoCloseable
         Exception failure = null;
         for (final QemuGuest guest : guests)
         {
-            failure = closeQuietly(guest, failure);
+            failure = Cleanup.close(guest, failure);
         }
         guests.clear();
         for (int i = resources.size() - 1; i >= 0; i--)
         {
-            failure = closeQuietly(resources.get(i), failure);
+            failure = Cleanup.close(resources.get(i), failure);
         }
         resources.clear();
         for (final Path directory : directories)
         {
-            failure = closeQuietly(() -> FileTrees.delete(directory), failure);
+            failure = Cleanup.close(() -> FileTrees.delete(directory), failure);
         }
         directories.clear();
         if (null != failure)
         {
             throw failure;
-        }
-    }
-
-    private static Exception closeQuietly(final AutoCloseable resource, final Exception failure)
-    {
-        try
-        {
-            resource.close();
-            return failure;
-        }
-        catch (final Exception ex)
-        {
-            if (null == failure)
-            {
-                return ex;
-            }
-            failure.addSuppressed(ex);
-            return failure;
         }
     }
 }
