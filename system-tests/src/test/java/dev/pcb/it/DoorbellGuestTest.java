@@ -39,8 +39,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * </ul>
  * One q35 guest serves both, booted once for the class: it first does the first test's part with no driver bound and
  * waits for the host's go ({@code PCB-BELL-WAITING}; the host reads the counters of that part meanwhile), then binds
- * vfio-pci for the second. Both tests took 96-166 s here with a guest each, under TCG while other builds loaded the
- * machine; 55-60 s with the one guest.
+ * vfio-pci for the second. Both tests took 97-166 s here with a guest each, under TCG; with the one guest 75-114 s
+ * while other builds loaded the machine (back to back at a load of 8-11: 151 s before, 114 s after).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 final class DoorbellGuestTest
