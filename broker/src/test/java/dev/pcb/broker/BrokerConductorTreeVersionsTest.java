@@ -216,6 +216,24 @@ class BrokerConductorTreeVersionsTest
         assertEquals(20, size(harness.attachedClient(1, 0), "f"));
     }
 
+    /**
+     * A session attached to releases/1, which holds f of 10 bytes, and a releases/2 made beside it, not yet current.
+     */
+    private Session sessionOnFirstVersion() throws IOException
+    {
+        start();
+        harness.file("f", 10);
+        final Client client = harness.new Client(0, 0, 0x77);
+        client.claim();
+        final TreeIdentity held = attachedIdentity(client.attach());
+        harness.versionDir("2");
+        return new Session(client, held);
+    }
+
+    private record Session(Client client, TreeIdentity held)
+    {
+    }
+
     private static TreeIdentity attachedIdentity(final Answer answer)
     {
         assertEquals(MessageType.ATTACHED, answer.type(), answer::toString);
@@ -282,12 +300,9 @@ class BrokerConductorTreeVersionsTest
     @Test
     void aRestartedBrokerPutsAResumingSessionBackOnTheVersionItHeld() throws IOException
     {
-        start();
-        harness.file("f", 10);
-        final Client client = harness.new Client(0, 0, 0x77);
-        client.claim();
-        final TreeIdentity held = attachedIdentity(client.attach());
-        harness.versionDir("2");
+        final Session session = sessionOnFirstVersion();
+        final Client client = session.client();
+        final TreeIdentity held = session.held();
         harness.file("f", 20);
         harness.flip("releases/2");
 
@@ -313,12 +328,9 @@ class BrokerConductorTreeVersionsTest
     @Test
     void aResumeOfARemovedVersionLeavesTheSessionOnTheCurrentOne() throws IOException
     {
-        start();
-        harness.file("f", 10);
-        final Client client = harness.new Client(0, 0, 0x77);
-        client.claim();
-        final TreeIdentity held = attachedIdentity(client.attach());
-        harness.versionDir("2");
+        final Session session = sessionOnFirstVersion();
+        final Client client = session.client();
+        final TreeIdentity held = session.held();
         harness.file("f", 20);
         harness.flip("releases/2");
         harness.restart();
@@ -336,12 +348,9 @@ class BrokerConductorTreeVersionsTest
     @Test
     void aDirectoryMadeAgainUnderTheSameNameIsNotTheVersionHeld() throws IOException
     {
-        start();
-        harness.file("f", 10);
-        final Client client = harness.new Client(0, 0, 0x77);
-        client.claim();
-        final TreeIdentity held = attachedIdentity(client.attach());
-        harness.versionDir("2");
+        final Session session = sessionOnFirstVersion();
+        final Client client = session.client();
+        final TreeIdentity held = session.held();
         harness.flip("releases/2");
         harness.restart();
         final Path first = harness.dir().resolve("releases/1");

@@ -5,8 +5,8 @@ import dev.pcb.cli.QemuArgsCommand;
 import dev.pcb.layout.RunDirectory;
 import dev.pcb.testsupport.BrokerProcess;
 import dev.pcb.testsupport.Bundle;
-import dev.pcb.testsupport.FileTrees;
 import dev.pcb.testsupport.TestShare;
+import dev.pcb.testsupport.qemu.GuestFixture;
 import dev.pcb.testsupport.qemu.GuestScript;
 import dev.pcb.testsupport.qemu.IvshmemRegion;
 import dev.pcb.testsupport.qemu.QemuGuest;
@@ -48,33 +48,22 @@ final class BundleGuestTest
     private static final String MOUNTPOINT = "/mnt/pcb/" + SHARE;
     private static final int BIG = 32 << 20;
 
-    private Path work;
-    private BrokerProcess broker;
-    private final List<QemuGuest> guests = new ArrayList<>();
+    private final GuestFixture fixture = new GuestFixture();
 
     @AfterEach
     void tearDown() throws Exception
     {
-        for (final QemuGuest guest : guests)
-        {
-            guest.close();
-        }
-        if (null != broker)
-        {
-            broker.close();
-        }
-        if (null != work)
-        {
-            FileTrees.delete(work);
-        }
+        fixture.close();
     }
 
     @Test
     @Timeout(value = 280, unit = TimeUnit.SECONDS)
     void twoGuestsWithOnlyTheBundleMountTheShareAndRunUnmodifiedPrograms() throws Exception
     {
-        final Path home = Path.of(System.getProperty("pcb.home", "target")).toAbsolutePath();
-        work = home.resolve("bundle-guest-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
+        GuestFixture.requireQemu();
+        final Path home = GuestFixture.pcbHome();
+        final Path work = fixture.deleteAfter(
+            home.resolve("bundle-guest-" + ProcessHandle.current().pid() + "-" + System.nanoTime()));
         final Path shareDir = work.resolve("share");
         TestShare.create(shareDir);
         final byte[] big = new byte[BIG];
@@ -100,7 +89,8 @@ final class BundleGuestTest
         {
             brokerArgs.addAll(List.of("--guest", name));
         }
-        broker = BrokerProcess.start(runDir, brokerArgs.toArray(new String[0]));
+        final BrokerProcess broker =
+            fixture.closeAfter(BrokerProcess.start(fixture.deleteAfter(runDir), brokerArgs.toArray(new String[0])));
         final Bundle bundle = Bundle.unpack(work.resolve("bundle"));
 
         final String script = GuestScript.prelude() +
@@ -125,6 +115,7 @@ final class BundleGuestTest
             "sed 's/^/PCB-AGENT-ERR /' /tmp/agent.err | grep -v 'Chronicle core loaded' | tail -5\n" +
             "pcb_umount\n";
 
+        final List<QemuGuest> guests = new ArrayList<>();
         for (final String name : GUESTS)
         {
             final QemuGuest.Builder builder = QemuGuest.builder()
@@ -132,24 +123,21 @@ final class BundleGuestTest
                 .cacheDir(home.resolve("qemu"))
                 .memoryMiB(640)
                 .bundle(bundle.home())
-                .script(script)
-                .consoleListener((line) -> System.out.println("[" + name + "] " + line));
+                .script(script);
             for (final IvshmemRegion region : QemuArgsCommand.regions(List.of(
                 regionFile(RunDirectory.dataRegionFile(runDir, SHARE), true),
                 regionFile(RunDirectory.controlRegionFile(runDir, name), false))))
             {
                 builder.ivshmem(region);
             }
-            guests.add(builder.build());
+            // Both run at once: the same data region mapped by two guests, each with its own control region and mount.
+            guests.add(fixture.start(builder));
         }
-        // Both run at once: the same data region mapped by two guests, each with its own control region and mount.
-        for (final QemuGuest guest : guests)
+        final List<QemuGuest.Result> results = fixture.awaitAll(GUEST_TIMEOUT);
+        for (int i = 0; i < guests.size(); i++)
         {
-            guest.start();
-        }
-        for (final QemuGuest guest : guests)
-        {
-            final QemuGuest.Result result = guest.waitFor(GUEST_TIMEOUT);
+            final QemuGuest guest = guests.get(i);
+            final QemuGuest.Result result = results.get(i);
             final String console = result.console();
             final String context = guest.name() + ": " + result + ", broker:\n" + broker.output() + "\nconsole:\n" +
                 console;

@@ -3,24 +3,23 @@ package dev.pcb.it;
 import dev.pcb.layout.CounterType;
 import dev.pcb.layout.CountersSnapshot;
 import dev.pcb.testsupport.BrokerProcess;
-import dev.pcb.testsupport.FileTrees;
 import dev.pcb.testsupport.JavaProcess;
 import dev.pcb.testsupport.PcbCommand;
 import dev.pcb.testsupport.TestShare;
+import dev.pcb.testsupport.qemu.GuestFixture;
 import dev.pcb.testsupport.qemu.QemuArgs;
 import dev.pcb.testsupport.qemu.QemuGuest;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -38,76 +37,83 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *   and waits for its answers on interrupts ({@link GuestDoorbellProbe}); while it idles attached the broker sleeps
  *   (under 2% of a core), and the guest kernel's count of the device's interrupts is checked against the broker's.</li>
  * </ul>
- * Both tests together took 96-166 s here under TCG while other builds loaded the machine.
+ * One q35 guest serves both, booted once for the class: it first does the first test's part with no driver bound and
+ * waits for the host's go ({@code PCB-BELL-WAITING}; the host reads the counters of that part meanwhile), then binds
+ * vfio-pci for the second. Both tests took 97-166 s here with a guest each, under TCG; with the one guest 75-114 s
+ * while other builds loaded the machine (back to back at a load of 8-11: 151 s before, 114 s after).
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 final class DoorbellGuestTest
 {
-    private static final Duration GUEST_TIMEOUT = Duration.ofSeconds(150);
+    private static final Duration PHASE_ONE_TIMEOUT = Duration.ofSeconds(150);
+    private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(150);
     private static final String SHARE = "data";
+    private static final String GUEST = "vm1";
     private static final int RINGS = 3;
+    private static final String WAITING = "PCB-BELL-WAITING";
 
-    private Path shareDir;
+    private final GuestFixture fixture = new GuestFixture();
     private Path runDir;
+    private Path gates;
+    private TestShare share;
     private BrokerProcess broker;
+    private String qemuArgs;
+    private CountersSnapshot beforeGuest;
+    private CountersSnapshot phaseOne;
     private QemuGuest guest;
 
-    @BeforeEach
-    void setUp()
+    @BeforeAll
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void boot() throws Exception
     {
-        assertTrue(QemuGuest.findOnPath(QemuGuest.DEFAULT_QEMU).isPresent(),
-            QemuGuest.DEFAULT_QEMU + " is not on the PATH: this test needs QEMU " +
-            "(apt-get install qemu-system-x86 busybox-static linux-image-amd64)");
+        GuestFixture.requireQemu();
         final String unique = ProcessHandle.current().pid() + "-" + System.nanoTime();
-        shareDir = pcbHome().resolve("qemu-doorbell").resolve("share-" + unique);
+        final Path work = fixture.deleteAfter(GuestFixture.pcbHome().resolve("qemu-doorbell").resolve(unique));
+        // Under pcb.home, not /tmp: the guest sees the host's files there and polls for the host's go.
+        gates = Files.createDirectories(work.resolve("gates"));
+        final Path shareDir = work.resolve("share");
+        share = TestShare.create(shareDir);
         // A comma: the socket path in -chardev must be escaped as the file paths are.
-        runDir = Path.of("/dev/shm", "pcb-bell,qemu-" + unique);
+        runDir = fixture.deleteAfter(Path.of("/dev/shm", "pcb-bell,qemu-" + unique));
+        broker = fixture.closeAfter(BrokerProcess.start(runDir, "--share", SHARE + "=" + shareDir,
+            "--guest", GUEST, "--doorbell", "--region-size", "4m", "--window-size", "64k"));
+        qemuArgs = GuestFixture.qemuArgs(runDir, GUEST);
+        beforeGuest = PcbCommand.awaitCounters(runDir, (c) -> true);
+
+        guest = fixture.start(QemuGuest.builder()
+            .name(GUEST)
+            .cacheDir(GuestFixture.pcbHome().resolve("qemu"))
+            .memoryMiB(512)
+            // vfio-pci needs an IOMMU in the guest (Debian's kernel has no vfio no-IOMMU mode); intremap=on, else
+            // VFIO_SET_IOMMU refuses with EPERM. The IOMMU must come before the devices it translates.
+            .earlyQemuArgs("-machine", "q35", "-device", "intel-iommu,intremap=on")
+            .kernelArgs(QemuGuest.DEFAULT_KERNEL_ARGS + " intel_iommu=on")
+            .qemuArgs(QemuArgs.shellWords(qemuArgs).toArray(new String[0]))
+            .script(guestScript()));
     }
 
-    @AfterEach
+    @AfterAll
     void tearDown() throws Exception
     {
-        if (null != guest)
-        {
-            guest.close();
-        }
-        if (null != broker)
-        {
-            broker.close();
-        }
-        FileTrees.delete(runDir);
-        FileTrees.delete(shareDir);
+        fixture.close();
     }
 
     @Test
     @Timeout(value = 200, unit = TimeUnit.SECONDS)
     void theGuestReadsThroughTheServedControlRegionAndItsDoorbellWakesTheBroker() throws Exception
     {
-        final TestShare share = TestShare.create(shareDir);
-        broker = BrokerProcess.start(runDir, "--share", SHARE + "=" + shareDir, "--guest", "vm1", "--doorbell",
-            "--region-size", "4m", "--window-size", "64k");
-
-        final String line = qemuArgs("vm1");
+        final String line = qemuArgs;
         assertTrue(line.contains("ivshmem-doorbell,id=pcb-guest-vm1-dev,chardev=pcb-guest-vm1,vectors=1"), line);
         assertTrue(line.contains("socket,id=pcb-guest-vm1,path=") && line.contains("pcb-bell,,qemu-") &&
             line.contains("guest-vm1.sock"), line);
         assertTrue(line.contains("ivshmem-plain,id=pcb-share-data-dev") && !line.contains("guest-vm1.ctl"),
             "data region plain, control region only through the socket: " + line);
         assertTrue(broker.output().contains(line), "pcb broker printed another line:\n" + broker.output());
-        assertEquals(0, counters().value(CounterType.GUEST_DOORBELL_WAKEUPS, "vm1"));
+        assertEquals(0, beforeGuest.value(CounterType.GUEST_DOORBELL_WAKEUPS, GUEST));
 
-        guest = QemuGuest.builder()
-            .name("vm1")
-            .cacheDir(pcbHome().resolve("qemu"))
-            .memoryMiB(512)
-            .qemuArgs(QemuEndToEndTest.shellWords(line).toArray(new String[0]))
-            .script(guestScript())
-            .consoleListener((text) -> System.out.println("[vm1] " + text))
-            .build();
-        guest.start();
-        final QemuGuest.Result result = guest.waitFor(GUEST_TIMEOUT);
-        final String console = result.console();
-        assertTrue(result.succeeded(), "guest script failed (" + result.scriptExitStatus() + "):\n" + console);
-
+        // The guest printed WAITING only when ls and every ring succeeded (the script exits at the first failure).
+        final CountersSnapshot after = phaseOne();
+        final String console = guest.console();
         assertTrue(console.contains("PCB-BELL-DEVICE "), "no ivshmem device with an MSI-X BAR:\n" + console);
         for (final String name : share.files().keySet())
         {
@@ -116,74 +122,42 @@ final class DoorbellGuestTest
                 assertTrue(console.contains(name), "pcb agent ls did not list " + name + ":\n" + console);
             }
         }
-        final CountersSnapshot after = PcbCommand.awaitCounters(runDir,
-            (c) -> c.value(CounterType.GUEST_DOORBELL_WAKEUPS, "vm1") >= 1);
-        final long wakeups = after.value(CounterType.GUEST_DOORBELL_WAKEUPS, "vm1");
+        final long wakeups = after.value(CounterType.GUEST_DOORBELL_WAKEUPS, GUEST);
         // Rings a second apart usually wake it once each; a delayed server reads two rings as one.
         assertTrue(wakeups >= 1 && wakeups <= RINGS, "doorbell wakeups " + wakeups + " for " + RINGS + " rings");
-        assertTrue(after.value(CounterType.GUEST_INTERRUPTS, "vm1") >= 1,
+        assertTrue(after.value(CounterType.GUEST_INTERRUPTS, GUEST) >= 1,
             "the broker answered the agent, so it interrupted the guest");
         assertTrue(broker.process().isAlive(), "broker died:\n" + broker.output());
     }
 
     @Test
-    @Timeout(value = 240, unit = TimeUnit.SECONDS)
+    @Timeout(value = 420, unit = TimeUnit.SECONDS)
     void theAgentRingsTheBrokerAwakeAndWaitsForItsInterruptsWhileTheBrokerSleeps() throws Exception
     {
-        TestShare.create(shareDir);
-        broker = BrokerProcess.start(runDir, "--share", SHARE + "=" + shareDir, "--guest", "vm1", "--doorbell",
-            "--region-size", "4m", "--window-size", "64k");
-        final String line = qemuArgs("vm1");
-
-        final Path jar = QemuGuest.visibleInGuest(pcbHome().resolve("pcb.jar"));
-        final Path lib = QemuGuest.visibleInGuest(pcbHome().resolve("lib"));
-        final List<String> java = new ArrayList<>();
-        java.add(QemuGuest.hostJava().toString());
-        java.addAll(JavaProcess.jvmFlags());
-        java.add("-XX:TieredStopAtLevel=1");
-        java.add("-XX:+UseSerialGC");
-        final CountDownLatch idle = new CountDownLatch(1);
-        guest = QemuGuest.builder()
-            .name("vm1")
-            .cacheDir(pcbHome().resolve("qemu"))
-            .memoryMiB(512)
-            // vfio-pci needs an IOMMU in the guest (Debian's kernel has no vfio no-IOMMU mode); intremap=on, else
-            // VFIO_SET_IOMMU refuses with EPERM. The IOMMU must come before the devices it translates.
-            .earlyQemuArgs("-machine", "q35", "-device", "intel-iommu,intremap=on")
-            .kernelArgs(QemuGuest.DEFAULT_KERNEL_ARGS + " intel_iommu=on")
-            .qemuArgs(QemuEndToEndTest.shellWords(line).toArray(new String[0]))
-            .script("cd /tmp\n" + findBell() +
-                "modprobe vfio-pci || exit 13\n" +
-                "echo vfio-pci > $bell/driver_override && echo ${bell##*/} > /sys/bus/pci/drivers_probe || exit 14\n" +
-                "echo \"PCB-BELL-DRIVER $(readlink $bell/driver)\"\n" +
-                QemuArgs.render(java) + " -cp " +
-                QemuArgs.shellQuote(testClasses() + ":" + jar + ":" + lib + "/*") + " " +
-                GuestDoorbellProbe.class.getName() + " " + SHARE + " || exit 15\n")
-            .consoleListener((text) ->
-            {
-                System.out.println("[vm1] " + text);
-                if (text.contains(GuestDoorbellProbe.IDLE))
-                {
-                    idle.countDown();
-                }
-            })
-            .build();
-        guest.start();
+        final CountersSnapshot before = phaseOne();
+        Files.createFile(gates.resolve("go"));
 
         // While the guest's agent is attached and idle, the broker must sleep: a polling one stays above 2% of a
         // core in every window (3.6-5.4% here); the first window may still hold the guest's last requests.
-        assertTrue(idle.await(180, TimeUnit.SECONDS), "the guest never reached its idle phase:\n" + guest.console());
+        guest.awaitLine(GuestDoorbellProbe.IDLE, IDLE_TIMEOUT);
         final StringBuilder windows = new StringBuilder();
         boolean slept = false;
-        for (int i = 0; i < 3 && !slept; i++)
+        try
         {
-            final long ticksBefore = broker.cpuTicks();
-            final long t0 = System.nanoTime();
-            Thread.sleep(3_000);
-            final double seconds = (System.nanoTime() - t0) / 1e9;
-            final double fraction = (broker.cpuTicks() - ticksBefore) / 100.0 / seconds;
-            windows.append(String.format(" %.2f%% of a core in %.2f s;", 100 * fraction, seconds));
-            slept = fraction < 0.02;
+            for (int i = 0; i < 3 && !slept; i++)
+            {
+                final long ticksBefore = broker.cpuTicks();
+                final long t0 = System.nanoTime();
+                Thread.sleep(3_000);
+                final double seconds = (System.nanoTime() - t0) / 1e9;
+                final double fraction = (broker.cpuTicks() - ticksBefore) / 100.0 / seconds;
+                windows.append(String.format(" %.2f%% of a core in %.2f s;", 100 * fraction, seconds));
+                slept = fraction < 0.02;
+            }
+        }
+        finally
+        {
+            Files.createFile(gates.resolve("idle-done"));
         }
 
         System.out.println("broker CPU while the guest idled:" + windows);
@@ -194,37 +168,39 @@ final class DoorbellGuestTest
         assertTrue(slept, "the broker did not sleep while the guest's agent idled:" + windows + " threads: " +
             broker.threadCpuTicks());
 
-        final long guestInterrupts = probeValue(console, "irq");
-        assertEquals(probeValue(console, "irq-before-idle"), probeValue(console, "irq-after-idle"),
+        final long guestInterrupts = interrupts(console, "irq");
+        assertEquals(interrupts(console, "irq-before-idle"),
+            interrupts(console, "irq-after-idle"),
             "an idle agent gets no answers, so no interrupts");
+        // Only what came after the first part counts: its ls and rings are in the counters too.
+        final long wakeupsBefore = before.value(CounterType.GUEST_DOORBELL_WAKEUPS, GUEST);
         final CountersSnapshot after = PcbCommand.awaitCounters(runDir,
-            (c) -> c.value(CounterType.GUEST_DOORBELL_WAKEUPS, "vm1") >= 1);
-        final long sent = after.value(CounterType.GUEST_INTERRUPTS, "vm1");
+            (c) -> c.value(CounterType.GUEST_DOORBELL_WAKEUPS, GUEST) > wakeupsBefore);
+        final long sent = after.value(CounterType.GUEST_INTERRUPTS, GUEST) -
+            before.value(CounterType.GUEST_INTERRUPTS, GUEST);
         // Every cycle that answered the guest raised one; the guest kernel counts those it took (close ones merge).
         assertTrue(guestInterrupts >= GuestDoorbellProbe.REQUESTS && guestInterrupts <= sent,
             "guest took " + guestInterrupts + " interrupts for " + 2 * GuestDoorbellProbe.REQUESTS + " STATs, " +
             "broker sent " + sent);
-        assertTrue(after.value(CounterType.GUEST_DOORBELL_WAKEUPS, "vm1") >= 1, "the agent's rings never woke it");
         assertTrue(broker.process().isAlive(), "broker died:\n" + broker.output());
     }
 
-    private static long probeValue(final String console, final String key)
+    /**
+     * The first part's counters, read once the guest waits for the go and the broker counted its rings.
+     */
+    private CountersSnapshot phaseOne() throws Exception
     {
-        final java.util.regex.Matcher m = java.util.regex.Pattern.compile(
-            java.util.regex.Pattern.quote(GuestDoorbellProbe.PREFIX + key + " ") + "(\\d+)").matcher(console);
-        assertTrue(m.find(), "no " + key + " in the console:\n" + console);
-        return Long.parseLong(m.group(1));
+        if (null == phaseOne)
+        {
+            guest.awaitLine(WAITING, PHASE_ONE_TIMEOUT);
+            phaseOne = PcbCommand.awaitCounters(runDir, (c) -> c.value(CounterType.GUEST_DOORBELL_WAKEUPS, GUEST) >= 1);
+        }
+        return phaseOne;
     }
 
-    private static String findBell()
+    private static long interrupts(final String console, final String key)
     {
-        // The doorbell device is the ivshmem device with BAR1 (its MSI-X table); ivshmem-plain has none.
-        return "bell=\n" +
-            "for d in /sys/bus/pci/devices/*; do\n" +
-            "  if [ \"$(cat $d/vendor)\" = 0x1af4 ] && [ \"$(cat $d/device)\" = 0x1110 ] && [ -e $d/resource1 ]; " +
-            "then bell=$d; fi\n" +
-            "done\n" +
-            "[ -n \"$bell\" ] || exit 10\n";
+        return Long.parseLong(GuestFixture.probeValue(console, GuestDoorbellProbe.PREFIX + key + " "));
     }
 
     private static Path testClasses()
@@ -240,43 +216,45 @@ final class DoorbellGuestTest
         }
     }
 
+    /**
+     * First part, no driver bound: {@code pcb agent ls}, then {@link #RINGS} rings by hand (busybox devmem). Then
+     * wait for the host's go, bind vfio-pci and run {@link GuestDoorbellProbe}.
+     */
     private String guestScript()
     {
-        final Path jar = QemuGuest.visibleInGuest(pcbHome().resolve("pcb.jar"));
-        final Path lib = QemuGuest.visibleInGuest(pcbHome().resolve("lib"));
+        final Path jar = QemuGuest.visibleInGuest(GuestFixture.pcbHome().resolve("pcb.jar"));
+        final Path lib = QemuGuest.visibleInGuest(GuestFixture.pcbHome().resolve("lib"));
         final List<String> java = new ArrayList<>();
         java.add(QemuGuest.hostJava().toString());
         java.addAll(JavaProcess.jvmFlags());
         java.add("-XX:TieredStopAtLevel=1");
         java.add("-XX:+UseSerialGC");
-        return "cd /tmp\n" + findBell() +
+        final String javaLine = QemuArgs.render(java);
+        final String go = QemuArgs.shellQuote(gates.resolve("go").toString());
+        return "cd /tmp\n" +
+            // The doorbell device is the ivshmem device with BAR1 (its MSI-X table); ivshmem-plain has none.
+            "bell=\n" +
+            "for d in /sys/bus/pci/devices/*; do\n" +
+            "  if [ \"$(cat $d/vendor)\" = 0x1af4 ] && [ \"$(cat $d/device)\" = 0x1110 ] && [ -e $d/resource1 ]; " +
+            "then bell=$d; fi\n" +
+            "done\n" +
+            "[ -n \"$bell\" ] || exit 10\n" +
             "bar0=$(head -1 $bell/resource | cut -d' ' -f1)\n" +
             "echo \"PCB-BELL-DEVICE $bell $bar0\"\n" +
-            QemuArgs.render(java) + " -cp " + QemuArgs.shellQuote(jar + ":" + lib + "/*") +
+            javaLine + " -cp " + QemuArgs.shellQuote(jar + ":" + lib + "/*") +
             " dev.pcb.cli.Pcb agent ls -l " + SHARE + "/ || exit 11\n" +
             "for i in $(seq " + RINGS + "); do\n" +
             "  busybox devmem $((bar0 + 12)) 32 0 || exit 12\n" +
             "  echo PCB-BELL-RUNG $i; sleep 1\n" +
-            "done\n";
-    }
-
-    private String qemuArgs(final String name) throws IOException, InterruptedException
-    {
-        final Process process = JavaProcess.pcb("qemu-args", "--run-dir", runDir.toString(), "--guest", name)
-            .redirectErrorStream(true).start();
-        final String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "pcb qemu-args hangs");
-        assertEquals(0, process.exitValue(), out);
-        return out.trim();
-    }
-
-    private CountersSnapshot counters() throws Exception
-    {
-        return PcbCommand.awaitCounters(runDir, (c) -> true);
-    }
-
-    private static Path pcbHome()
-    {
-        return Path.of(System.getProperty("pcb.home", "target")).toAbsolutePath();
+            "done\n" +
+            "echo " + WAITING + "\n" +
+            // At most 240 s: the host's go is a file it creates under pcb.home, seen over the host root.
+            "n=0; until [ -e " + go + " ]; do n=$((n + 1)); [ $n -le 1200 ] || exit 16; sleep 0.2; done\n" +
+            "modprobe vfio-pci || exit 13\n" +
+            "echo vfio-pci > $bell/driver_override && echo ${bell##*/} > /sys/bus/pci/drivers_probe || exit 14\n" +
+            "echo \"PCB-BELL-DRIVER $(readlink $bell/driver)\"\n" +
+            javaLine + " -cp " + QemuArgs.shellQuote(testClasses() + ":" + jar + ":" + lib + "/*") + " " +
+            GuestDoorbellProbe.class.getName() + " " + SHARE + " " +
+            QemuArgs.shellQuote(gates.resolve("idle-done").toString()) + " || exit 15\n";
     }
 }

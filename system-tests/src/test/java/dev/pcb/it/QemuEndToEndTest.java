@@ -3,9 +3,10 @@ package dev.pcb.it;
 import dev.pcb.layout.DataRegionDescriptor;
 import dev.pcb.layout.RunDirectory;
 import dev.pcb.testsupport.BrokerProcess;
-import dev.pcb.testsupport.FileTrees;
 import dev.pcb.testsupport.JavaProcess;
 import dev.pcb.testsupport.TestShare;
+import dev.pcb.testsupport.qemu.GuestFixture;
+import dev.pcb.testsupport.qemu.GuestScript;
 import dev.pcb.testsupport.qemu.QemuArgs;
 import dev.pcb.testsupport.qemu.QemuGuest;
 import org.junit.jupiter.api.AfterEach;
@@ -17,7 +18,6 @@ import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,35 +60,24 @@ final class QemuEndToEndTest
     private static final Pattern BROKER_ARGS = Pattern.compile("^QEMU arguments for guest (\\S+):\\n\\s+(.+)$",
         Pattern.MULTILINE);
 
+    private final GuestFixture fixture = new GuestFixture();
     private Path shareDir;
     private Path runDir;
     private BrokerProcess broker;
-    private final List<QemuGuest> guests = new ArrayList<>();
 
     @BeforeEach
-    void setUp() throws IOException
+    void setUp()
     {
-        assertTrue(QemuGuest.findOnPath(QemuGuest.DEFAULT_QEMU).isPresent(),
-            QemuGuest.DEFAULT_QEMU + " is not on the PATH: this test needs QEMU " +
-            "(apt-get install qemu-system-x86 busybox-static linux-image-amd64)");
+        GuestFixture.requireQemu();
         final String unique = ProcessHandle.current().pid() + "-" + System.nanoTime();
-        shareDir = pcbHome().resolve("qemu-e2e").resolve("share-" + unique);
-        runDir = Path.of("/dev/shm", "pcb-e2e,qemu " + unique);
+        shareDir = fixture.deleteAfter(GuestFixture.pcbHome().resolve("qemu-e2e").resolve("share-" + unique));
+        runDir = fixture.deleteAfter(Path.of("/dev/shm", "pcb-e2e,qemu " + unique));
     }
 
     @AfterEach
     void tearDown() throws Exception
     {
-        for (final QemuGuest guest : guests)
-        {
-            guest.close();
-        }
-        if (null != broker)
-        {
-            broker.close();
-        }
-        FileTrees.delete(runDir);
-        FileTrees.delete(shareDir);
+        fixture.close();
     }
 
     @Test
@@ -113,7 +102,7 @@ final class QemuEndToEndTest
             brokerArgs.add("--guest");
             brokerArgs.add(guest);
         }
-        broker = BrokerProcess.start(runDir, brokerArgs.toArray(new String[0]));
+        broker = fixture.closeAfter(BrokerProcess.start(runDir, brokerArgs.toArray(new String[0])));
         final Path dataRegion = RunDirectory.dataRegionFile(runDir, SHARE);
         final byte[] superblockBefore = superblock(dataRegion);
 
@@ -127,36 +116,25 @@ final class QemuEndToEndTest
         assertEquals(GUESTS, new ArrayList<>(printed.keySet()), "broker output:\n" + broker.output());
         for (final String guest : GUESTS)
         {
-            assertEquals(printed.get(guest), qemuArgsCommand(guest), "pcb qemu-args differs from the broker's line");
+            assertEquals(printed.get(guest), GuestFixture.qemuArgs(runDir, guest),
+                "pcb qemu-args differs from the broker's line");
             assertTrue(printed.get(guest).contains(",,qemu"), "the comma of the run dir must be doubled for QEMU: " +
                 printed.get(guest));
         }
 
         final long bootStart = System.nanoTime();
+        // Both at once: two guests attached to the one data region at the same time.
+        final List<QemuGuest> guests = new ArrayList<>();
         for (final String guest : GUESTS)
         {
-            final List<String> qemuArgs = shellWords(printed.get(guest));
-            final QemuGuest qemu = QemuGuest.builder()
+            guests.add(fixture.start(QemuGuest.builder()
                 .name(guest)
-                .cacheDir(pcbHome().resolve("qemu"))
+                .cacheDir(GuestFixture.pcbHome().resolve("qemu"))
                 .memoryMiB(GUEST_MEMORY_MIB)
-                .qemuArgs(qemuArgs.toArray(new String[0]))
-                .script(guestScript(guest, expected.keySet()))
-                .consoleListener((line) -> System.out.println("[" + guest + "] " + line))
-                .build();
-            guests.add(qemu);
+                .qemuArgs(QemuArgs.shellWords(printed.get(guest)).toArray(new String[0]))
+                .script(guestScript(guest, expected.keySet()))));
         }
-        // Both at once: two guests attached to the one data region at the same time.
-        for (final QemuGuest guest : guests)
-        {
-            guest.start();
-        }
-        final long deadline = bootStart + GUEST_TIMEOUT.toNanos();
-        final List<QemuGuest.Result> results = new ArrayList<>();
-        for (final QemuGuest guest : guests)
-        {
-            results.add(guest.waitFor(Duration.ofNanos(deadline - System.nanoTime())));
-        }
+        final List<QemuGuest.Result> results = fixture.awaitAll(GUEST_TIMEOUT);
         final long guestsMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - bootStart);
 
         final Map<String, String> hostListing = hostListing();
@@ -194,7 +172,7 @@ final class QemuEndToEndTest
         }
 
         final Map<String, String> listing = new TreeMap<>();
-        for (final String line : prefixed(console, "PCB-E2E-LS "))
+        for (final String line : GuestScript.lines(console, "PCB-E2E-LS "))
         {
             final String[] parts = line.trim().split("\\s+", 3);
             listing.put(parts[2], "d".equals(parts[0]) ? "d" : parts[0] + " " + parts[1]);
@@ -202,14 +180,14 @@ final class QemuEndToEndTest
         assertEquals(hostListing, listing, "listing of " + SHARE + "/ in " + context);
 
         final Map<String, String> sums = new LinkedHashMap<>();
-        for (final String line : prefixed(console, "PCB-E2E-SHA "))
+        for (final String line : GuestScript.lines(console, "PCB-E2E-SHA "))
         {
             final String[] parts = line.trim().split("\\s+", 2);
             sums.put(parts[1], parts[0]);
         }
         assertEquals(expected, sums, "checksums in " + context);
 
-        final List<String> writes = prefixed(console, GuestBarWriter.PREFIX);
+        final List<String> writes = GuestScript.lines(console, GuestBarWriter.PREFIX);
         assertTrue(writes.contains("data-regions-written=1"), "the guest did not write into the data region: " +
             context);
     }
@@ -220,8 +198,8 @@ final class QemuEndToEndTest
      */
     private static String guestScript(final String guest, final Iterable<String> paths)
     {
-        final Path jar = QemuGuest.visibleInGuest(pcbHome().resolve("pcb.jar"));
-        final Path lib = QemuGuest.visibleInGuest(pcbHome().resolve("lib"));
+        final Path jar = QemuGuest.visibleInGuest(GuestFixture.pcbHome().resolve("pcb.jar"));
+        final Path lib = QemuGuest.visibleInGuest(GuestFixture.pcbHome().resolve("lib"));
         assertTrue(Files.isRegularFile(jar) && Files.isDirectory(lib), "run after package: no " + jar + " or " + lib);
         final String classpath = jar + ":" + lib + "/*";
 
@@ -283,90 +261,6 @@ final class QemuEndToEndTest
         return listing;
     }
 
-    private String qemuArgsCommand(final String guest) throws IOException, InterruptedException
-    {
-        final Process process = JavaProcess.pcb("qemu-args", "--run-dir", runDir.toString(), "--guest", guest)
-            .redirectErrorStream(true).start();
-        final String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "pcb qemu-args hangs");
-        assertEquals(0, process.exitValue(), out);
-        return out.trim();
-    }
-
-    private static List<String> prefixed(final String console, final String prefix)
-    {
-        final List<String> lines = new ArrayList<>();
-        for (final String line : console.split("\n"))
-        {
-            if (line.startsWith(prefix))
-            {
-                lines.add(line.substring(prefix.length()).trim());
-            }
-        }
-        return lines;
-    }
-
-    /**
-     * Split a POSIX shell line into words: single quotes, double quotes and backslashes, as QemuArgs quotes them.
-     */
-    static List<String> shellWords(final String line)
-    {
-        final List<String> words = new ArrayList<>();
-        final StringBuilder word = new StringBuilder();
-        boolean inWord = false;
-        for (int i = 0; i < line.length(); i++)
-        {
-            final char c = line.charAt(i);
-            if (c == '\'')
-            {
-                final int end = line.indexOf('\'', i + 1);
-                assertTrue(end > i, "unbalanced quote in " + line);
-                word.append(line, i + 1, end);
-                i = end;
-                inWord = true;
-            }
-            else if (c == '"')
-            {
-                int j = i + 1;
-                for (; j < line.length() && line.charAt(j) != '"'; j++)
-                {
-                    if (line.charAt(j) == '\\' && j + 1 < line.length())
-                    {
-                        j++;
-                    }
-                    word.append(line.charAt(j));
-                }
-                assertTrue(j < line.length(), "unbalanced quote in " + line);
-                i = j;
-                inWord = true;
-            }
-            else if (c == '\\' && i + 1 < line.length())
-            {
-                word.append(line.charAt(++i));
-                inWord = true;
-            }
-            else if (Character.isWhitespace(c))
-            {
-                if (inWord)
-                {
-                    words.add(word.toString());
-                    word.setLength(0);
-                    inWord = false;
-                }
-            }
-            else
-            {
-                word.append(c);
-                inWord = true;
-            }
-        }
-        if (inWord)
-        {
-            words.add(word.toString());
-        }
-        return words;
-    }
-
     private static byte[] superblock(final Path dataRegion) throws IOException
     {
         final byte[] bytes = Files.readAllBytes(dataRegion);
@@ -412,10 +306,5 @@ final class QemuEndToEndTest
         {
             throw new IllegalStateException(ex);
         }
-    }
-
-    private static Path pcbHome()
-    {
-        return Path.of(System.getProperty("pcb.home", "target")).toAbsolutePath();
     }
 }

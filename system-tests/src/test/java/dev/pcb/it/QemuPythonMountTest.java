@@ -1,9 +1,9 @@
 package dev.pcb.it;
 
 import dev.pcb.testsupport.BrokerProcess;
-import dev.pcb.testsupport.FileTrees;
 import dev.pcb.testsupport.JavaProcess;
 import dev.pcb.testsupport.TestShare;
+import dev.pcb.testsupport.qemu.GuestFixture;
 import dev.pcb.testsupport.qemu.GuestScript;
 import dev.pcb.testsupport.qemu.QemuArgs;
 import dev.pcb.testsupport.qemu.QemuGuest;
@@ -41,25 +41,12 @@ final class QemuPythonMountTest
     private static final String MOUNTPOINT = "/tmp/pcb/" + SHARE;
     private static final String PYTHON = "/usr/bin/python3";
 
-    private Path work;
-    private BrokerProcess broker;
-    private QemuGuest guest;
+    private final GuestFixture fixture = new GuestFixture();
 
     @AfterEach
     void tearDown() throws Exception
     {
-        if (null != guest)
-        {
-            guest.close();
-        }
-        if (null != broker)
-        {
-            broker.close();
-        }
-        if (null != work)
-        {
-            FileTrees.delete(work);
-        }
+        fixture.close();
     }
 
     @Test
@@ -67,8 +54,10 @@ final class QemuPythonMountTest
     void pythonImportsAModuleAndMapsAFileFromTheMount() throws Exception
     {
         assertTrue(Files.isExecutable(Path.of(PYTHON)), PYTHON + " is needed on the host (Debian python3)");
-        final Path home = Path.of(System.getProperty("pcb.home", "target")).toAbsolutePath();
-        work = home.resolve("qemu-python-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
+        GuestFixture.requireQemu();
+        final Path home = GuestFixture.pcbHome();
+        final Path work = fixture.deleteAfter(
+            home.resolve("qemu-python-" + ProcessHandle.current().pid() + "-" + System.nanoTime()));
         final Path shareDir = work.resolve("share");
         Files.createDirectories(shareDir.resolve("py/pcbpkg"));
         final long token = new SplittableRandom().nextLong() >>> 1;
@@ -79,8 +68,9 @@ final class QemuPythonMountTest
         Files.write(shareDir.resolve("mapped.bin"), mapped);
 
         final Path runDir = BrokerProcess.newRunDir("qemu-python");
-        broker = BrokerProcess.start(runDir, "--share", SHARE + "=" + shareDir, "--guest", GUEST,
-            "--region-size", "4m", "--window-size", Integer.toString(TestShare.WINDOW));
+        final BrokerProcess broker = fixture.closeAfter(BrokerProcess.start(fixture.deleteAfter(runDir),
+            "--share", SHARE + "=" + shareDir, "--guest", GUEST,
+            "--region-size", "4m", "--window-size", Integer.toString(TestShare.WINDOW)));
         final Matcher args = Pattern.compile("^QEMU arguments for guest " + GUEST + ":\\n\\s+(.+)$", Pattern.MULTILINE)
             .matcher(broker.output());
         assertTrue(args.find(), broker.output());
@@ -99,15 +89,12 @@ final class QemuPythonMountTest
             "pcb_status python $? $out\n" +
             "pcb_umount\n";
 
-        guest = QemuGuest.builder()
+        final QemuGuest guest = fixture.start(QemuGuest.builder()
             .name(GUEST)
             .cacheDir(home.resolve("qemu"))
             .memoryMiB(768)
-            .qemuArgs(QemuEndToEndTest.shellWords(args.group(1).trim()).toArray(new String[0]))
-            .script(script)
-            .consoleListener((line) -> System.out.println("[" + GUEST + "] " + line))
-            .build();
-        guest.start();
+            .qemuArgs(QemuArgs.shellWords(args.group(1).trim()).toArray(new String[0]))
+            .script(script));
         final QemuGuest.Result result = guest.waitFor(Duration.ofSeconds(180));
         final String console = result.console();
         final String context = result + ", broker:\n" + broker.output() + "\nconsole:\n" + console;

@@ -2,6 +2,7 @@ package dev.pcb.it;
 
 import dev.pcb.layout.RunDirectory;
 import dev.pcb.testsupport.AgentProcess;
+import dev.pcb.testsupport.BindfsMount;
 import dev.pcb.testsupport.BrokerProcess;
 import dev.pcb.testsupport.JavaProcess;
 import dev.pcb.testsupport.PcbCommand;
@@ -371,70 +372,60 @@ class TreeVersionsTest
             tree.build(n, TestShare.WINDOW);
         }
         tree.flip(1);
-        final Path mount = Files.createTempDirectory("pcb-bindfs-");
-        final Process bindfs = new ProcessBuilder("bindfs", source.toString(), mount.toString())
-            .redirectErrorStream(true).start();
-        assertTrue(bindfs.waitFor(30, TimeUnit.SECONDS), "bindfs did not start");
-        assertEquals(0, bindfs.exitValue(), "bindfs (scripts/install-deps.sh installs it): " +
-            new String(bindfs.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
-        BrokerProcess broker = null;
-        try
+        try (BindfsMount bindfs = BindfsMount.start(source))
         {
-            final VersionedTree seen = new VersionedTree(mount);
-            broker = startBroker(seen);
-            final AtomicBoolean publishing = new AtomicBoolean(true);
-            final Thread publisher = new Thread(() ->
-            {
-                int n = 1;
-                try
-                {
-                    while (publishing.get())
-                    {
-                        n = n % 5 + 1;
-                        tree.flip(n);
-                        Thread.sleep(30);
-                    }
-                }
-                catch (final IOException | InterruptedException ex)
-                {
-                    throw new IllegalStateException(ex);
-                }
-            }, "publisher");
-            final List<Process> readers = List.of(startWalker(broker, "vm1", 8_000), startWalker(broker, "vm2", 8_000));
-            publisher.start();
-            long walks = 0;
-            long mixed = 0;
+            final BrokerProcess broker = startBroker(new VersionedTree(bindfs.mountPoint()));
             try
             {
-                for (final Process reader : readers)
+                final AtomicBoolean publishing = new AtomicBoolean(true);
+                final Thread publisher = new Thread(() ->
                 {
-                    final String out = output(reader);
-                    final Matcher m = SUMMARY.matcher(out);
-                    assertTrue(m.find(), out);
-                    walks += Long.parseLong(m.group(1));
-                    mixed += Long.parseLong(m.group(2));
+                    int n = 1;
+                    try
+                    {
+                        while (publishing.get())
+                        {
+                            n = n % 5 + 1;
+                            tree.flip(n);
+                            Thread.sleep(30);
+                        }
+                    }
+                    catch (final IOException | InterruptedException ex)
+                    {
+                        throw new IllegalStateException(ex);
+                    }
+                }, "publisher");
+                final List<Process> readers =
+                    List.of(startWalker(broker, "vm1", 8_000), startWalker(broker, "vm2", 8_000));
+                publisher.start();
+                long walks = 0;
+                long mixed = 0;
+                try
+                {
+                    for (final Process reader : readers)
+                    {
+                        final String out = output(reader);
+                        final Matcher m = SUMMARY.matcher(out);
+                        assertTrue(m.find(), out);
+                        walks += Long.parseLong(m.group(1));
+                        mixed += Long.parseLong(m.group(2));
+                    }
                 }
+                finally
+                {
+                    publishing.set(false);
+                    publisher.join(10_000);
+                }
+                System.out.println("bindfs tree versions: " + walks + " walks, " + mixed + " mixed");
+                assertEquals(0, mixed, "walks that read more than one tree version");
+                assertTrue(walks >= 6, "walks: " + walks);
+                assertTrue(broker.output().contains("read leases unavailable"), broker.output());
             }
             finally
             {
-                publishing.set(false);
-                publisher.join(10_000);
-            }
-            System.out.println("bindfs tree versions: " + walks + " walks, " + mixed + " mixed");
-            assertEquals(0, mixed, "walks that read more than one tree version");
-            assertTrue(walks >= 6, "walks: " + walks);
-            assertTrue(broker.output().contains("read leases unavailable"), broker.output());
-        }
-        finally
-        {
-            // The broker holds the version directories open: stop it first, or the mount stays busy.
-            if (null != broker)
-            {
+                // The broker holds the version directories open: stop it before the mount closes, or it stays busy.
                 broker.stop();
             }
-            final Process unmount = new ProcessBuilder("fusermount", "-u", mount.toString()).inheritIO().start();
-            unmount.waitFor(30, TimeUnit.SECONDS);
-            Files.deleteIfExists(mount);
         }
     }
 }

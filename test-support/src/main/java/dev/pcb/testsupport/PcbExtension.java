@@ -63,17 +63,17 @@ public final class PcbExtension implements AfterEachCallback
         Exception failure = null;
         while (!closeables.isEmpty())
         {
-            failure = closeRecording(closeables.pop(), failure);
+            failure = Cleanup.close(closeables.pop(), failure);
         }
-        failure = closeRecording(children, failure);
+        failure = Cleanup.close(children, failure);
         if (null != broker)
         {
-            failure = closeRecording(broker, failure);
+            failure = Cleanup.close(broker, failure);
             broker = null;
         }
         if (null != shareDir)
         {
-            failure = closeRecording(() -> FileTrees.delete(shareDir), failure);
+            failure = Cleanup.close(() -> FileTrees.delete(shareDir), failure);
             shareDir = null;
         }
         if (null != failure)
@@ -213,23 +213,5 @@ public final class PcbExtension implements AfterEachCallback
     public void forget(final Process process)
     {
         children.forget(process);
-    }
-
-    private static Exception closeRecording(final AutoCloseable closeable, final Exception failure)
-    {
-        try
-        {
-            closeable.close();
-            return failure;
-        }
-        catch (final Exception ex)
-        {
-            if (null == failure)
-            {
-                return ex;
-            }
-            failure.addSuppressed(ex);
-            return failure;
-        }
     }
 }

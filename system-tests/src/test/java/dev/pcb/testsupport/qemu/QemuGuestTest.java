@@ -19,14 +19,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import java.util.zip.CRC32;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -54,35 +49,20 @@ final class QemuGuestTest
     private static final List<String> PASSED_JVM_FLAGS = List.of(
         "--add-opens=", "--add-exports=", "--enable-native-access=", "--sun-misc-unsafe-memory-access=");
 
-    private final List<QemuGuest> guests = new ArrayList<>();
+    private final GuestFixture fixture = new GuestFixture();
     private Path regionDir;
 
     @BeforeEach
     void setUp() throws IOException
     {
-        assertTrue(QemuGuest.findOnPath(QemuGuest.DEFAULT_QEMU).isPresent(),
-            QemuGuest.DEFAULT_QEMU + " is not on the PATH: this test needs QEMU " +
-            "(apt-get install qemu-system-x86 busybox-static linux-image-amd64)");
-        regionDir = Files.createTempDirectory(Path.of("/dev/shm"), "pcb-qemu-test-");
+        GuestFixture.requireQemu();
+        regionDir = fixture.deleteAfter(Files.createTempDirectory(Path.of("/dev/shm"), "pcb-qemu-test-"));
     }
 
     @AfterEach
-    void tearDown() throws IOException
+    void tearDown() throws Exception
     {
-        for (final QemuGuest guest : guests)
-        {
-            guest.close();
-        }
-        if (null != regionDir)
-        {
-            try (Stream<Path> files = Files.walk(regionDir))
-            {
-                for (final Path file : files.sorted(Comparator.reverseOrder()).collect(Collectors.toList()))
-                {
-                    Files.deleteIfExists(file);
-                }
-            }
-        }
+        fixture.close();
     }
 
     @Test
@@ -98,22 +78,18 @@ final class QemuGuestTest
         final Path controlB = write("vm-b.control", controlRegion("vm-b"));
         final long controlSize = Files.size(controlA);
 
-        // Different orders, and a second data region for vm-b: only the content can tell the devices apart.
-        final QemuGuest guestA = guest("vm-a", List.of(
+        final long startNanos = System.nanoTime();
+        // Both at once, one deadline for both.
+        fixture.start(guest("vm-a", List.of(
             IvshmemRegion.readOnly("data0", dataFile, DATA_SIZE),
-            IvshmemRegion.writable("ctrl", controlA, controlSize)));
-        final QemuGuest guestB = guest("vm-b", List.of(
+            IvshmemRegion.writable("ctrl", controlA, controlSize))));
+        fixture.start(guest("vm-b", List.of(
             IvshmemRegion.writable("ctrl", controlB, controlSize),
             IvshmemRegion.readOnly("data1", decoyFile, DATA_SIZE),
-            IvshmemRegion.readOnly("data0", dataFile, DATA_SIZE)));
-
-        final long startNanos = System.nanoTime();
-        guestA.start();
-        guestB.start();
-        // One deadline for both: they run at the same time.
-        final long deadlineNanos = startNanos + GUEST_TIMEOUT.toNanos();
-        final QemuGuest.Result resultA = guestA.waitFor(Duration.ofNanos(deadlineNanos - System.nanoTime()));
-        final QemuGuest.Result resultB = guestB.waitFor(Duration.ofNanos(deadlineNanos - System.nanoTime()));
+            IvshmemRegion.readOnly("data0", dataFile, DATA_SIZE))));
+        final List<QemuGuest.Result> results = fixture.awaitAll(GUEST_TIMEOUT);
+        final QemuGuest.Result resultA = results.get(0);
+        final QemuGuest.Result resultB = results.get(1);
         System.out.printf("QemuGuestTest: both guests done in %d ms; vm-a %s; vm-b %s%n",
             TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos), resultA, resultB);
 
@@ -135,7 +111,8 @@ final class QemuGuestTest
             fail("guest " + name + " failed: " + result + "\n" + console);
         }
 
-        assertEquals(crc, probeValue(console, "data-crc"), name + " read other data:\n" + console);
+        assertEquals(crc, GuestFixture.probeValue(console, IvshmemProbe.PREFIX + "data-crc="),
+            name + " read other data:\n" + console);
         assertTrue(console.contains(IvshmemProbe.PREFIX + "ro-write-attempted"), name + ":\n" + console);
 
         final byte[] expectedMarker = ("PCB-MARK guest=" + name + " crc=" + crc).getBytes(StandardCharsets.US_ASCII);
@@ -146,22 +123,21 @@ final class QemuGuestTest
         assertEquals(ControlRegionDescriptor.MAGIC,
             ByteBuffer.wrap(controlBytes).order(ByteOrder.LITTLE_ENDIAN).getLong(0), name);
 
-        return probeValue(console, "data");
+        return GuestFixture.probeValue(console, IvshmemProbe.PREFIX + "data=");
     }
 
-    private QemuGuest guest(final String name, final List<IvshmemRegion> regions)
+    /**
+     * Different orders, and a second data region for vm-b: only the content can tell the devices apart.
+     */
+    private static QemuGuest.Builder guest(final String name, final List<IvshmemRegion> regions)
     {
         final QemuGuest.Builder builder = QemuGuest.builder()
             .name(name)
-            .cacheDir(pcbHome().resolve("qemu"))
+            .cacheDir(GuestFixture.pcbHome().resolve("qemu"))
             .memoryMiB(1024)
-            .script(probeScript(name))
-            .consoleListener((line) -> System.out.println("[" + name + "] " + line));
+            .script(probeScript(name));
         regions.forEach(builder::ivshmem);
-
-        final QemuGuest guest = builder.build();
-        guests.add(guest);
-        return guest;
+        return builder;
     }
 
     private static String probeScript(final String name)
@@ -199,8 +175,8 @@ final class QemuGuestTest
             throw new IllegalStateException(ex);
         }
 
-        final Path jar = pcbHome().resolve("pcb.jar");
-        final Path lib = pcbHome().resolve("lib");
+        final Path jar = GuestFixture.pcbHome().resolve("pcb.jar");
+        final Path lib = GuestFixture.pcbHome().resolve("lib");
         assertTrue(Files.isRegularFile(jar) && Files.isDirectory(lib), "run after package: no " + jar + " or " + lib);
 
         return QemuGuest.visibleInGuest(testClasses) + ":" +
@@ -223,19 +199,6 @@ final class QemuGuestTest
         }
 
         return flags;
-    }
-
-    private static Path pcbHome()
-    {
-        return Path.of(System.getProperty("pcb.home", "target")).toAbsolutePath();
-    }
-
-    private static String probeValue(final String console, final String key)
-    {
-        final Matcher matcher = Pattern.compile(
-            "^" + Pattern.quote(IvshmemProbe.PREFIX + key + "=") + "(\\S+)", Pattern.MULTILINE).matcher(console);
-        assertTrue(matcher.find(), "no " + key + " in console:\n" + console);
-        return matcher.group(1);
     }
 
     private Path write(final String name, final byte[] content) throws IOException

@@ -171,4 +171,76 @@ public final class QemuArgs
 
         return "'" + word.replace("'", "'\"'\"'") + "'";
     }
+
+    /**
+     * Split a POSIX shell line into words, the inverse of {@link #render(List)}: single quotes, double quotes and
+     * backslashes, as the broker and {@code pcb qemu-args} quote the arguments they print.
+     *
+     * @param line the line.
+     * @return its words.
+     * @throws IllegalArgumentException when a quote is not closed.
+     */
+    public static List<String> shellWords(final String line)
+    {
+        final List<String> words = new ArrayList<>();
+        final StringBuilder word = new StringBuilder();
+        boolean inWord = false;
+        for (int i = 0; i < line.length(); i++)
+        {
+            final char c = line.charAt(i);
+            if (c == '\'')
+            {
+                final int end = line.indexOf('\'', i + 1);
+                if (end < 0)
+                {
+                    throw new IllegalArgumentException("unbalanced quote in " + line);
+                }
+                word.append(line, i + 1, end);
+                i = end;
+                inWord = true;
+            }
+            else if (c == '"')
+            {
+                int j = i + 1;
+                for (; j < line.length() && line.charAt(j) != '"'; j++)
+                {
+                    if (line.charAt(j) == '\\' && j + 1 < line.length())
+                    {
+                        j++;
+                    }
+                    word.append(line.charAt(j));
+                }
+                if (j >= line.length())
+                {
+                    throw new IllegalArgumentException("unbalanced quote in " + line);
+                }
+                i = j;
+                inWord = true;
+            }
+            else if (c == '\\' && i + 1 < line.length())
+            {
+                word.append(line.charAt(++i));
+                inWord = true;
+            }
+            else if (Character.isWhitespace(c))
+            {
+                if (inWord)
+                {
+                    words.add(word.toString());
+                    word.setLength(0);
+                    inWord = false;
+                }
+            }
+            else
+            {
+                word.append(c);
+                inWord = true;
+            }
+        }
+        if (inWord)
+        {
+            words.add(word.toString());
+        }
+        return words;
+    }
 }

@@ -101,6 +101,7 @@ public final class QemuGuest implements AutoCloseable
     private long exitMarkerNanos;
     private int scriptExitStatus;
     private boolean exitMarkerSeen;
+    private boolean consoleEnded;
     private boolean closed;
 
     private QemuGuest(final Builder builder)
@@ -120,7 +121,15 @@ public final class QemuGuest implements AutoCloseable
         earlyQemuArgs = List.copyOf(builder.earlyQemuArgs);
         extraQemuArgs = List.copyOf(builder.extraQemuArgs);
         script = Objects.requireNonNull(builder.script, "script");
-        consoleListener = builder.consoleListener;
+        final Consumer<String> listener = builder.consoleListener;
+        consoleListener = !builder.echoConsole ? listener : (line) ->
+        {
+            System.out.println("[" + name + "] " + line);
+            if (null != listener)
+            {
+                listener.accept(line);
+            }
+        };
     }
 
     /**
@@ -287,6 +296,49 @@ public final class QemuGuest implements AutoCloseable
         synchronized (lock)
         {
             return console.toString();
+        }
+    }
+
+    /**
+     * Wait for the first console line that starts with a prefix, such as a marker the guest script prints when a
+     * phase is done, while the guest keeps running.
+     *
+     * @param prefix  start of the line.
+     * @param timeout how long to wait from now.
+     * @return the whole line.
+     * @throws TimeoutException      when no such line came in time; the message ends with the console's tail.
+     * @throws IllegalStateException when the console ended (the guest is gone) without such a line.
+     * @throws InterruptedException  when interrupted while waiting.
+     */
+    public String awaitLine(final String prefix, final Duration timeout) throws TimeoutException, InterruptedException
+    {
+        final long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (lock)
+        {
+            while (true)
+            {
+                final int at = console.indexOf(prefix);
+                for (int i = at; i >= 0; i = console.indexOf(prefix, i + 1))
+                {
+                    if (0 == i || console.charAt(i - 1) == '\n')
+                    {
+                        final int end = console.indexOf("\n", i);
+                        return console.substring(i, end < 0 ? console.length() : end);
+                    }
+                }
+                if (consoleEnded)
+                {
+                    throw new IllegalStateException("guest " + name + " ended without a line '" + prefix +
+                        "'; console tail:\n" + tail(console.toString(), CONSOLE_TAIL_CHARS));
+                }
+                final long remainingMs = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (remainingMs <= 0)
+                {
+                    throw new TimeoutException("guest " + name + " printed no line '" + prefix + "' within " +
+                        timeout + "; console tail:\n" + tail(console.toString(), CONSOLE_TAIL_CHARS));
+                }
+                lock.wait(remainingMs);
+            }
         }
     }
 
@@ -646,6 +698,11 @@ public final class QemuGuest implements AutoCloseable
         {
             onLine(line.toString());
         }
+        synchronized (lock)
+        {
+            consoleEnded = true;
+            lock.notifyAll();
+        }
     }
 
     private void onLine(final String latin1Line)
@@ -671,6 +728,7 @@ public final class QemuGuest implements AutoCloseable
                     // Not our init's marker line: leave it as console text.
                 }
             }
+            lock.notifyAll();
         }
 
         if (null != consoleListener)
@@ -848,6 +906,7 @@ public final class QemuGuest implements AutoCloseable
         private final List<String> extraQemuArgs = new ArrayList<>();
         private String script;
         private Consumer<String> consoleListener;
+        private boolean echoConsole;
 
         private Builder()
         {
@@ -1059,6 +1118,18 @@ public final class QemuGuest implements AutoCloseable
         public Builder consoleListener(final Consumer<String> consoleListener)
         {
             this.consoleListener = consoleListener;
+            return this;
+        }
+
+        /**
+         * Print each console line to stdout with the guest's name in front, as {@code [vm1] line}, before any
+         * {@link #consoleListener(Consumer)} gets it: a test's log then shows what its guests did.
+         *
+         * @return this builder.
+         */
+        public Builder echoConsole()
+        {
+            this.echoConsole = true;
             return this;
         }
 
