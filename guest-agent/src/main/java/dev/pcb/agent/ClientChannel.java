@@ -87,8 +87,8 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
     }
 
     /**
-     * @param bell the control region's doorbell device in a guest ({@link DoorbellInterrupts#ifBound}), or null to
-     *             poll; closed with this channel.
+     * @param bell the control region's doorbell device in a guest ({@link DoorbellInterrupts#forControlRegion}), or
+     *             null to poll; closed with this channel.
      */
     ClientChannel(
         final MappedRegion control, final AgentConfig config, final NanoClock clock, final DoorbellInterrupts bell)
