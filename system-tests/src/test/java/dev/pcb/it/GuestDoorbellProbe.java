@@ -10,8 +10,8 @@ import java.time.Duration;
 
 /**
  * Runs inside a {@link DoorbellGuestTest} guest, as root, with the control region's {@code ivshmem-doorbell} device
- * bound to vfio-pci, so the real agent rings the broker through the doorbell register and waits for its answers on
- * interrupts: {@link #REQUESTS} STATs, then {@link #IDLE_MS} attached and idle (the host measures the broker's CPU
+ * unbound: the real agent binds it to vfio-pci, rings the broker through the doorbell register and waits for its
+ * answers on interrupts: {@link #REQUESTS} STATs, then {@link #IDLE_MS} attached and idle (the host measures the broker's CPU
  * meanwhile: it should sleep), then {@link #REQUESTS} STATs again. Prints {@code PCB-PROBE ...} lines, the last the
  * guest kernel's count of the device's MSI-X interrupts ({@code /proc/interrupts}, line {@code vfio-msix[0]}).
  */
