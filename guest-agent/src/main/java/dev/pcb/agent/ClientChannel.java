@@ -121,7 +121,7 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
         this.slotIndex = SlotClaim.claim(whole, slot, ownerId, clock, deadlineNs, config.connectTimeout().toMillis());
         // Before ATTACH: a broker sleeps only while every owner it serves can wake it. A claim wakes it too, so a
         // sleeping broker accepts the slot at once.
-        Doorbell.ownerFlags(slot.buffer(), config.isHostLocal() || null != bell);
+        Doorbell.ownerFlags(slot.buffer(), config.isHostLocal() || null != bell, null != bell);
         AnswerDoorbell.claimed(slot.buffer());
         if (config.isHostLocal())
         {
