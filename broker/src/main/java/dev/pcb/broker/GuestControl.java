@@ -56,20 +56,23 @@ final class GuestControl implements AutoCloseable
         this.header = new UnsafeBuffer(whole, 0, ControlRegionDescriptor.HEADER_LENGTH);
 
         // A restarted broker reuses the file QEMU has mapped. Clients of the previous broker that are still alive
-        // keep their slots (owner id, pid, heartbeat) so they can re-attach and claim the windows they still read;
-        // everything else is cleared, including every accepted owner id, before the new header is published.
+        // keep their slots (owner id, pid, heartbeat) so they can re-attach and claim the windows they still read, and
+        // their owner flags, which they write once after their claim (without them a re-attached agent that rings
+        // would keep this broker polling); everything else is cleared, including every accepted owner id, before
+        // the new header is published.
         final boolean sameGeometry = ControlRegionDescriptor.isReady(header) &&
             header.getInt(ControlRegionDescriptor.SLOT_COUNT_OFFSET) == config.slotCount() &&
             header.getInt(ControlRegionDescriptor.SLOT_LENGTH_OFFSET) == slotLength;
-        final long[] owners = new long[config.slotCount() * 3];
+        final long[] owners = new long[config.slotCount() * 4];
         if (sameGeometry)
         {
             for (int i = 0; i < config.slotCount(); i++)
             {
                 final int at = ControlRegionDescriptor.slotOffset(slotLength, i);
-                owners[3 * i] = whole.getLongVolatile(at + ClientSlotDescriptor.OWNER_ID_OFFSET);
-                owners[3 * i + 1] = whole.getLongVolatile(at + ClientSlotDescriptor.OWNER_PID_OFFSET);
-                owners[3 * i + 2] = whole.getLongVolatile(at + ClientSlotDescriptor.OWNER_HEARTBEAT_OFFSET);
+                owners[4 * i] = whole.getLongVolatile(at + ClientSlotDescriptor.OWNER_ID_OFFSET);
+                owners[4 * i + 1] = whole.getLongVolatile(at + ClientSlotDescriptor.OWNER_PID_OFFSET);
+                owners[4 * i + 2] = whole.getLongVolatile(at + ClientSlotDescriptor.OWNER_HEARTBEAT_OFFSET);
+                owners[4 * i + 3] = whole.getIntVolatile(at + ClientSlotDescriptor.OWNER_FLAGS_OFFSET);
             }
         }
         header.putLongVolatile(ControlRegionDescriptor.MAGIC_OFFSET, 0);
@@ -77,9 +80,10 @@ final class GuestControl implements AutoCloseable
         for (int i = 0; sameGeometry && i < config.slotCount(); i++)
         {
             final int at = ControlRegionDescriptor.slotOffset(slotLength, i);
-            whole.putLong(at + ClientSlotDescriptor.OWNER_ID_OFFSET, owners[3 * i]);
-            whole.putLong(at + ClientSlotDescriptor.OWNER_PID_OFFSET, owners[3 * i + 1]);
-            whole.putLong(at + ClientSlotDescriptor.OWNER_HEARTBEAT_OFFSET, owners[3 * i + 2]);
+            whole.putLong(at + ClientSlotDescriptor.OWNER_ID_OFFSET, owners[4 * i]);
+            whole.putLong(at + ClientSlotDescriptor.OWNER_PID_OFFSET, owners[4 * i + 1]);
+            whole.putLong(at + ClientSlotDescriptor.OWNER_HEARTBEAT_OFFSET, owners[4 * i + 2]);
+            whole.putInt(at + ClientSlotDescriptor.OWNER_FLAGS_OFFSET, (int)owners[4 * i + 3]);
         }
         ControlRegionDescriptor.writeHeader(
             header,

@@ -1,6 +1,7 @@
 package dev.pcb.broker;
 
 import dev.pcb.layout.Doorbell;
+import dev.pcb.protocol.MessageType;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -52,6 +53,26 @@ final class StrandedDoorbellClientsTest
         assertEquals(0, guest.strandedDoorbellClients());
         assertEquals("connected", guest.doorbellState());
         assertNull(harness.guest(1).doorbellState(), "a guest without a doorbell device has no doorbell state");
+    }
+
+    @Test
+    void aRestartedBrokerKeepsTheOwnerFlagsOfAnAgentThatReattaches() throws Exception
+    {
+        final ConductorHarness.Client agent = harness.attachedClient(0, 0);
+        Doorbell.ownerFlags(agent.slot(), true, true);
+        bell.connected = true;
+        assertEquals(0, harness.guest(0).strandedDoorbellClients());
+
+        harness.restart();
+        harness.guest(0).interruptWith(new Bell()); // the new broker's server: the running QEMU never reconnects
+        agent.rebind();
+        assertEquals(MessageType.ATTACHED, agent.attach().type());
+
+        // The agent wrote its flags once, after its claim: a restart that cleared them would make a host agent that
+        // rings keep the new broker polling, and hide a stranded guest agent.
+        assertTrue(Doorbell.ownerRings(agent.slot()) && Doorbell.ownerUsesDoorbellDevice(agent.slot()),
+            "the restart cleared the owner flags");
+        assertEquals(1, harness.guest(0).strandedDoorbellClients());
     }
 
     private static final class Bell implements GuestControl.Interrupt
