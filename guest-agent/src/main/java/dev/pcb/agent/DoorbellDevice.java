@@ -36,6 +36,7 @@ final class DoorbellDevice
     private static final int PCI_STATUS = 0x06;
     private static final int PCI_STATUS_CAP_LIST = 0x10;
     private static final int PCI_CAPABILITY_LIST = 0x34;
+    private static final int PCI_HEADER_LENGTH = 0x40;
     private static final int PCI_CAP_ID_MSIX = 0x11;
     private static final long MODPROBE_TIMEOUT_MS = 10_000;
     private static final long NODE_TIMEOUT_MS = 2_000;
@@ -216,7 +217,8 @@ final class DoorbellDevice
                 return false;
             }
             final byte[] config = Files.readAllBytes(device.resolve("config"));
-            return config.length <= PCI_CAPABILITY_LIST || hasCapability(config, PCI_CAP_ID_MSIX);
+            // Past the 64-byte header only root may read the config space: for others the ids and BARs decide.
+            return config.length <= PCI_HEADER_LENGTH || hasCapability(config, PCI_CAP_ID_MSIX);
         }
         catch (final IOException | RuntimeException ex)
         {
@@ -239,7 +241,7 @@ final class DoorbellDevice
         }
         int at = config[PCI_CAPABILITY_LIST] & 0xfc;
         // At most 48 capabilities fit in the 192 bytes after the header: a longer walk is a loop.
-        for (int i = 0; i < 48 && at >= 0x40 && at + 1 < config.length; i++)
+        for (int i = 0; i < 48 && at >= PCI_HEADER_LENGTH && at + 1 < config.length; i++)
         {
             if ((config[at] & 0xff) == id)
             {

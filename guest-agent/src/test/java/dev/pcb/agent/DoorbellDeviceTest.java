@@ -88,6 +88,18 @@ final class DoorbellDeviceTest
     }
 
     @Test
+    void notRootTheShortConfigSpaceStillIdentifiesTheDevice() throws IOException
+    {
+        // sysfs gives others only the first 64 bytes of the config space: no capability list to walk.
+        final Path device = device(true);
+        Files.write(device.resolve("config"), java.util.Arrays.copyOf(config(), 64));
+
+        assertNull(finder(1000, "true").readyForVfio(device.resolve("resource2")));
+        assertEquals(1, log.size(), log.toString());
+        assertTrue(log.get(0).contains("needs root"), log.get(0));
+    }
+
+    @Test
     void aVfioPciModuleThatDoesNotLoadIsReported() throws IOException
     {
         final Path device = device(true);
