@@ -163,7 +163,7 @@ public final class Broker implements AutoCloseable
             final GuestControl[] guestArray = guests.toArray(new GuestControl[0]);
             if (config.doorbell())
             {
-                this.doorbells = new IvshmemServer(config.runDir(), guestArray);
+                this.doorbells = new IvshmemServer(runFiles, guestArray);
             }
             this.idle = new DoorbellIdleStrategy(guestArray,
                 new BackoffIdleStrategy(100, IDLE_YIELDS, 1_000, MAX_IDLE_PARK_NS), SystemNanoClock.INSTANCE,

@@ -62,6 +62,7 @@ final class BrokerCounters implements AutoCloseable
     private final AtomicCounter[] guestLastHeartbeat;
     private final AtomicCounter[] guestDoorbellWakeups;
     private final AtomicCounter[] guestInterrupts;
+    private final AtomicCounter[] guestStrandedDoorbellClients;
     private int lastGuest;
     private String finalSnapshot;
 
@@ -131,6 +132,7 @@ final class BrokerCounters implements AutoCloseable
         guestLastHeartbeat = new AtomicCounter[this.guests.length];
         guestDoorbellWakeups = new AtomicCounter[this.guests.length];
         guestInterrupts = new AtomicCounter[this.guests.length];
+        guestStrandedDoorbellClients = new AtomicCounter[this.guests.length];
         for (int i = 0; i < this.guests.length; i++)
         {
             final String name = this.guests[i].name();
@@ -141,6 +143,7 @@ final class BrokerCounters implements AutoCloseable
             guestLastHeartbeat[i] = newCounter(CounterType.GUEST_LAST_HEARTBEAT, name);
             guestDoorbellWakeups[i] = newCounter(CounterType.GUEST_DOORBELL_WAKEUPS, name);
             guestInterrupts[i] = newCounter(CounterType.GUEST_INTERRUPTS, name);
+            guestStrandedDoorbellClients[i] = newCounter(CounterType.GUEST_STRANDED_DOORBELL_CLIENTS, name);
         }
     }
 
@@ -242,6 +245,7 @@ final class BrokerCounters implements AutoCloseable
             guestLastHeartbeat[i].proposeMaxRelease(lastHeartbeat);
             guestDoorbellWakeups[i].setRelease(guests[i].doorbellWakeups());
             guestInterrupts[i].setRelease(guests[i].interruptsSent());
+            guestStrandedDoorbellClients[i].setRelease(guests[i].strandedDoorbellClients());
         }
 
         if (null != file)

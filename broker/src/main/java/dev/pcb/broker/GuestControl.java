@@ -2,6 +2,7 @@ package dev.pcb.broker;
 
 import dev.pcb.layout.ClientSlotDescriptor;
 import dev.pcb.layout.ControlRegionDescriptor;
+import dev.pcb.layout.Doorbell;
 import dev.pcb.nativeshim.MappedRegion;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -11,12 +12,17 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 
+import static java.lang.System.Logger.Level.INFO;
+import static java.lang.System.Logger.Level.WARNING;
+
 /**
  * A guest's control region: the header the broker writes (epoch, heartbeat, geometry) and its client slots.
  * Each guest has its own region, so a guest can only ever damage its own.
  */
 final class GuestControl implements AutoCloseable
 {
+    private static final System.Logger LOG = System.getLogger("pcb.broker");
+
     private final String name;
     private final MappedRegion mapping;
     private final UnsafeBuffer header;
@@ -29,6 +35,7 @@ final class GuestControl implements AutoCloseable
     private long tokensUpdatedNs;
     private Interrupt interrupt;
     private boolean answered;
+    private boolean strandedReported;
 
     GuestControl(
         final String name,
@@ -49,20 +56,23 @@ final class GuestControl implements AutoCloseable
         this.header = new UnsafeBuffer(whole, 0, ControlRegionDescriptor.HEADER_LENGTH);
 
         // A restarted broker reuses the file QEMU has mapped. Clients of the previous broker that are still alive
-        // keep their slots (owner id, pid, heartbeat) so they can re-attach and claim the windows they still read;
-        // everything else is cleared, including every accepted owner id, before the new header is published.
+        // keep their slots (owner id, pid, heartbeat) so they can re-attach and claim the windows they still read, and
+        // their owner flags, which they write once after their claim (without them a re-attached agent that rings
+        // would keep this broker polling); everything else is cleared, including every accepted owner id, before
+        // the new header is published.
         final boolean sameGeometry = ControlRegionDescriptor.isReady(header) &&
             header.getInt(ControlRegionDescriptor.SLOT_COUNT_OFFSET) == config.slotCount() &&
             header.getInt(ControlRegionDescriptor.SLOT_LENGTH_OFFSET) == slotLength;
-        final long[] owners = new long[config.slotCount() * 3];
+        final long[] owners = new long[config.slotCount() * 4];
         if (sameGeometry)
         {
             for (int i = 0; i < config.slotCount(); i++)
             {
                 final int at = ControlRegionDescriptor.slotOffset(slotLength, i);
-                owners[3 * i] = whole.getLongVolatile(at + ClientSlotDescriptor.OWNER_ID_OFFSET);
-                owners[3 * i + 1] = whole.getLongVolatile(at + ClientSlotDescriptor.OWNER_PID_OFFSET);
-                owners[3 * i + 2] = whole.getLongVolatile(at + ClientSlotDescriptor.OWNER_HEARTBEAT_OFFSET);
+                owners[4 * i] = whole.getLongVolatile(at + ClientSlotDescriptor.OWNER_ID_OFFSET);
+                owners[4 * i + 1] = whole.getLongVolatile(at + ClientSlotDescriptor.OWNER_PID_OFFSET);
+                owners[4 * i + 2] = whole.getLongVolatile(at + ClientSlotDescriptor.OWNER_HEARTBEAT_OFFSET);
+                owners[4 * i + 3] = whole.getIntVolatile(at + ClientSlotDescriptor.OWNER_FLAGS_OFFSET);
             }
         }
         header.putLongVolatile(ControlRegionDescriptor.MAGIC_OFFSET, 0);
@@ -70,9 +80,10 @@ final class GuestControl implements AutoCloseable
         for (int i = 0; sameGeometry && i < config.slotCount(); i++)
         {
             final int at = ControlRegionDescriptor.slotOffset(slotLength, i);
-            whole.putLong(at + ClientSlotDescriptor.OWNER_ID_OFFSET, owners[3 * i]);
-            whole.putLong(at + ClientSlotDescriptor.OWNER_PID_OFFSET, owners[3 * i + 1]);
-            whole.putLong(at + ClientSlotDescriptor.OWNER_HEARTBEAT_OFFSET, owners[3 * i + 2]);
+            whole.putLong(at + ClientSlotDescriptor.OWNER_ID_OFFSET, owners[4 * i]);
+            whole.putLong(at + ClientSlotDescriptor.OWNER_PID_OFFSET, owners[4 * i + 1]);
+            whole.putLong(at + ClientSlotDescriptor.OWNER_HEARTBEAT_OFFSET, owners[4 * i + 2]);
+            whole.putInt(at + ClientSlotDescriptor.OWNER_FLAGS_OFFSET, (int)owners[4 * i + 3]);
         }
         ControlRegionDescriptor.writeHeader(
             header,
@@ -237,6 +248,73 @@ final class GuestControl implements AutoCloseable
     boolean ringsReachBroker()
     {
         return null == interrupt || interrupt.connected();
+    }
+
+    /**
+     * Clients of this guest stranded by a broker restart: they wait for doorbell interrupts (their owner flags say
+     * they use the guest's doorbell device) while no QEMU is connected to the guest's socket, so
+     * their QEMU holds the eventfds of a server that is gone. They poll: each answer is seen at their next interrupt
+     * wait bound (10 ms), and the broker stays awake for them. Said once in the log when it starts and when it ends.
+     * Called on the conductor thread when the counters are updated.
+     *
+     * @return their count; 0 without a doorbell device or with its QEMU connected.
+     */
+    int strandedDoorbellClients()
+    {
+        final int stranded = countStranded();
+        if ((stranded > 0) != strandedReported)
+        {
+            strandedReported = stranded > 0;
+            if (strandedReported)
+            {
+                LOG.log(WARNING, () -> "guest " + name + ": " + stranded + " client(s) wait for doorbell interrupts " +
+                    "but no QEMU is connected to its socket: the guest's QEMU holds a previous broker's eventfds " +
+                    "(QEMU never reconnects to an ivshmem server); the guest polls (answers seen within 10 ms) and " +
+                    "the broker stays awake for it. Re-plug the guest's doorbell device or restart the guest " +
+                    "(docs/qemu.md, \"A restarted broker\")");
+            }
+            else
+            {
+                LOG.log(INFO, () -> "guest " + name + ": no client waits for doorbell interrupts without a QEMU now");
+            }
+        }
+        return stranded;
+    }
+
+    private int countStranded()
+    {
+        int stranded = 0;
+        if (!ringsReachBroker())
+        {
+            for (final ClientSession session : sessions)
+            {
+                if (session.isActive() && Doorbell.ownerUsesDoorbellDevice(session.slot()))
+                {
+                    stranded++;
+                }
+            }
+        }
+        return stranded;
+    }
+
+    /**
+     * The guest's doorbell as {@code pcb inspect} shows it.
+     *
+     * @return null without {@code --doorbell}, else "connected", "no QEMU" or "no QEMU, N stranded client(s)...".
+     */
+    String doorbellState()
+    {
+        if (null == interrupt)
+        {
+            return null;
+        }
+        if (interrupt.connected())
+        {
+            return "connected";
+        }
+        final int stranded = countStranded();
+        return 0 == stranded ? "no QEMU" :
+            "no QEMU, " + stranded + " stranded client(s) polling: their QEMU holds an old broker's eventfds";
     }
 
     /** @return times the guest's doorbell woke the broker, 0 without a doorbell device. */

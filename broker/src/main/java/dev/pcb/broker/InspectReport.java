@@ -67,7 +67,13 @@ final class InspectReport
             {
                 clients += session.isActive() ? 1 : 0;
             }
-            sb.append("guest ").append(guest.name()).append(": clients=").append(clients).append('\n');
+            sb.append("guest ").append(guest.name()).append(": clients=").append(clients);
+            final String doorbell = guest.doorbellState();
+            if (null != doorbell)
+            {
+                sb.append(" doorbell=").append(doorbell);
+            }
+            sb.append('\n');
             for (final ClientSession session : guest.sessions())
             {
                 if (!session.isActive())

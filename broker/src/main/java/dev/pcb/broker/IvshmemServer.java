@@ -54,11 +54,11 @@ final class IvshmemServer implements AutoCloseable
     /**
      * Listen on every guest's socket (replacing a stale one) and start serving.
      *
-     * @param runDir the run directory.
-     * @param guests the control regions to serve.
+     * @param runFiles the run directory, whose group (if any) gets the sockets ({@link RunFiles#socketBound}).
+     * @param guests   the control regions to serve.
      * @throws IOException when a socket cannot be bound or an eventfd made.
      */
-    IvshmemServer(final Path runDir, final GuestControl[] guests) throws IOException
+    IvshmemServer(final RunFiles runFiles, final GuestControl[] guests) throws IOException
     {
         this.bells = new Bell[guests.length];
         this.poller = new EventFd.Poller(Math.max(1, guests.length * PER_GUEST));
@@ -67,7 +67,8 @@ final class IvshmemServer implements AutoCloseable
         {
             for (int i = 0; i < guests.length; i++)
             {
-                bells[i] = new Bell(guests[i], RunDirectory.doorbellSocketFile(runDir, guests[i].name()));
+                bells[i] = new Bell(guests[i], RunDirectory.doorbellSocketFile(runFiles.dir(), guests[i].name()));
+                runFiles.socketBound(bells[i].socket);
                 guests[i].interruptWith(bells[i]);
                 poller.fd(PER_GUEST * i, bells[i].listening);
                 poller.fd(PER_GUEST * i + 1, bells[i].brokerFd);

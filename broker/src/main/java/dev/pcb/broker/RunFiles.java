@@ -36,6 +36,7 @@ import static java.lang.System.Logger.Level.WARNING;
  *  run directory       0700           0750, group G
  *  share-*.data        0600           0640, group G   (QEMU maps it read-only)
  *  guest-*.ctl         0600           0660, group G   (QEMU maps it read-write)
+ *  guest-*.sock        0600           0660, group G   (pcb broker --doorbell: QEMU connects, which needs write)
  *  counters.dat, broker.pid, guest-*.shares, inspect.txt
  *                      0600           0640, group G
  * </pre>
@@ -141,6 +142,35 @@ final class RunFiles
     void regionFileMapped(final Path file, final boolean guestWrites) throws IOException
     {
         restrict(file, null == group ? 0600 : guestWrites ? 0660 : 0640);
+    }
+
+    /**
+     * After a doorbell socket is bound: give it the mode (and group) a QEMU of the run group needs to connect
+     * ({@code connect(2)} needs write permission on a socket; libvirt runs QEMU as its own user).
+     *
+     * @param socket the socket, just bound by the broker in its run directory.
+     * @throws IOException when its mode cannot be set.
+     */
+    void socketBound(final Path socket) throws IOException
+    {
+        // A socket cannot be opened, so the no-follow view (which opens) cannot change it; following is safe here:
+        // the broker has just bound this name in a directory nobody else can write.
+        final PosixFileAttributeView view = Files.getFileAttributeView(socket, PosixFileAttributeView.class);
+        if (null != group)
+        {
+            view.setGroup(group);
+        }
+        view.setPermissions(permissions(null == group ? 0600 : 0660));
+    }
+
+    /**
+     * The run directory.
+     *
+     * @return its path.
+     */
+    Path dir()
+    {
+        return dir;
     }
 
     /**

@@ -91,7 +91,7 @@ final class DoorbellIdleStrategyTest
     void anOwnerThatCannotRingKeepsTheConductorPolling() throws Exception
     {
         final ConductorHarness.Client guestClient = harness.attachedClient(1, 0);
-        Doorbell.ownerFlags(guestClient.slot(), false);
+        Doorbell.ownerFlags(guestClient.slot(), false, false);
         start(0);
         Thread.sleep(300);
         assertEquals(0, idle.sleeps(), "slept with a guest attached");
@@ -102,7 +102,7 @@ final class DoorbellIdleStrategyTest
     private ConductorHarness.Client hostClient()
     {
         final ConductorHarness.Client client = harness.attachedClient(0, 0);
-        Doorbell.ownerFlags(client.slot(), true);
+        Doorbell.ownerFlags(client.slot(), true, false);
         return client;
     }
 

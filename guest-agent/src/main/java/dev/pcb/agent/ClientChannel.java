@@ -93,8 +93,8 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
     }
 
     /**
-     * @param bell the control region's doorbell device in a guest ({@link DoorbellInterrupts#ifBound}), or null to
-     *             poll; closed with this channel.
+     * @param bell the control region's doorbell device in a guest ({@link DoorbellInterrupts#forControlRegion}), or
+     *             null to poll; closed with this channel.
      */
     ClientChannel(
         final MappedRegion control, final AgentConfig config, final NanoClock clock, final DoorbellInterrupts bell)
@@ -127,7 +127,7 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
         this.slotIndex = SlotClaim.claim(whole, slot, ownerId, clock, deadlineNs, config.connectTimeout().toMillis());
         // Before ATTACH: a broker sleeps only while every owner it serves can wake it. A claim wakes it too, so a
         // sleeping broker accepts the slot at once.
-        Doorbell.ownerFlags(slot.buffer(), config.isHostLocal() || null != bell);
+        Doorbell.ownerFlags(slot.buffer(), config.isHostLocal() || null != bell, null != bell);
         AnswerDoorbell.claimed(slot.buffer());
         if (config.isHostLocal())
         {

@@ -16,7 +16,8 @@ import java.nio.file.Path;
 /**
  * The guest's side of a control region attached as {@code ivshmem-doorbell} ({@code pcb broker --doorbell}): rings
  * the broker through the device's doorbell register and waits for the broker's interrupts, through {@code vfio-pci}
- * (the device has MSI-X only; see docs/qemu.md for the guest it needs: a virtual IOMMU, vfio-pci bound).
+ * (the device has MSI-X only; see docs/qemu.md for the guest it needs: a virtual IOMMU; {@link DoorbellDevice} binds
+ * vfio-pci).
  * <pre>
  *   BAR0 (256 bytes, mapped through vfio): 0 mask | 4 status | 8 IVPosition (our peer id) | 12 doorbell: peer << 16 | vector
  *   ring: Doorbell.ring(header) (the host agents' protocol), then store (0 << 16 | 0) at 12: peer 0 is the broker
@@ -28,7 +29,7 @@ import java.nio.file.Path;
 final class DoorbellInterrupts implements AutoCloseable
 {
     /** Driver the device must be bound to. */
-    public static final String DRIVER = "vfio-pci";
+    public static final String DRIVER = DoorbellDevice.VFIO_PCI;
     private static final int DOORBELL_OFFSET = 12;
     private static final int BROKER_PEER = 0;
     private static final long BAR0_MAP_LENGTH = 4096;
@@ -50,31 +51,30 @@ final class DoorbellInterrupts implements AutoCloseable
     }
 
     /**
-     * The doorbell device of a control region found at a sysfs {@code resource2}, when it is one (it has BAR1, the
-     * MSI-X table) and is bound to {@link #DRIVER}; else null, and the agent polls. A device that is bound but cannot
-     * be opened is reported on standard error and polled too: interrupts are an optimisation, never a requirement.
+     * The doorbell device of a control region found at a sysfs {@code resource2}, when it is one: bound to
+     * {@link #DRIVER} by the agent if nobody else drives it and the guest allows it ({@link DoorbellDevice}), then
+     * opened. Else null, and the agent polls; a doorbell device it cannot use (no IOMMU, not root, no vfio-pci, another
+     * driver, an open that fails) is reported in one line on standard error: interrupts are an optimisation, never a
+     * requirement.
      *
      * @param resource2 the control region's BAR2 file, {@code /sys/bus/pci/devices/ADDRESS/resource2}.
      * @return the opened device, or null.
      */
-    static DoorbellInterrupts ifBound(final Path resource2)
+    static DoorbellInterrupts forControlRegion(final Path resource2)
     {
-        final Path device = resource2.toAbsolutePath().getParent();
-        if (null == device || !Files.exists(device.resolve("resource1")) || !Files.isSymbolicLink(device.resolve("driver")))
+        final DoorbellDevice finder = DoorbellDevice.system();
+        final Path device = finder.readyForVfio(resource2);
+        if (null == device)
         {
             return null;
         }
         try
         {
-            if (!DRIVER.equals(Files.readSymbolicLink(device.resolve("driver")).getFileName().toString()))
-            {
-                return null;
-            }
             return open(device);
         }
-        catch (final IOException ex)
+        catch (final IOException | RuntimeException ex)
         {
-            System.err.println("pcb agent: no doorbell interrupts, polling instead: " + ex.getMessage());
+            finder.cannot(device.getFileName().toString(), "vfio refused it: " + ex.getMessage());
             return null;
         }
     }

@@ -77,8 +77,9 @@ public final class PcbAgent implements AutoCloseable
     {
         final RegionLocator locator = new RegionLocator(config);
         final MappedRegion control = locator.control();
-        // In a guest whose control region is an ivshmem-doorbell device bound to vfio-pci: ring and wait on it.
-        final DoorbellInterrupts bell = config.isHostLocal() ? null : DoorbellInterrupts.ifBound(control.path());
+        // In a guest whose control region is an ivshmem-doorbell device: bind it to vfio-pci if need be, ring and wait.
+        final DoorbellInterrupts bell =
+            config.isHostLocal() ? null : DoorbellInterrupts.forControlRegion(control.path());
         final ClientChannel channel;
         try
         {

@@ -65,6 +65,12 @@ public final class ClientSlotDescriptor
     public static final int OWNER_FLAGS_OFFSET = 32;
     /** Owner flag: the owner rings the control region's doorbell after publishing a request to a sleeping broker. */
     public static final int OWNER_RINGS_DOORBELL = 1;
+    /**
+     * Owner flag: the owner is a guest agent that rings through the guest's {@code ivshmem-doorbell} device and waits
+     * for its interrupts. Only reported on ({@code pcb inspect}, a counter), never required: a broker that finds it
+     * set while no QEMU is connected to the guest's socket knows the owner's QEMU holds an old broker's eventfds.
+     */
+    public static final int OWNER_DOORBELL_DEVICE = 2;
 
     /**
      * Offset of the count of the owner's threads that may be asleep on the answer doorbell (i32): each adds 1 before

@@ -98,7 +98,15 @@ public enum CounterType
     GUEST_DOORBELL_WAKEUPS(35, Scope.GUEST, "doorbell wakeups", "pcb_guest_doorbell_wakeups_total", Kind.COUNTER, 0,
         "Times the guest's doorbell register woke the broker (pcb broker --doorbell; rings close together count once)."),
     GUEST_INTERRUPTS(36, Scope.GUEST, "interrupts", "pcb_guest_interrupts_total", Kind.COUNTER, 0,
-        "Interrupts the broker sent to the guest's doorbell device after answering it (pcb broker --doorbell).");
+        "Interrupts the broker sent to the guest's doorbell device after answering it (pcb broker --doorbell)."),
+    /**
+     * Clients of the guest that wait for doorbell interrupts while no QEMU is connected to the guest's socket: a QEMU
+     * started before this broker keeps the old server's eventfds (QEMU never reconnects), so they poll.
+     */
+    GUEST_STRANDED_DOORBELL_CLIENTS(37, Scope.GUEST, "stranded doorbell clients",
+        "pcb_guest_stranded_doorbell_clients", Kind.GAUGE, 0,
+        "Clients of the guest waiting for doorbell interrupts with no QEMU on its socket (its QEMU holds an old " +
+        "broker's eventfds): they poll.");
 
     /**
      * What a counter is counted per; the counter's key names the share, guest or error code.

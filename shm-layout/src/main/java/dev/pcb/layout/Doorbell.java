@@ -80,13 +80,28 @@ public final class Doorbell
     }
 
     /**
-     * Owner: say whether this process rings the doorbell; before its ATTACH.
+     * Does the owner of a client slot ring and wait through a guest's doorbell device (not a host futex)?
      *
-     * @param slot  the claimed client slot.
-     * @param rings true for a host process that can {@code FUTEX_WAKE} the region.
+     * @param slot a client slot.
+     * @return true when the owner said so.
      */
-    public static void ownerFlags(final AtomicBuffer slot, final boolean rings)
+    public static boolean ownerUsesDoorbellDevice(final AtomicBuffer slot)
     {
-        slot.putIntVolatile(ClientSlotDescriptor.OWNER_FLAGS_OFFSET, rings ? ClientSlotDescriptor.OWNER_RINGS_DOORBELL : 0);
+        return 0 != (slot.getIntVolatile(ClientSlotDescriptor.OWNER_FLAGS_OFFSET) &
+            ClientSlotDescriptor.OWNER_DOORBELL_DEVICE);
+    }
+
+    /**
+     * Owner: say whether this process rings the doorbell, and how; before its ATTACH.
+     *
+     * @param slot   the claimed client slot.
+     * @param rings  true for a host process that can {@code FUTEX_WAKE} the region, or a guest agent with the device.
+     * @param device true for a guest agent that rings and waits through its {@code ivshmem-doorbell} device.
+     */
+    public static void ownerFlags(final AtomicBuffer slot, final boolean rings, final boolean device)
+    {
+        slot.putIntVolatile(ClientSlotDescriptor.OWNER_FLAGS_OFFSET,
+            (rings ? ClientSlotDescriptor.OWNER_RINGS_DOORBELL : 0) |
+            (device ? ClientSlotDescriptor.OWNER_DOORBELL_DEVICE : 0));
     }
 }

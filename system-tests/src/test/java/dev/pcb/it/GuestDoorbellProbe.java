@@ -10,9 +10,9 @@ import java.time.Duration;
 
 /**
  * Runs inside a {@link DoorbellGuestTest} guest, as root, with the control region's {@code ivshmem-doorbell} device
- * bound to vfio-pci, so the real agent rings the broker through the doorbell register and waits for its answers on
- * interrupts: {@link #REQUESTS} STATs, then attached and idle until the host, which measures the broker's CPU
- * meanwhile (it should sleep), creates the file named by the second argument (seen over the host root), at most
+ * unbound: the real agent binds it to vfio-pci, rings the broker through the doorbell register and waits for its
+ * answers on interrupts: {@link #REQUESTS} STATs, then attached and idle until the host, which measures the broker's
+ * CPU meanwhile (it should sleep), creates the file named by the second argument (seen over the host root), at most
  * {@link #IDLE_MS}; then {@link #REQUESTS} STATs again. Prints {@code PCB-PROBE ...} lines, the last the
  * guest kernel's count of the device's MSI-X interrupts ({@code /proc/interrupts}, line {@code vfio-msix[0]}).
  */

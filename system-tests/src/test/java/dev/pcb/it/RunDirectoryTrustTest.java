@@ -4,6 +4,7 @@ import dev.pcb.testsupport.AgentProcess;
 import dev.pcb.testsupport.TestShare;
 import dev.pcb.testsupport.BrokerProcess;
 import dev.pcb.testsupport.FileTrees;
+import dev.pcb.testsupport.Unprivileged;
 import dev.pcb.layout.RunDirectory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -71,7 +72,9 @@ class RunDirectoryTrustTest
     @Test
     void aNewRunDirectoryAndEveryFileInItAreTheBrokersOnly() throws Exception
     {
-        broker = start();
+        // --doorbell: the guest's socket is one of those files.
+        broker = start("--doorbell");
+        assertTrue(Files.exists(RunDirectory.doorbellSocketFile(runDir, "vm1")));
         assertEquals("rwx------", mode(runDir));
         try (Stream<Path> files = Files.list(runDir))
         {
@@ -94,6 +97,25 @@ class RunDirectoryTrustTest
         assertEquals("rw-r-----", mode(RunDirectory.countersFile(runDir)));
         assertEquals("rw-r-----", mode(RunDirectory.pidFile(runDir)));
         assertEquals(GROUP, group(RunDirectory.controlRegionFile(runDir, "vm1")));
+    }
+
+    @Test
+    void aQemuOfTheRunGroupMayConnectToTheDoorbellSocketAndOtherUsersMayNot() throws Exception
+    {
+        // libvirt runs QEMU as its own user: --run-group is how it reaches the socket (connect needs write on it).
+        broker = start("--doorbell", "--run-group", Unprivileged.GROUP);
+        final Path socket = RunDirectory.doorbellSocketFile(runDir, "vm1");
+        assertEquals("rw-rw----", mode(socket));
+        assertEquals(Unprivileged.GROUP, group(socket));
+
+        // nobody, in the run group: the broker serves it as it serves QEMU (first message: protocol version 0).
+        assertEquals("version 0", connectAs(Unprivileged.command(connect(socket))));
+        // The same user in another group (daemon), not in the run group.
+        final List<String> outsider = new ArrayList<>(List.of("setpriv", "--reuid=" + Unprivileged.UID, "--regid=1",
+            "--clear-groups", "--"));
+        outsider.addAll(connect(socket));
+        assertEquals("refused: PermissionError", connectAs(outsider));
+        assertTrue(broker.process().isAlive(), broker.output());
     }
 
     @Test
@@ -187,6 +209,34 @@ class RunDirectoryTrustTest
             "--region-size", Long.toString(TestShare.REGION), "--window-size", Integer.toString(TestShare.WINDOW)));
         args.addAll(List.of(extra));
         return BrokerProcess.start(runDir, args.toArray(new String[0]));
+    }
+
+    private static List<String> connect(final Path socket)
+    {
+        // What QEMU's -chardev socket does first: connect, then read the server's first message.
+        return List.of(Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3", "-c",
+            "import socket, struct, sys\n" +
+            "s = socket.socket(socket.AF_UNIX)\n" +
+            "try:\n" +
+            "    s.connect(sys.argv[1])\n" +
+            "except OSError as e:\n" +
+            "    print('refused: ' + type(e).__name__); sys.exit(0)\n" +
+            "print('version %d' % struct.unpack('<q', s.recv(8))[0])\n",
+            socket.toString());
+    }
+
+    private static String connectAs(final List<String> command) throws Exception
+    {
+        final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        final boolean exited = process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+        if (!exited)
+        {
+            process.destroyForcibly();
+        }
+        final String out = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(exited, "the connecting process hangs: " + command);
+        assertEquals(0, process.exitValue(), out);
+        return out.strip();
     }
 
     private void refused(final String problem, final String detail) throws Exception
