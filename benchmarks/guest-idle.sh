@@ -13,7 +13,7 @@
 #
 #   benchmarks/guest-idle.sh [--samples 3,3,2] [--idle-ms 10000]
 #
-# Takes about 9-12 minutes here (boot and warm-up 2-4, idle CPU 0.5, samples 5.5). Needs root and QEMU.
+# Takes about 7-10 minutes here (boot and warm-up 1-3, settling and idle CPU 0.8, samples 5.3). Needs root and QEMU.
 # Results: benchmarks/results/guest-idle-TIMESTAMP/ (summary.md, the guests' consoles).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

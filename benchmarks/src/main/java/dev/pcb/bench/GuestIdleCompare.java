@@ -37,6 +37,7 @@ import java.util.stream.Collectors;
  * each, started together, both q35 with {@code intel-iommu} (the set-up of {@link DoorbellGuestSetup}; the polling
  * guest gets the same machine so that only the doorbell differs). In each guest {@link GuestIdleProbe} runs the real
  * agent; the host drives it through a second serial port.
+ * Once both probes are attached and warmed up (2,000 acquires each) and 20 s have passed:
  * <ol>
  *     <li>idle CPU over 10 s, twice, both setups in the same seconds: each broker and each QEMU process on the host
  *     ({@code /proc/PID/stat}), the guest agent's JVM and the whole guest inside it (the guest's own counts);</li>
@@ -55,6 +56,8 @@ public final class GuestIdleCompare
     private static final String SHARE = "guest-idle-share";
     private static final Duration BOOT_TIMEOUT = Duration.ofSeconds(360);
     private static final Duration ANSWER_MARGIN = Duration.ofSeconds(120);
+    /** After the guests' warm-up: their JVMs finish compiling and the brokers go idle before anything is measured. */
+    private static final long SETTLE_MS = 20_000;
 
     private GuestIdleCompare()
     {
@@ -312,6 +315,7 @@ public final class GuestIdleCompare
         md.append("---|\n");
 
         final Duration idleTimeout = Duration.ofMillis(idleMs).plus(ANSWER_MARGIN);
+        Thread.sleep(SETTLE_MS);
         for (int run = 1; run <= 2; run++)
         {
             Thread.sleep(2_000);
@@ -375,11 +379,13 @@ public final class GuestIdleCompare
             }
             final String after = IDLE_MS[k] / 1_000 + " s idle, " + samples[k] + " samples";
             md.append("| first acquire+release in the guest after ").append(after).append(", us |");
-            latency.forEach((l) -> md.append(' ').append(String.join(", ", l)).append(" |"));
+            latency.forEach((l) -> md.append(' ').append(String.join(", ", l)).append(" (median ")
+                .append(median(l)).append(") |"));
             md.append(' ').append(window.describe()).append(" |\n");
             md.append("| the guest's sleep overshoot before it (its clock), us |");
             oversleep.forEach((l) -> md.append(' ').append(String.join(", ", l)).append(" |"));
-            md.append(" |\n| MSI-X interrupts the guest took for it |");
+            md.append(" |\n| MSI-X interrupts the guest took for it (until ").append(GuestIdleProbe.IRQ_GRACE_MS)
+                .append(" ms after) |");
             irqs.forEach((l) -> md.append(' ').append(String.join(", ", l)).append(" |"));
             md.append(" |\n");
         }
@@ -392,6 +398,12 @@ public final class GuestIdleCompare
                 .append(c.value(CounterType.GUEST_INTERRUPTS, "vm1")).append(" |");
         }
         md.append(" |\n");
+    }
+
+    private static String median(final List<String> values)
+    {
+        final double[] v = values.stream().mapToDouble(Double::parseDouble).toArray();
+        return String.format(Locale.ROOT, "%.0f", Spread.of(v).median());
     }
 
     private static String guestPercent(final String ticks, final String seconds)
