@@ -13,7 +13,7 @@
 #
 #   benchmarks/guest-idle.sh [--samples 3,3,2] [--idle-ms 10000]
 #
-# Takes about 7-10 minutes here (boot and warm-up 1-3, settling and idle CPU 0.8, samples 5.3). Needs root and QEMU.
+# Takes about 7-10 minutes here (boot and warm-up 1-3, settling and idle CPU 1.1, samples 5.3). Needs root and QEMU.
 # Results: benchmarks/results/guest-idle-TIMESTAMP/ (summary.md, the guests' consoles).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -42,7 +42,7 @@ LOAD_AFTER="$(uptime)"
 {
     echo "# guest-idle $STAMP"
     echo
-    echo "Command: benchmarks/guest-idle.sh ${ARGS[*]}; $START-$(date -u +%H:%M:%S) UTC, commit $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD || echo '+changes')."
+    echo "Command: `benchmarks/guest-idle.sh${ARGS[*]:+ ${ARGS[*]}}`, $START-$(date -u +%H:%M:%S) UTC, commit $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD || echo '+changes')."
     echo "Machine: $(nproc) cores, host kernel $(uname -r), $(qemu-system-x86_64 --version | head -1), guest kernel $(basename "$(ls /boot/vmlinuz-* | sort -V | tail -1)"), TCG."
     echo "Load before: $LOAD_BEFORE"
     echo "Load after:  $LOAD_AFTER"

@@ -37,7 +37,7 @@ import java.util.stream.Collectors;
  * each, started together, both q35 with {@code intel-iommu} (the set-up of {@link DoorbellGuestSetup}; the polling
  * guest gets the same machine so that only the doorbell differs). In each guest {@link GuestIdleProbe} runs the real
  * agent; the host drives it through a second serial port.
- * Once both probes are attached and warmed up (2,000 acquires each) and 20 s have passed:
+ * Once both probes are attached and warmed up (2,000 acquires each) and 40 s have passed:
  * <ol>
  *     <li>idle CPU over 10 s, twice, both setups in the same seconds: each broker and each QEMU process on the host
  *     ({@code /proc/PID/stat}), the guest agent's JVM and the whole guest inside it (the guest's own counts);</li>
@@ -57,7 +57,7 @@ public final class GuestIdleCompare
     private static final Duration BOOT_TIMEOUT = Duration.ofSeconds(360);
     private static final Duration ANSWER_MARGIN = Duration.ofSeconds(120);
     /** After the guests' warm-up: their JVMs finish compiling and the brokers go idle before anything is measured. */
-    private static final long SETTLE_MS = 20_000;
+    private static final long SETTLE_MS = 40_000;
 
     private GuestIdleCompare()
     {
