@@ -42,7 +42,7 @@ LOAD_AFTER="$(uptime)"
 {
     echo "# guest-idle $STAMP"
     echo
-    echo "Command: `benchmarks/guest-idle.sh${ARGS[*]:+ ${ARGS[*]}}`, $START-$(date -u +%H:%M:%S) UTC, commit $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD || echo '+changes')."
+    echo "Command: benchmarks/guest-idle.sh${ARGS[*]:+ ${ARGS[*]}}, $START-$(date -u +%H:%M:%S) UTC, commit $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD || echo '+changes')."
     echo "Machine: $(nproc) cores, host kernel $(uname -r), $(qemu-system-x86_64 --version | head -1), guest kernel $(basename "$(ls /boot/vmlinuz-* | sort -V | tail -1)"), TCG."
     echo "Load before: $LOAD_BEFORE"
     echo "Load after:  $LOAD_AFTER"
