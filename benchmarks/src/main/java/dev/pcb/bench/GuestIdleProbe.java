@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Locale;
 
 /**
  * Runs inside a {@link GuestIdleCompare} guest: the real agent, attached through the guest's PCI devices and
@@ -58,41 +59,27 @@ public final class GuestIdleProbe
             BufferedReader in = new BufferedReader(new InputStreamReader(new FileInputStream(args[0]),
                 StandardCharsets.US_ASCII)))
         {
-            // C1 compiles the acquire path before the first timed request.
+            // C1 compiles the acquire path before the first timed request, and each command runs once untimed: without
+            // that the first idle window held about 1 s of the guest JVM's CPU (first use of its code, under TCG).
             for (int i = 0; i < WARM_UP_PAIRS; i++)
             {
                 file.acquire(0).close();
             }
+            one(file, 1);
+            idle(100);
             System.out.println(READY);
             System.out.flush();
-            final long pid = ProcessHandle.current().pid();
             String line;
             while (null != (line = in.readLine()))
             {
                 final String[] words = line.trim().split("\\s+");
                 if ("one".equals(words[0]))
                 {
-                    final long ms = Long.parseLong(words[1]);
-                    final long irq0 = msixInterrupts();
-                    final long t0 = System.nanoTime();
-                    Thread.sleep(ms);
-                    final long t1 = System.nanoTime();
-                    file.acquire(0).close();
-                    final long t2 = System.nanoTime();
-                    // The broker's interrupt may land after the answer was seen (the agent spins first).
-                    Thread.sleep(IRQ_GRACE_MS);
-                    System.out.println(PREFIX + "one " + ms + " " + ((t1 - t0) / 1_000 - ms * 1_000) + " " +
-                        (t2 - t1) / 1_000 + " " + (msixInterrupts() - irq0));
+                    System.out.println(PREFIX + one(file, Long.parseLong(words[1])));
                 }
                 else if ("idle".equals(words[0]))
                 {
-                    final long agent0 = CpuTicks.process(pid);
-                    final long guest0 = CpuTicks.machineBusy();
-                    final long t0 = System.nanoTime();
-                    Thread.sleep(Long.parseLong(words[1]));
-                    final double seconds = (System.nanoTime() - t0) / 1e9;
-                    System.out.println(PREFIX + "idle " + String.format(java.util.Locale.ROOT, "%.2f", seconds) +
-                        " " + (CpuTicks.process(pid) - agent0) + " " + (CpuTicks.machineBusy() - guest0));
+                    System.out.println(PREFIX + idle(Long.parseLong(words[1])));
                 }
                 else if ("quit".equals(words[0]))
                 {
@@ -107,6 +94,34 @@ public final class GuestIdleProbe
         }
         System.out.println(PREFIX + "done");
         System.out.flush();
+    }
+
+    /** Sleep, then one timed acquire+release: "one MS OVERSLEEP_US LATENCY_US IRQS". */
+    private static String one(final PcbFile file, final long ms) throws Exception
+    {
+        final long irq0 = msixInterrupts();
+        final long t0 = System.nanoTime();
+        Thread.sleep(ms);
+        final long t1 = System.nanoTime();
+        file.acquire(0).close();
+        final long t2 = System.nanoTime();
+        // The broker's interrupt may land after the answer was seen (the agent spins first).
+        Thread.sleep(IRQ_GRACE_MS);
+        return "one " + ms + " " + ((t1 - t0) / 1_000 - ms * 1_000) + " " + (t2 - t1) / 1_000 + " " +
+            (msixInterrupts() - irq0);
+    }
+
+    /** Sleep attached and idle: "idle SECONDS AGENT_TICKS GUEST_TICKS". */
+    private static String idle(final long ms) throws Exception
+    {
+        final long pid = ProcessHandle.current().pid();
+        final long agent0 = CpuTicks.process(pid);
+        final long guest0 = CpuTicks.machineBusy();
+        final long t0 = System.nanoTime();
+        Thread.sleep(ms);
+        final double seconds = (System.nanoTime() - t0) / 1e9;
+        return "idle " + String.format(Locale.ROOT, "%.2f", seconds) + " " + (CpuTicks.process(pid) - agent0) + " " +
+            (CpuTicks.machineBusy() - guest0);
     }
 
     /** The guest kernel's count of vfio MSI-X interrupts ({@code /proc/interrupts}); 0 without vfio. */
