@@ -97,7 +97,7 @@ public final class GuestIdleCompare
         {
             log = new PrintStream(Files.newOutputStream(logFile), true, StandardCharsets.UTF_8);
             commandSocket = broker.runDir().resolve("bench-cmd.sock");
-            final List<String> qemuArgs = new ArrayList<>(DoorbellGuestSetup.shellWords(qemuArgs(broker.runDir())));
+            final List<String> qemuArgs = new ArrayList<>(QemuArgs.shellWords(qemuArgs(broker.runDir())));
             // The second serial port, /dev/ttyS1 in the guest: the host's commands to the probe.
             qemuArgs.addAll(List.of("-chardev", "socket,id=benchcmd,path=" +
                 QemuArgs.optionValue(commandSocket.toString()) + ",server=on,wait=off",
@@ -106,8 +106,8 @@ public final class GuestIdleCompare
             java.add(QemuGuest.hostJava().toString());
             java.addAll(JavaProcess.jvmFlags());
             java.addAll(List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx128m"));
+            // The doorbell guest's agent binds its device to vfio-pci itself (it runs as root, the guest has an IOMMU).
             final String script = "cd /tmp\n" +
-                (doorbell ? DoorbellGuestSetup.bindVfioPciScript() : "") +
                 "stty -F /dev/ttyS1 raw -echo || exit 20\n" +
                 QemuArgs.render(java) + " -cp " + QemuArgs.shellQuote(guestClassPath) + " " +
                 GuestIdleProbe.class.getName() + " /dev/ttyS1 s/f.bin || exit 21\n";

@@ -6,6 +6,7 @@ import dev.pcb.testsupport.BrokerProcess;
 import dev.pcb.testsupport.JavaProcess;
 import dev.pcb.testsupport.PcbCommand;
 import dev.pcb.testsupport.TestShare;
+import dev.pcb.testsupport.qemu.DoorbellGuestSetup;
 import dev.pcb.testsupport.qemu.GuestFixture;
 import dev.pcb.testsupport.qemu.QemuArgs;
 import dev.pcb.testsupport.qemu.QemuGuest;
@@ -89,8 +90,8 @@ final class DoorbellGuestTest
             .memoryMiB(512)
             // vfio-pci needs an IOMMU in the guest (Debian's kernel has no vfio no-IOMMU mode); intremap=on, else
             // VFIO_SET_IOMMU refuses with EPERM. The IOMMU must come before the devices it translates.
-            .earlyQemuArgs("-machine", "q35", "-device", "intel-iommu,intremap=on")
-            .kernelArgs(QemuGuest.DEFAULT_KERNEL_ARGS + " intel_iommu=on")
+            .earlyQemuArgs(DoorbellGuestSetup.EARLY_QEMU_ARGS.toArray(new String[0]))
+            .kernelArgs(DoorbellGuestSetup.KERNEL_ARGS)
             .qemuArgs(QemuArgs.shellWords(qemuArgs).toArray(new String[0]))
             .script(guestScript()));
     }
@@ -242,13 +243,7 @@ final class DoorbellGuestTest
         final String javaLine = QemuArgs.render(java);
         final String go = QemuArgs.shellQuote(gates.resolve("go").toString());
         return "cd /tmp\n" +
-            // The doorbell device is the ivshmem device with BAR1 (its MSI-X table); ivshmem-plain has none.
-            "bell=\n" +
-            "for d in /sys/bus/pci/devices/*; do\n" +
-            "  if [ \"$(cat $d/vendor)\" = 0x1af4 ] && [ \"$(cat $d/device)\" = 0x1110 ] && [ -e $d/resource1 ]; " +
-            "then bell=$d; fi\n" +
-            "done\n" +
-            "[ -n \"$bell\" ] || exit 10\n" +
+            DoorbellGuestSetup.findBellScript() +
             "bar0=$(head -1 $bell/resource | cut -d' ' -f1)\n" +
             "echo \"PCB-BELL-DEVICE $bell $bar0\"\n" +
             // Another driver (it binds, though it gets no interrupt: the device has no INTx), which pcb must leave.
