@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
  * Issue 18 item 3 for one or more builds side by side, in one run: each build's broker and one idle agent
  * ({@link IdleProbe}) run at the same time, so "before" and "after" share the machine's state:
  * <ol>
- *     <li>idle CPU of each broker with no agent attached (the same 10 s for all);</li>
+ *     <li>idle CPU of each broker with no agent attached (the same 10 s for all, once they had 30 s to warm up);</li>
  *     <li>acquire+release p50/p99 under load: rounds of back-to-back pairs, the builds alternating round by
  *     round;</li>
  *     <li>idle CPU of each broker and of its attached idle agent (10 s, twice);</li>
@@ -182,6 +182,9 @@ public final class IdleCompare
         System.exit(0);
     }
 
+    /** Time a broker is left to warm up before its idle CPU counts. */
+    private static final long SETTLE_MS = 30_000;
+
     private static void run(final List<Build> builds, final int[] tries, final int loadRounds, final StringBuilder md)
         throws Exception
     {
@@ -196,10 +199,13 @@ public final class IdleCompare
         builds.forEach((b) -> md.append("---:|"));
         md.append("---|\n");
 
-        Thread.sleep(2_000);
+        // A broker that has just started is still compiling: its first 10-20 s cost 1-2% of a core in JIT threads
+        // alone (per-thread schedstat, 2026-12-02), which is start-up, not idleness.
+        Thread.sleep(SETTLE_MS);
         CpuTicks.Window window = new CpuTicks.Window(pids(builds, false));
         Thread.sleep(10_000);
-        row(md, "broker CPU, idle, no agent attached (10 s), % of a core", builds, window, 1, 0);
+        row(md, "broker CPU, idle, no agent attached (10 s, " + SETTLE_MS / 1000 + " s after start), % of a core",
+            builds, window, 1, 0);
 
         for (final Build build : builds)
         {

@@ -50,8 +50,11 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
     private static final System.Logger LOG = System.getLogger("pcb.agent");
     // Busy spins of a blocking wait before it yields: a few microseconds, about a round trip to a running broker.
     private static final int ANSWER_SPINS = 100;
-    // With a doorbell device: spin this many times (about the backoff's spinning phase), then wait for interrupts.
-    private static final int SPINS_BEFORE_INTERRUPT_WAIT = 1_000;
+    // With a doorbell device: back off as a polling guest does (spins, yields, short parks) for this long, then wait
+    // for interrupts. An interrupt costs a VM exit each way and, under TCG, about a millisecond more than polling for
+    // a broker's first answer after idling (benchmarks.md, "First request from a guest after idling"); an answer that
+    // comes within this is seen as fast as by polling, and a long wait (a fill, a paused broker) still sleeps.
+    static final long SPIN_BEFORE_INTERRUPT_WAIT_NS = TimeUnit.MILLISECONDS.toNanos(2);
     // A bound on each interrupt wait: a wake-up lost to another thread's drain costs at most this.
     private static final int INTERRUPT_WAIT_MS = 10;
 
@@ -259,7 +262,7 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
                     }
                     if (null != bell)
                     {
-                        if (++call.spins > SPINS_BEFORE_INTERRUPT_WAIT)
+                        if (clock.nanoTime() - call.waitStartNs > SPIN_BEFORE_INTERRUPT_WAIT_NS)
                         {
                             // The broker interrupts the guest after each cycle that answered it: block, bounded.
                             bell.awaitInterrupt(INTERRUPT_WAIT_MS);
