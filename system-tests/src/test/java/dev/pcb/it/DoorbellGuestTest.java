@@ -75,8 +75,9 @@ final class DoorbellGuestTest
         GuestFixture.requireQemu();
         final String unique = ProcessHandle.current().pid() + "-" + System.nanoTime();
         final Path work = fixture.deleteAfter(GuestFixture.pcbHome().resolve("qemu-doorbell").resolve(unique));
-        // Under pcb.home, not /tmp: the guest sees the host's files there and polls for the host's go.
-        gates = Files.createDirectories(work.resolve("gates"));
+        // Where the guest sees the host's files: under the guest staging directory, not pcb.home, which is hidden by
+        // the guest's own /tmp when the build is under /tmp (a fresh clone there never saw the go).
+        gates = fixture.deleteAfter(Files.createDirectories(QemuGuest.GUEST_STAGING.resolve("gates-" + unique)));
         final Path shareDir = work.resolve("share");
         share = TestShare.create(shareDir);
         // A comma: the socket path in -chardev must be escaped as the file paths are.
