@@ -80,8 +80,8 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
     private final ThreadLocal<Call> calls = ThreadLocal.withInitial(Call::new);
     private volatile String brokerFailure;
     private volatile boolean permanentFailure;
-    // Orders the watch thread's "restarted" after a recovery thread's permanent failure (rare: restarts only), so a
-    // caller is told why recovery failed, not that the broker restarted.
+    // Orders the watch thread's "restarted" against the recovery thread's outcome (rare: restarts only): it must not
+    // hide why recovery failed, nor be written after a recovery that succeeded (every call would then wait in vain).
     private final Object failureLock = new Object();
     private volatile Recovery recovery;
     private long recoveringEpoch;
@@ -504,9 +504,10 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
         {
             synchronized (failureLock)
             {
-                if (permanentFailure)
+                if (permanentFailure || brokerEpoch == epoch)
                 {
-                    // The recovery thread failed between the look above and here: its reason is the one to keep.
+                    // The recovery thread failed, or already re-attached to this broker, between the look above and
+                    // here: "restarted" written now would outlive the recovery and fail every later call.
                     return;
                 }
                 brokerFailure = "the broker restarted";
@@ -579,7 +580,10 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
             }
             // Single writer (this thread); published to callers by the volatile write below.
             servingGeneration++;
-            brokerFailure = null;
+            synchronized (failureLock)
+            {
+                brokerFailure = null;
+            }
         }
         catch (final PcbException | RuntimeException ex)
         {
