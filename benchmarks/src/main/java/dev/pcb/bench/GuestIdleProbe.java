@@ -3,13 +3,12 @@ package dev.pcb.bench;
 import dev.pcb.agent.AgentConfig;
 import dev.pcb.agent.PcbAgent;
 import dev.pcb.agent.PcbFile;
+import dev.pcb.testsupport.qemu.DoorbellGuestSetup;
 
 import java.io.BufferedReader;
 import java.io.FileInputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 
@@ -99,7 +98,7 @@ public final class GuestIdleProbe
     /** Sleep, then one timed acquire+release: "one MS OVERSLEEP_US LATENCY_US IRQS". */
     private static String one(final PcbFile file, final long ms) throws Exception
     {
-        final long irq0 = msixInterrupts();
+        final long irq0 = DoorbellGuestSetup.msixInterrupts();
         final long t0 = System.nanoTime();
         Thread.sleep(ms);
         final long t1 = System.nanoTime();
@@ -108,7 +107,7 @@ public final class GuestIdleProbe
         // The broker's interrupt may land after the answer was seen (the agent spins first).
         Thread.sleep(IRQ_GRACE_MS);
         return "one " + ms + " " + ((t1 - t0) / 1_000 - ms * 1_000) + " " + (t2 - t1) / 1_000 + " " +
-            (msixInterrupts() - irq0);
+            (DoorbellGuestSetup.msixInterrupts() - irq0);
     }
 
     /** Sleep attached and idle: "idle SECONDS AGENT_TICKS GUEST_TICKS". */
@@ -122,24 +121,5 @@ public final class GuestIdleProbe
         final double seconds = (System.nanoTime() - t0) / 1e9;
         return "idle " + String.format(Locale.ROOT, "%.2f", seconds) + " " + (CpuTicks.process(pid) - agent0) + " " +
             (CpuTicks.machineBusy() - guest0);
-    }
-
-    /** The guest kernel's count of vfio MSI-X interrupts ({@code /proc/interrupts}); 0 without vfio. */
-    private static long msixInterrupts() throws Exception
-    {
-        long sum = 0;
-        for (final String line : Files.readAllLines(Path.of("/proc/interrupts"), StandardCharsets.US_ASCII))
-        {
-            if (line.contains("vfio-msix"))
-            {
-                final String[] fields = line.trim().split("\\s+");
-                // "IRQ: count-per-cpu... type... name": the counts follow the IRQ number.
-                for (int i = 1; i < fields.length && fields[i].matches("\\d+"); i++)
-                {
-                    sum += Long.parseLong(fields[i]);
-                }
-            }
-        }
-        return sum;
     }
 }

@@ -2,8 +2,8 @@ package dev.pcb.it;
 
 import dev.pcb.agent.AgentConfig;
 import dev.pcb.agent.PcbAgent;
+import dev.pcb.testsupport.qemu.DoorbellGuestSetup;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -44,7 +44,7 @@ public final class GuestDoorbellProbe
             {
                 agent.stat(share);
             }
-            System.out.println(PREFIX + "irq-before-idle " + msixInterrupts());
+            System.out.println(PREFIX + "irq-before-idle " + DoorbellGuestSetup.msixInterrupts());
             System.out.println(IDLE);
             // Polling the host's file over virtio-9p costs the broker nothing: QEMU serves it.
             final long idleDeadline = System.nanoTime() + IDLE_MS * 1_000_000L;
@@ -52,30 +52,13 @@ public final class GuestDoorbellProbe
             {
                 Thread.sleep(100);
             }
-            System.out.println(PREFIX + "irq-after-idle " + msixInterrupts());
+            System.out.println(PREFIX + "irq-after-idle " + DoorbellGuestSetup.msixInterrupts());
             for (int i = 0; i < REQUESTS; i++)
             {
                 agent.stat(share);
             }
-            System.out.println(PREFIX + "irq " + msixInterrupts());
+            System.out.println(PREFIX + "irq " + DoorbellGuestSetup.msixInterrupts());
         }
     }
 
-    private static long msixInterrupts() throws Exception
-    {
-        long sum = 0;
-        for (final String line : Files.readAllLines(Path.of("/proc/interrupts"), StandardCharsets.US_ASCII))
-        {
-            if (line.contains("vfio-msix"))
-            {
-                final String[] fields = line.trim().split("\\s+");
-                // "IRQ: count-per-cpu... type... name": the counts follow the IRQ number.
-                for (int i = 1; i < fields.length && fields[i].matches("\\d+"); i++)
-                {
-                    sum += Long.parseLong(fields[i]);
-                }
-            }
-        }
-        return sum;
-    }
 }

@@ -1,5 +1,9 @@
 package dev.pcb.testsupport.qemu;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -35,5 +39,30 @@ public final class DoorbellGuestSetup
             "then bell=$d; fi\n" +
             "done\n" +
             "[ -n \"$bell\" ] || exit 10\n";
+    }
+
+    /**
+     * Inside a guest: the kernel's count of the MSI-X interrupts vfio took ({@code /proc/interrupts}, lines
+     * {@code vfio-msix}), summed over CPUs; 0 without vfio.
+     *
+     * @return interrupts so far.
+     * @throws IOException when {@code /proc/interrupts} cannot be read.
+     */
+    public static long msixInterrupts() throws IOException
+    {
+        long sum = 0;
+        for (final String line : Files.readAllLines(Path.of("/proc/interrupts"), StandardCharsets.US_ASCII))
+        {
+            if (line.contains("vfio-msix"))
+            {
+                final String[] fields = line.trim().split("\\s+");
+                // "IRQ: count-per-cpu... type... name": the counts follow the IRQ number.
+                for (int i = 1; i < fields.length && fields[i].matches("\\d+"); i++)
+                {
+                    sum += Long.parseLong(fields[i]);
+                }
+            }
+        }
+        return sum;
     }
 }
