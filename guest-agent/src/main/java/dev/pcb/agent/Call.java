@@ -42,6 +42,9 @@ final class Call
     long correlationId;
     int generation;
     boolean recovering;
+    // Set while the caller holds a lock the re-attach takes: the call then never waits for a restarted broker, it
+    // throws BrokerRestartedException and the caller waits (ClientChannel#awaitServing) after letting go of the lock.
+    boolean underLock;
     int responseType;
     int responseLength;
     volatile boolean done;

@@ -85,6 +85,9 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
     private final Object failureLock = new Object();
     private volatile Recovery recovery;
     private long recoveringEpoch;
+    // What the recovery thread does now and since when, named when a caller's wait for it times out.
+    private volatile String recoveryStep = "none started";
+    private volatile long recoveryStepNs;
     private volatile boolean closed;
     private final DoorbellInterrupts bell;
     // 1 while open, plus 1 per call in progress; the control region is unmapped when it drops to 0.
@@ -225,16 +228,48 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
         }
     }
 
+    /**
+     * {@link #call} for a caller holding a lock the re-attach after a restart takes (a window's, to forget its
+     * retained pin): it never waits for a new broker under that lock, which would hold up the re-attach it waits for
+     * until its connect timeout. Call {@link #awaitServing} before taking the lock, and again when this throws.
+     *
+     * @throws BrokerRestartedException when the broker is not serving this client now: let go of the lock, wait, ask
+     *                                  again.
+     */
+    int callUnderLock(final Call call, final int typeId, final int length) throws PcbException
+    {
+        call.underLock = true;
+        try
+        {
+            return call(call, typeId, length);
+        }
+        finally
+        {
+            call.underLock = false;
+        }
+    }
+
     private int callEntered(final Call call, final int typeId, final int length) throws PcbException
     {
         if (!call.recovering)
         {
-            awaitServing();
+            if (!call.underLock)
+            {
+                awaitServing();
+            }
+            else if (null != brokerFailure)
+            {
+                throw new BrokerRestartedException();
+            }
             if (call.generation != servingGeneration)
             {
                 // Encoded before the last re-attach: its handle and share ids may be the previous broker's.
                 throw new BrokerRestartedException();
             }
+        }
+        if (call.recovering)
+        {
+            recoveryStep(MessageType.name(typeId) + " sent");
         }
         final long deadlineNs = clock.nanoTime() + requestTimeoutNs;
         pending.register(call);
@@ -427,7 +462,10 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
         if (null != brokerFailure && !call.recovering)
         {
             // The request may be lost with the old broker: wait for a new one, then let the caller ask again.
-            awaitServing();
+            if (!call.underLock)
+            {
+                awaitServing();
+            }
             throw new BrokerRestartedException();
         }
         if (call.recovering && permanentFailure)
@@ -459,8 +497,10 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
     /**
      * Wait, bounded by the connect timeout, until the broker serves this client: right away when it does, after a
      * re-attach when a new broker came up.
+     *
+     * @throws BrokerUnavailableException when the broker is gone for good, or not back within the connect timeout.
      */
-    private void awaitServing() throws PcbException
+    void awaitServing() throws PcbException
     {
         if (null == brokerFailure)
         {
@@ -479,7 +519,8 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
                 final String failure = brokerFailure;
                 throw new BrokerUnavailableException((null == failure ? "the broker" : failure) +
                     ", and this client was not served again within " +
-                    TimeUnit.NANOSECONDS.toMillis(reconnectTimeoutNs) + " ms");
+                    TimeUnit.NANOSECONDS.toMillis(reconnectTimeoutNs) + " ms (re-attach: " + recoveryStep + " " +
+                    TimeUnit.NANOSECONDS.toMillis(clock.nanoTime() - recoveryStepNs) + " ms ago)");
             }
             sleepMs(5);
         }
@@ -546,6 +587,7 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
     private void recover(final long newEpoch)
     {
         final long deadlineNs = clock.nanoTime() + reconnectTimeoutNs;
+        recoveryStep("started, waiting for the broker to accept slot " + slotIndex);
         try
         {
             while (!slot.isAccepted(ownerId))
@@ -584,11 +626,18 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
             {
                 brokerFailure = null;
             }
+            recoveryStep("done");
         }
         catch (final PcbException | RuntimeException ex)
         {
             fail("re-attaching to the restarted broker failed: " + ex.getMessage());
         }
+    }
+
+    private void recoveryStep(final String step)
+    {
+        recoveryStepNs = clock.nanoTime();
+        recoveryStep = step;
     }
 
     private void fail(final String reason)

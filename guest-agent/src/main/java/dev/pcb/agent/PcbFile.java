@@ -152,25 +152,26 @@ public final class PcbFile implements AutoCloseable
 
     private WindowView acquireFromBroker(final WindowView view) throws PcbException
     {
-        // One lock per window, taken only on the way to the broker: threads after the same window wait for one
-        // answer instead of pinning it twice; other windows proceed.
-        synchronized (view)
+        for (int attempt = 1; ; attempt++)
         {
-            if (view.tryRetain())
+            // Outside the window's lock: the re-attach after a restart takes it to forget the window's retained pin.
+            channel.awaitServing();
+            // One lock per window, taken only on the way to the broker: threads after the same window wait for one
+            // answer instead of pinning it twice; other windows proceed.
+            synchronized (view)
             {
-                return view;
-            }
-            // Not from a broker that is gone or has detached this client: its pins may be gone with it.
-            if (null == channel.brokerFailure() && retained.revive(view, channel.epoch()))
-            {
-                view.revived();
-                return view;
-            }
-            Call call;
-            for (int attempt = 1; ; attempt++)
-            {
+                if (view.tryRetain())
+                {
+                    return view;
+                }
+                // Not from a broker that is gone or has detached this client: its pins may be gone with it.
+                if (null == channel.brokerFailure() && retained.revive(view, channel.epoch()))
+                {
+                    view.revived();
+                    return view;
+                }
                 // Prepared again on each attempt: a retry after a restart must carry the new broker's handle id.
-                call = channel.prepare();
+                final Call call = channel.prepare();
                 try
                 {
                     final String stale = staleReason;
@@ -178,10 +179,9 @@ public final class PcbFile implements AutoCloseable
                     {
                         throw new StaleFileException(path + ": " + stale);
                     }
-                    final int type = channel.call(call, MessageType.ACQUIRE,
+                    final int type = channel.callUnderLock(call, MessageType.ACQUIRE,
                         channel.proxy().window(call, handleId, view.fileWindow()));
                     PcbAgent.throwIfError(call, type, MessageType.ACQUIRED);
-                    break;
                 }
                 catch (final BrokerRestartedException ex)
                 {
@@ -189,25 +189,32 @@ public final class PcbFile implements AutoCloseable
                     {
                         throw ex;
                     }
+                    continue;
                 }
+                return bind(view, call);
             }
-            final int regionWindow = call.acquired.regionWindow();
-            final int offsetInWindow = call.acquired.offsetInWindow();
-            final int length = call.acquired.length();
-            final long fileOffset = view.fileWindow() * windowSize;
-            final long expected = Math.min(windowSize, attributes.size() - fileOffset);
-            if (regionWindow < 0 || regionWindow >= share.windowCount() || offsetInWindow < 0 ||
-                length != expected || (long)offsetInWindow + length > share.windowSize())
-            {
-                throw new PcbException(ErrorCode.MALFORMED, path + ": broker answered an impossible window (" +
-                    regionWindow + ", " + offsetInWindow + ", " + length + ")");
-            }
-            view.bind(share.windowAddress(regionWindow) + offsetInWindow, length, fileOffset, regionWindow,
-                call.acquired.generation());
-            held.incrementAndGet();
-            agent.viewAcquired();
-            return view;
         }
+    }
+
+    /** Point a view at the window an ACQUIRED names, after checking it lies inside the share; under its lock. */
+    private WindowView bind(final WindowView view, final Call call) throws PcbException
+    {
+        final int regionWindow = call.acquired.regionWindow();
+        final int offsetInWindow = call.acquired.offsetInWindow();
+        final int length = call.acquired.length();
+        final long fileOffset = view.fileWindow() * windowSize;
+        final long expected = Math.min(windowSize, attributes.size() - fileOffset);
+        if (regionWindow < 0 || regionWindow >= share.windowCount() || offsetInWindow < 0 ||
+            length != expected || (long)offsetInWindow + length > share.windowSize())
+        {
+            throw new PcbException(ErrorCode.MALFORMED, path + ": broker answered an impossible window (" +
+                regionWindow + ", " + offsetInWindow + ", " + length + ")");
+        }
+        view.bind(share.windowAddress(regionWindow) + offsetInWindow, length, fileOffset, regionWindow,
+            call.acquired.generation());
+        held.incrementAndGet();
+        agent.viewAcquired();
+        return view;
     }
 
     /**

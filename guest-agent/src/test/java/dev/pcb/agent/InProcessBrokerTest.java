@@ -186,6 +186,70 @@ class InProcessBrokerTest
         readAll(file, source);
     }
 
+    /**
+     * A read that finds the broker gone waits for the next one outside the window's lock: the re-attach takes that
+     * lock to forget the retained pins of the old broker. (It waited inside it once, and the re-attach then waited for
+     * the read: both gave up only when the read's connect timeout passed, TreeVersionsTest in CI.)
+     */
+    @Test
+    void aReadWaitingForARestartedBrokerDoesNotHoldUpTheReattach() throws Exception
+    {
+        final PcbAgent agent = startAndAttach(4);
+        final byte[] source = write("one", WINDOW);
+        final PcbFile file = agent.open("data/one");
+        closeables.add(file);
+        // Closed with its pin retained: the next read of window 0 asks nothing of the broker, unless it has gone.
+        file.acquire(0).close();
+
+        broker.close();
+        final long shutDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (null == agent.channel().brokerFailure())
+        {
+            assertTrue(System.nanoTime() < shutDeadline, "the agent never saw the broker shut down");
+            Thread.sleep(5);
+        }
+        final ExecutorService reader = Executors.newSingleThreadExecutor();
+        try
+        {
+            final Thread[] thread = new Thread[1];
+            final Future<byte[]> read = reader.submit(() ->
+            {
+                thread[0] = Thread.currentThread();
+                final ByteBuffer bytes = ByteBuffer.allocate(WINDOW);
+                file.read(0, bytes);
+                return bytes.array();
+            });
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (null == thread[0] || !waitsForTheBroker(thread[0]))
+            {
+                assertTrue(System.nanoTime() < deadline, "the read never waited for a broker");
+                Thread.sleep(5);
+            }
+            final long restartedNs = System.nanoTime();
+            broker = Broker.launch(config());
+            // Well inside the agent's 20 s connect timeout: a read held up by the re-attach fails only then.
+            assertArrayEquals(source, read.get(10, TimeUnit.SECONDS), "read after the restart");
+            System.out.println("read served " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - restartedNs) +
+                " ms after the new broker was launched");
+        }
+        finally
+        {
+            reader.shutdownNow();
+        }
+    }
+
+    private static boolean waitsForTheBroker(final Thread thread)
+    {
+        for (final StackTraceElement frame : thread.getStackTrace())
+        {
+            if (frame.getMethodName().equals("awaitServing"))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private PcbAgent startAndAttach(final int retainedWindows) throws Exception
     {
         broker = Broker.launch(config());

@@ -46,6 +46,8 @@ public final class PcbExtension implements AfterEachCallback
     private Path shareDir;
     private BrokerProcess broker;
     private String[] brokerArgs;
+    // Brokers this test killed: their output is printed too when the test fails.
+    private final List<BrokerProcess> killed = new ArrayList<>();
 
     /**
      * An extension for one test class.
@@ -60,6 +62,11 @@ public final class PcbExtension implements AfterEachCallback
     /** {@inheritDoc} */
     public void afterEach(final ExtensionContext context) throws Exception
     {
+        if (context.getExecutionException().isPresent())
+        {
+            printBrokerOutput(context.getDisplayName());
+        }
+        killed.clear();
         Exception failure = null;
         while (!closeables.isEmpty())
         {
@@ -79,6 +86,25 @@ public final class PcbExtension implements AfterEachCallback
         if (null != failure)
         {
             throw failure;
+        }
+    }
+
+    private void printBrokerOutput(final String test)
+    {
+        final List<BrokerProcess> brokers = new ArrayList<>(killed);
+        if (null != broker)
+        {
+            brokers.add(broker);
+        }
+        for (final BrokerProcess each : brokers)
+        {
+            final String[] lines = each.output().split("\n");
+            System.out.println("---- " + test + ": the last lines of broker " + each.runDir() + (killed.contains(each) ?
+                " (killed by the test)" : ""));
+            for (int i = Math.max(0, lines.length - 40); i < lines.length; i++)
+            {
+                System.out.println("  " + lines[i]);
+            }
         }
     }
 
@@ -144,6 +170,7 @@ public final class PcbExtension implements AfterEachCallback
     {
         final BrokerProcess old = broker();
         old.kill();
+        killed.add(old);
         broker = BrokerProcess.start(old.runDir(), brokerArgs);
         return broker;
     }
