@@ -145,6 +145,30 @@ final class BundleTest
             "\\S*\\)"), output);
     }
 
+    /**
+     * The runtime's JDK classes come from its class-data sharing archive: -Xshare:on refuses to start without one
+     * (a guest under TCG then parses every class out of the compressed module image; install.md, "Start-up").
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void startsWithTheJdkClassesFromItsSharedArchive() throws Exception
+    {
+        final Path classLog = Files.createTempFile("pcb-bundle-class-load", ".log");
+        try
+        {
+            final ProcessBuilder command = bundle.command("--version");
+            command.environment().put("PCB_JAVA_OPTS", "-Xshare:on -Xlog:class+load=info:file=" + classLog);
+            Bundle.run(command, 30);
+            final String log = Files.readString(classLog, StandardCharsets.UTF_8);
+            assertTrue(log.contains("java.lang.Object source: shared objects file"),
+                log.lines().limit(5).toList().toString());
+        }
+        finally
+        {
+            Files.deleteIfExists(classLog);
+        }
+    }
+
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void brokerAndAgentOfTheBundleServeAndReadAShare() throws Exception
