@@ -267,7 +267,7 @@ final class ClientChannel implements AutoCloseable, BrokerWatch.Listener
                 throw new BrokerRestartedException();
             }
         }
-        if (call.recovering)
+        else
         {
             recoveryStep(MessageType.name(typeId) + " sent");
         }
