@@ -20,6 +20,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -172,12 +174,8 @@ class InProcessBrokerTest
 
         broker.close();
         broker = Broker.launch(config());
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (agent.channel().epoch() == epoch || null != agent.channel().brokerFailure())
-        {
-            assertTrue(System.nanoTime() < deadline, "re-attached: " + agent.channel().brokerFailure());
-            Thread.sleep(10);
-        }
+        await(30, () -> agent.channel().epoch() != epoch && null == agent.channel().brokerFailure(),
+            () -> "re-attached: " + agent.channel().brokerFailure());
         for (int i = 0; i < WINDOW; i++)
         {
             assertEquals(source[i], held.buffer().getByte(i), "the view held across the restart");
@@ -202,12 +200,7 @@ class InProcessBrokerTest
         file.acquire(0).close();
 
         broker.close();
-        final long shutDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (null == agent.channel().brokerFailure())
-        {
-            assertTrue(System.nanoTime() < shutDeadline, "the agent never saw the broker shut down");
-            Thread.sleep(5);
-        }
+        await(10, () -> null != agent.channel().brokerFailure(), () -> "the agent never saw the broker shut down");
         final ExecutorService reader = Executors.newSingleThreadExecutor();
         try
         {
@@ -219,12 +212,8 @@ class InProcessBrokerTest
                 file.read(0, bytes);
                 return bytes.array();
             });
-            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (null == thread[0] || !waitsForTheBroker(thread[0]))
-            {
-                assertTrue(System.nanoTime() < deadline, "the read never waited for a broker");
-                Thread.sleep(5);
-            }
+            await(10, () -> null != thread[0] && waitsForTheBroker(thread[0]),
+                () -> "the read never waited for a broker");
             final long restartedNs = System.nanoTime();
             broker = Broker.launch(config());
             // Well inside the agent's 20 s connect timeout: a read held up by the re-attach fails only then.
@@ -235,6 +224,18 @@ class InProcessBrokerTest
         finally
         {
             reader.shutdownNow();
+        }
+    }
+
+    /** Poll a condition every 5 ms until it holds; fail with the message once the bound passes. */
+    private static void await(final long seconds, final BooleanSupplier condition, final Supplier<String> message)
+        throws InterruptedException
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (!condition.getAsBoolean())
+        {
+            assertTrue(System.nanoTime() < deadline, message);
+            Thread.sleep(5);
         }
     }
 
